@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# sitelink_add_plugin(NAME SOURCES src... [LIBS lib...])
+#   Builds the plugin executable, installs it into the plugin directory and
+#   registers its --help/--version smoke tests (both must exit 3).
+#
+# sitelink_add_module(NAME SOURCES src... [LIBS lib...])
+#   Builds a backend module (a shared object opened with dlopen only when its
+#   backend is selected) into the build's module directory and installs it
+#   into the private module directory.
+function(sitelink_add_plugin name)
+  cmake_parse_arguments(P "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${P_SOURCES})
+  target_link_libraries(${name} PRIVATE sitelink::common ${P_LIBS} sitelink_warnings)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+  install(TARGETS ${name} RUNTIME DESTINATION ${SITELINK_PLUGIN_DIR})
+  set_property(GLOBAL APPEND PROPERTY SITELINK_PLUGINS ${name})
+  if(SITELINK_BUILD_TESTS)
+    add_test(NAME smoke.${name}.help
+             COMMAND ${CMAKE_COMMAND} -DPLUGIN=$<TARGET_FILE:${name}> -DARG=--help
+                     -DEXPECT=${name}\ ${PROJECT_VERSION} -P ${PROJECT_SOURCE_DIR}/cmake/SmokeTest.cmake)
+    add_test(NAME smoke.${name}.version
+             COMMAND ${CMAKE_COMMAND} -DPLUGIN=$<TARGET_FILE:${name}> -DARG=--version
+                     -DEXPECT=${name}\ ${PROJECT_VERSION} -P ${PROJECT_SOURCE_DIR}/cmake/SmokeTest.cmake)
+    set_tests_properties(smoke.${name}.help smoke.${name}.version PROPERTIES LABELS "smoke")
+  endif()
+endfunction()
+
+function(sitelink_add_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} MODULE ${M_SOURCES})
+  target_link_libraries(${name} PRIVATE sitelink::common ${M_LIBS} sitelink_warnings)
+  set_target_properties(${name} PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${SITELINK_BUILD_MODULE_DIR})
+  install(TARGETS ${name} LIBRARY DESTINATION ${SITELINK_MODULE_DIR})
+endfunction()

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// Backend modules: how heavy client libraries stay out of start-up.
+//
+// Linking libpq, libmariadb or libcurl into a plugin costs every run of it
+// several milliseconds and megabytes at start-up (dynamic loading and
+// relocation of the library and its TLS/crypto/LDAP/Kerberos dependencies),
+// even when the selected backend never uses them. So a backend that needs
+// such a library is built as a module (a shared object, `sitelink_add_module`
+// in CMake) and opened with dlopen() only when `--backend` selects it. The
+// plugin executable itself links only the runtime (Boost.Program_options,
+// fmt) and the light backends.
+//
+// Why modules and not one executable per heavy backend: one command name per
+// plugin keeps the Icinga/Nagios command definitions and the options uniform
+// (`--backend` switches), the option declarations live once in the plugin,
+// and the cost is paid only by the backend that needs it. A module exports one
+// C symbol returning a table whose ABI tag must equal the plugin's version, so
+// a stale module from another build is refused with a clear UNKNOWN instead of
+// crashing.
+//
+// Search order: $SITELINK_MODULE_DIR (ignored for privileged executables, via
+// secure_getenv), then `<executable dir>/../modules` (the build tree), then
+// the install directory compiled in (`<libdir>/sitelink`).
+
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+namespace sitelink {
+
+// Opens module `name` (e.g. "sitelink_pgsql") and returns the address of
+// `symbol`. The handle is kept open for the life of the process.
+tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::string_view symbol);
+
+} // namespace sitelink
