@@ -74,25 +74,27 @@ fault_clear_cut() {
 # fault_loss KIND PERCENT : drop PERCENT % of the ICMP packets that travel
 # through the kind's tunnel toward site B (applied in site B's gateway).
 fault_loss() {
-    local k=$1 pct=$2 match
+    local k=$1 pct=$2 match rnd
     nft_in "$NS_B" flush chain inet sitelink_lab "loss_$k"
     ((pct == 0)) && return 0
+    # numgen yields 0..99; 100 % is a plain drop
+    if ((pct >= 100)); then rnd=""; else rnd="numgen random mod 100 < $pct"; fi
     case $k in
         ipsec)
             nft_in "$NS_B" -f - <<EOF
-add rule inet sitelink_lab loss_ipsec oifname "lan" ip saddr $LAN_NET_A meta l4proto icmp numgen random mod 100 < $pct counter drop comment "lab loss ipsec"
-add rule inet sitelink_lab loss_ipsec oifname "lan" ip6 saddr $LAN6_NET_A meta l4proto ipv6-icmp numgen random mod 100 < $pct counter drop comment "lab loss ipsec"
+add rule inet sitelink_lab loss_ipsec oifname "lan" ip saddr $LAN_NET_A meta l4proto icmp $rnd counter drop comment "lab loss ipsec"
+add rule inet sitelink_lab loss_ipsec oifname "lan" ip6 saddr $LAN6_NET_A meta l4proto ipv6-icmp $rnd counter drop comment "lab loss ipsec"
 EOF
             ;;
         ipsec2)
             nft_in "$NS_B" -f - <<EOF
-add rule inet sitelink_lab loss_ipsec2 oifname "lan" ip saddr $LAN2_NET_A meta l4proto icmp numgen random mod 100 < $pct counter drop comment "lab loss ipsec2"
+add rule inet sitelink_lab loss_ipsec2 oifname "lan" ip saddr $LAN2_NET_A meta l4proto icmp $rnd counter drop comment "lab loss ipsec2"
 EOF
             ;;
         openvpn | wireguard)
             if [[ $k == openvpn ]]; then match=$OVPN_DEV; else match=$WG_IFACE; fi
             nft_in "$NS_B" -f - <<EOF
-add rule inet sitelink_lab loss_$k iifname "$match" meta l4proto { icmp, ipv6-icmp } numgen random mod 100 < $pct counter drop comment "lab loss $k"
+add rule inet sitelink_lab loss_$k iifname "$match" meta l4proto { icmp, ipv6-icmp } $rnd counter drop comment "lab loss $k"
 EOF
             ;;
     esac

@@ -5,11 +5,12 @@
 ipsec_vici() { echo "$LAB_STATE/$1/charon.vici"; }
 
 # swanctl against a site's charon.  Usage: lab_swanctl SITE --command [args]
+# Bounded: a frozen charon (stop-peer ipsec STOP) would otherwise block it.
 lab_swanctl() {
     local site=$1
     shift
     STRONGSWAN_CONF=$LAB_STATE/$site/strongswan.conf \
-        swanctl "$@" --uri "unix://$(ipsec_vici "$site")"
+        timeout "${LAB_SWANCTL_TIMEOUT:-10}" swanctl "$@" --uri "unix://$(ipsec_vici "$site")"
 }
 
 ipsec_write_conf() {

@@ -34,13 +34,14 @@ ovpn_write_conf() {
             echo "management $(ovpn_mgmt "$site") unix"
             echo "verb 3"
             echo "mute-replay-warnings"
+            # tell the peer when we stop on purpose (like an IKE DELETE)
+            echo "explicit-exit-notify 1"
             if [[ $site == a ]]; then
                 echo "local $WAN_A"
                 echo "remote $WAN_B $OVPN_PORT"
                 echo "tls-client"
                 echo "ifconfig $OVPN_TUN_A $OVPN_TUN_B"
                 echo "connect-retry 1 1"
-                echo "explicit-exit-notify 1"
             else
                 echo "local $WAN_B"
                 echo "tls-server"

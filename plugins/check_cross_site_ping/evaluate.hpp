@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// The judgement of check_cross_site_ping: plain data in, Result out. No
+// sockets here, so every rule is unit-tested.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sitelink/result.hpp"
+#include "thresholds.hpp"
+
+namespace sitelink::ping {
+
+// What one target's probes gave.
+struct TargetObservation {
+  std::string name;          // as given with -H
+  std::string address;       // numeric address probed; empty when unresolved
+  std::string resolve_error; // why the name did not resolve
+  std::string send_error;    // why probes could not be sent (no route, ...)
+  int sent = 0;
+  // One entry per probe sent, in sending order; nullopt = no reply in time.
+  std::vector<std::optional<double>> rtt_ms;
+  int refused = 0; // --tcp: replies that were a refused connection (RST)
+  std::string probe_error; // --tcp: last error of an unanswered probe (e.g. "No route to host")
+};
+
+struct Observation {
+  std::vector<TargetObservation> targets;
+  std::optional<int> tcp_port; // set for --tcp
+};
+
+struct Policy {
+  Thresholds warn{200, 20};
+  Thresholds crit{500, 60};
+  std::optional<double> jitter_warn_ms;
+  std::optional<double> jitter_crit_ms;
+  std::optional<int> min_alive; // -m
+};
+
+// Round-trip statistics of one target.
+struct Stats {
+  int sent = 0;
+  int received = 0;
+  double pl = 100; // percent
+  std::optional<double> rta, rtmin, rtmax, jitter; // ms; nullopt without replies
+};
+
+// Jitter is the mean absolute difference between consecutive replies'
+// round-trip times (check_icmp's definition); it needs two replies.
+Stats compute_stats(const TargetObservation& t);
+
+// Per-target perfdata is kept while it stays small; beyond that only
+// aggregate items are emitted. The choice depends only on the command line
+// (number and names of targets), so the labels are the same in every state.
+constexpr std::size_t max_per_target_perfdata_targets = 20;
+constexpr std::size_t max_per_target_perfdata_bytes = 4096;
+bool per_target_perfdata(const std::vector<std::string>& names);
+
+Result evaluate(const Observation& obs, const Policy& policy);
+
+} // namespace sitelink::ping

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// --backend postgresql: what the module observes (plain data) and the pure
+// judgement of it. The module (sitelink_pgsql.so, libpq) fills a
+// PgObservation; evaluate_pg() decides, so every rule here is unit-tested
+// without a database.
+//
+// The signal that follows a dead link from its first second is link
+// freshness, measured by the server itself (now() - timestamp, so the
+// monitoring host's clock does not matter):
+//   standby: now() - pg_stat_wal_receiver.last_msg_receipt_time
+//   primary: now() - pg_stat_replication.reply_time
+// The "lag" columns and replay timestamps read 0 or grow on an idle pair, so
+// seconds lag is made idle-aware with it.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sitelink/range.hpp"
+#include "sitelink/result.hpp"
+#include "sitelink/state.hpp"
+
+namespace sitelink::replication {
+
+enum class PgRole { Auto, Standby, Primary };
+
+// Settings as pg_settings reports them, converted to seconds. 0 = disabled.
+struct PgSettings {
+  std::optional<double> wal_receiver_status_interval;
+  std::optional<double> wal_receiver_timeout;
+  std::optional<double> wal_sender_timeout;
+};
+
+struct PgStandby {
+  bool receiver = false;              // a pg_stat_wal_receiver row exists
+  std::string receiver_status;        // streaming, waiting, stopping, ...
+  std::optional<double> receipt_age;  // now() - last_msg_receipt_time
+  std::optional<double> bytes;        // receive LSN - replay LSN
+  std::string receive_lsn;
+  std::string replay_lsn;
+  std::optional<double> replay_age;   // now() - pg_last_xact_replay_timestamp()
+  std::string pause_state;            // not paused, pause requested, paused
+  std::string sender;                 // sender_host:sender_port
+};
+
+struct PgReplica {
+  std::string application_name;
+  std::string client_addr;
+  std::string state;                  // streaming, catchup, startup, backup, stopping
+  std::string sync_state;
+  std::optional<double> reply_age;    // now() - reply_time
+  std::optional<double> replay_lag;   // seconds; NULL when idle
+  std::optional<double> bytes;        // current LSN - replay_lsn
+};
+
+struct PgSlot {
+  std::string name;
+  bool active = false;
+  std::optional<double> retained_bytes; // current LSN - restart_lsn
+  std::string wal_status;
+};
+
+struct PgObservation {
+  enum class Status { Ok, ConnectFailed, Timeout, QueryFailed };
+  Status status = Status::QueryFailed;
+  std::string error;     // libpq/server message
+  std::string activity;  // what timed out
+  std::string server;    // where we connected, without secrets
+  std::string user;
+  bool monitor = false;  // member of pg_monitor (or superuser)
+  bool in_recovery = false;
+  PgSettings settings;
+  PgStandby standby;
+  std::vector<PgReplica> replicas;
+  std::vector<PgSlot> slots;
+  std::optional<double> heartbeat_age; // --heartbeat-table: now() - max(ts)
+  std::string heartbeat_error;
+};
+
+struct PgPolicy {
+  PgRole role = PgRole::Auto;
+  std::vector<std::string> replicas; // --replica (application_name or client address)
+  Range warn;
+  Range crit;
+  std::optional<Range> warn_bytes;
+  std::optional<Range> crit_bytes;
+  std::optional<double> link_timeout; // --link-timeout, else derived from the settings
+  std::string heartbeat_table;        // empty: none
+  State timeout_state = State::Unknown;
+  double timeout_seconds = 10;
+};
+
+// pg_settings' setting and unit ("10", "s"; "60000", "ms"; "0", "ms") in
+// seconds; nullopt when not understood.
+std::optional<double> pg_setting_seconds(std::string_view setting, std::string_view unit);
+
+// Default link timeouts from the server's own settings (see pg_backend.cpp).
+double pg_default_standby_link_timeout(const PgSettings& s);
+double pg_default_primary_link_timeout(const PgSettings& s);
+
+// True when a libpq conninfo (key=value or URI form) carries a password.
+bool dsn_has_password(std::string_view dsn);
+
+// A table name for --heartbeat-table: identifier or schema.identifier, each
+// [A-Za-z_][A-Za-z0-9_$]*. Returns the quoted form, or nullopt.
+std::optional<std::string> quote_table_name(std::string_view name);
+
+// Connection failures: the server refusing us (bad password, no such
+// database or role, pg_hba) is UNKNOWN; a server that cannot be reached or
+// is not accepting connections is CRITICAL.
+State classify_pg_connect_error(std::string_view message);
+
+Result evaluate_pg(const PgObservation& obs, const PgPolicy& policy);
+
+} // namespace sitelink::replication
