@@ -56,7 +56,7 @@ Stats compute_stats(const TargetObservation& t);
 // aggregate items are emitted. The choice depends only on the command line
 // (number and names of targets), so the labels are the same in every state.
 constexpr std::size_t max_per_target_perfdata_targets = 20;
-constexpr std::size_t max_per_target_perfdata_bytes = 4096;
+constexpr std::size_t max_per_target_perfdata_bytes = 5120;
 bool per_target_perfdata(const std::vector<std::string>& names);
 
 Result evaluate(const Observation& obs, const Policy& policy);

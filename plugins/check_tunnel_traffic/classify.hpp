@@ -66,6 +66,7 @@ struct Classified {
   Address dst;
   std::uint16_t sport = 0;
   std::uint16_t dport = 0;
+  std::uint32_t ip_length = 0; // the IP packet's length on the wire, headers included
 };
 
 // Which protocols count and on which ports (OpenVPN and WireGuard ports can

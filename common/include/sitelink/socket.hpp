@@ -91,7 +91,8 @@ public:
   const std::string& pending() const noexcept { return buf_; }
   // Reads more into the pending buffer (at least one byte).
   tl::expected<void, IoError> fill();
-  void discard_pending() noexcept { buf_.clear(); }
+  // Drops the first `n` pending bytes (a prompt that was handled).
+  void consume(std::size_t n) noexcept { buf_.erase(0, n); }
 
 private:
   Stream& s_;

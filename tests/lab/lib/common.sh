@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2016
 # Shared settings and helpers for the sitelink two-site lab.
 # Sourced by tests/lab/lab; not meant to be run on its own.
 
@@ -64,8 +64,8 @@ die() {
 lab_check_settings() {
     [[ $LAB_PREFIX =~ ^[a-z0-9][a-z0-9_-]{0,15}$ ]] ||
         die "LAB_PREFIX '$LAB_PREFIX' must match [a-z0-9][a-z0-9_-]{0,15}"
-    [[ $LAB_STATE == /* && $LAB_STATE != / && $LAB_STATE != *$'\n'* ]] ||
-        die "LAB_STATE must be an absolute path other than / (got '$LAB_STATE')"
+    [[ $LAB_STATE == /* && $LAB_STATE != / && $LAB_STATE != *[[:space:]]* ]] ||
+        die "LAB_STATE must be an absolute path other than /, without spaces (got '$LAB_STATE')"
     [[ $LAB_TIMEOUT =~ ^[0-9]+$ && $LAB_TIMEOUT -gt 0 ]] ||
         die "LAB_TIMEOUT must be a positive integer (got '$LAB_TIMEOUT')"
     case $LAB_DPD_ACTION in

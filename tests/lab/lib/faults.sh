@@ -34,7 +34,9 @@ expand_kinds() {
 }
 
 lab_require_up() {
-    ns_exists "$NS_A" && ns_exists "$NS_B" || die "the lab ($LAB_PREFIX) is not up: run 'lab up' first"
+    if ! ns_exists "$NS_A" || ! ns_exists "$NS_B"; then
+        die "the lab ($LAB_PREFIX) is not up: run 'lab up' first"
+    fi
 }
 
 nft_in() {

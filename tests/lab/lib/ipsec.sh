@@ -65,6 +65,10 @@ EOF
             l2=$LAN2_NET_B r2=$LAN2_NET_A
         fi
         # Site A initiates and restarts after DPD; site B only responds.
+        # Fixed reqids: with dynamic ones, two IKE_SAs replaced at the same
+        # moment (peer frozen, then INITIAL_CONTACT) can end up with swapped
+        # or shared reqids, and kernel-libipsec then drops the traffic
+        # "due to policy" although both CHILD_SAs say INSTALLED.
         local start dpd_action keyingtries
         if [[ $site == a ]]; then
             start=start dpd_action=$LAB_DPD_ACTION keyingtries=0
@@ -93,6 +97,7 @@ connections {
         }
         children {
             $IPSEC_CONN_PRIMARY {
+                reqid = 1
                 local_ts = $lnet, $l6
                 remote_ts = $rnet, $r6
                 esp_proposals = aes256gcm16
@@ -120,6 +125,7 @@ connections {
         }
         children {
             $IPSEC_CONN_SECONDARY {
+                reqid = 2
                 local_ts = $l2
                 remote_ts = $r2
                 esp_proposals = aes256gcm16
@@ -165,7 +171,7 @@ ipsec_load() {
 # Does site A have an IKE_SA (any state) for CONN?
 ipsec_has_sa() {
     local out
-    out=$(lab_swanctl a --list-sas --ike "$1" 2>/dev/null) || return 1
+    out=$(LAB_SWANCTL_TIMEOUT=3 lab_swanctl a --list-sas --ike "$1" 2>/dev/null) || return 1
     grep -q "^$1: #" <<<"$out"
 }
 
@@ -173,7 +179,7 @@ ipsec_has_sa() {
 ipsec_established() {
     local conn=$1 site out
     for site in a b; do
-        out=$(lab_swanctl "$site" --list-sas --ike "$conn" 2>/dev/null) || return 1
+        out=$(LAB_SWANCTL_TIMEOUT=3 lab_swanctl "$site" --list-sas --ike "$conn" 2>/dev/null) || return 1
         grep -q "^$conn: #[0-9]*, ESTABLISHED" <<<"$out" || return 1
         grep -q "^  *$conn: #[0-9]*, reqid [0-9]*, INSTALLED" <<<"$out" || return 1
     done
@@ -202,7 +208,7 @@ ipsec_ready() {
         if ((now - ${_ipsec_last_initiate:-0} > 8000)); then
             _ipsec_last_initiate=$now
             lab_log "initiating $conn from site A"
-            lab_swanctl a --initiate --child "$conn" --timeout 1 >/dev/null 2>&1 || true
+            LAB_SWANCTL_TIMEOUT=3 lab_swanctl a --initiate --child "$conn" --timeout 1 >/dev/null 2>&1 || true
         fi
         return 1
     fi

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016
 # Namespaces, links, addresses, routes and the nftables skeleton used for
 # fault injection.  Nothing here touches the host namespace: every link is
 # created directly inside a lab namespace.

@@ -67,7 +67,7 @@ ovpn_cmd() {
     [[ -S $sock ]] || return 1
     coproc OVPN_MGMT { exec timeout 3 socat - "UNIX-CONNECT:$sock" 2>/dev/null; }
     local in=${OVPN_MGMT[0]} out=${OVPN_MGMT[1]} cpid=$OVPN_MGMT_PID
-    printf '%s\n' "$cmd" >&"$out" 2>/dev/null || true
+    { printf '%s\n' "$cmd" 1>&"$out"; } 2>/dev/null || true
     while IFS= read -r -t 3 line <&"$in"; do
         line=${line%$'\r'}
         [[ $line == '>'* ]] && continue
@@ -79,7 +79,7 @@ ovpn_cmd() {
                 ;;
         esac
     done
-    printf 'quit\n' >&"$out" 2>/dev/null || true
+    { printf 'quit\n' 1>&"$out"; } 2>/dev/null || true
     exec {out}>&- {in}<&-
     wait "$cpid" 2>/dev/null || true
     return $rc

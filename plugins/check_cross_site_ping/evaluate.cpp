@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "sitelink/number.hpp"
+#include "sitelink/output.hpp"
+#include "sitelink/perfdata.hpp"
+
+namespace sitelink::ping {
+
+namespace {
+
+double round3(double v)
+{
+  return std::round(v * 1000) / 1000;
+}
+
+// Milliseconds for text: microsecond resolution, no exponent.
+std::string ms(double v)
+{
+  return format_number(round3(v));
+}
+
+std::string pct(double v)
+{
+  return format_number(std::round(v * 10) / 10);
+}
+
+Range upper(double v)
+{
+  Range r;
+  r.start = 0;
+  r.end = v;
+  return r;
+}
+
+std::optional<Range> upper(const std::optional<double>& v)
+{
+  if (!v) return std::nullopt;
+  return upper(*v);
+}
+
+std::optional<double> rounded(const std::optional<double>& v)
+{
+  if (!v) return std::nullopt;
+  return round3(*v);
+}
+
+struct Judged {
+  const TargetObservation* t = nullptr;
+  Stats st;
+  State state = State::Unknown;
+  std::string host;   // name, plus the address when it differs
+  std::string reason; // short text for the summary
+  std::string detail; // one long-output line
+};
+
+// Inclusive comparison: a value equal to the threshold alerts.
+State grade(double value, double warn, double crit)
+{
+  if (value >= crit) return State::Critical;
+  if (value >= warn) return State::Warning;
+  return State::Ok;
+}
+
+std::string limit_text(State s, double warn, double crit, std::string_view unit)
+{
+  return s == State::Critical ? fmt::format("critical {}{}", format_number(crit), unit)
+                              : fmt::format("warning {}{}", format_number(warn), unit);
+}
+
+Judged judge(const TargetObservation& t, const Policy& p, const std::optional<int>& tcp_port)
+{
+  Judged j;
+  j.t = &t;
+  const std::string name = sanitize_quote(t.name, 80);
+  j.host = t.address.empty() || t.address == t.name ? name : fmt::format("{} ({})", name, t.address);
+  if (!t.resolve_error.empty()) {
+    j.state = State::Critical;
+    j.reason = fmt::format("{}: cannot resolve host name", name);
+    j.detail = fmt::format("{}: cannot resolve host name: {}", name, sanitize(t.resolve_error));
+    return j;
+  }
+  j.st = compute_stats(t);
+  if (t.sent == 0) {
+    j.state = State::Critical;
+    std::string why = t.send_error.empty() ? std::string("no probe was sent") : sanitize(t.send_error);
+    j.reason = fmt::format("{}: cannot send probes ({})", name, why);
+    j.detail = fmt::format("{}: cannot send probes: {}", j.host, why);
+    return j;
+  }
+  const std::string what = tcp_port ? fmt::format("tcp/{}", *tcp_port) : std::string("echo");
+  if (j.st.received == 0) {
+    j.state = State::Critical;
+    std::string why = !t.send_error.empty() ? sanitize(t.send_error) : sanitize(t.probe_error);
+    j.reason = fmt::format("{}: 100% loss{}", name, why.empty() ? "" : " (" + why + ")");
+    j.detail = fmt::format("{}: no {} reply, 100% loss (0 of {}){}", j.host, what, t.sent,
+                           why.empty() ? "" : ": " + why);
+    return j;
+  }
+  State rs = grade(*j.st.rta, p.warn.rta_ms, p.crit.rta_ms);
+  State ls = grade(j.st.pl, p.warn.pl, p.crit.pl);
+  State js = State::Ok;
+  if (j.st.jitter && p.jitter_crit_ms && *j.st.jitter >= *p.jitter_crit_ms) js = State::Critical;
+  else if (j.st.jitter && p.jitter_warn_ms && *j.st.jitter >= *p.jitter_warn_ms) js = State::Warning;
+  j.state = worst(worst(rs, ls), js);
+
+  std::vector<std::string> bad;
+  if (rs != State::Ok)
+    bad.push_back(fmt::format("rta {} ms ({})", ms(*j.st.rta), limit_text(rs, p.warn.rta_ms, p.crit.rta_ms, " ms")));
+  if (ls != State::Ok) bad.push_back(fmt::format("loss {}% ({})", pct(j.st.pl), limit_text(ls, p.warn.pl, p.crit.pl, "%")));
+  if (js != State::Ok)
+    bad.push_back(fmt::format("jitter {} ms ({})", ms(*j.st.jitter),
+                              limit_text(js, p.jitter_warn_ms.value_or(0), p.jitter_crit_ms.value_or(0), " ms")));
+  std::string refused;
+  if (tcp_port) {
+    if (t.refused == j.st.received) refused = fmt::format(", port {} closed (connection refused): host alive", *tcp_port);
+    else if (t.refused > 0) refused = fmt::format(", port {} open, refused {} of {} connections", *tcp_port, t.refused, j.st.received);
+    else refused = fmt::format(", port {} open", *tcp_port);
+  }
+  if (bad.empty()) {
+    j.reason = fmt::format("{}: rta {} ms, loss {}%", name, ms(*j.st.rta), pct(j.st.pl));
+  } else {
+    j.reason = name + ":";
+    for (std::size_t i = 0; i < bad.size(); ++i) j.reason += (i ? ", " : " ") + bad[i];
+  }
+  if (tcp_port && t.refused == j.st.received) j.reason += " (port closed, host alive)";
+  j.detail = fmt::format("{}: rta {} ms, loss {}% ({} of {} replies), min {} ms, max {} ms, jitter {}{}", j.host,
+                         ms(*j.st.rta), pct(j.st.pl), j.st.received, t.sent, ms(*j.st.rtmin), ms(*j.st.rtmax),
+                         j.st.jitter ? ms(*j.st.jitter) + " ms" : std::string("n/a"), refused);
+  return j;
+}
+
+void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, const Judged& j, const Policy& p)
+{
+  const bool measured = j.t->resolve_error.empty() && j.t->sent > 0;
+  std::optional<double> pl;
+  if (measured) pl = std::round(j.st.pl * 1000) / 1000;
+  out.push_back({prefix + "rta", rounded(j.st.rta), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,
+                 std::nullopt});
+  out.push_back({prefix + "pl", pl, Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
+  out.push_back({prefix + "rtmin", rounded(j.st.rtmin), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  out.push_back({prefix + "rtmax", rounded(j.st.rtmax), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  out.push_back({prefix + "jitter", rounded(j.st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
+                 upper(p.jitter_crit_ms), 0.0, std::nullopt});
+}
+
+void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& js, const Policy& p)
+{
+  const auto n = static_cast<double>(js.size());
+  int alive = 0, ok = 0, sent = 0, received = 0;
+  double rta_sum = 0;
+  std::optional<double> rta_max, pl_max, jitter_max;
+  for (const auto& j : js) {
+    if (j.state == State::Ok) ++ok;
+    if (j.st.received > 0) {
+      ++alive;
+      rta_sum += *j.st.rta;
+      rta_max = std::max(rta_max.value_or(0), *j.st.rta);
+    }
+    if (j.st.jitter) jitter_max = std::max(jitter_max.value_or(0), *j.st.jitter);
+    if (j.t->resolve_error.empty() && j.t->sent > 0) {
+      sent += j.st.sent;
+      received += j.st.received;
+      pl_max = std::max(pl_max.value_or(0), j.st.pl);
+    }
+  }
+  std::optional<double> rta_mean;
+  if (alive > 0) rta_mean = rta_sum / alive;
+  std::optional<double> pl_all;
+  if (sent > 0) pl_all = std::round(100.0 * (sent - received) / sent * 1000) / 1000;
+  out.push_back({"hosts_alive", static_cast<double>(alive), Uom::None, std::nullopt, std::nullopt, 0.0, n});
+  out.push_back({"hosts_ok", static_cast<double>(ok), Uom::None, std::nullopt, std::nullopt, 0.0, n});
+  out.push_back({"rta", rounded(rta_mean), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  out.push_back({"rta_max", rounded(rta_max), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,
+                 std::nullopt});
+  out.push_back({"pl", pl_all, Uom::Percent, std::nullopt, std::nullopt, 0.0, 100.0});
+  out.push_back({"pl_max", pl_max ? std::optional<double>(std::round(*pl_max * 1000) / 1000) : std::nullopt,
+                 Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
+  out.push_back({"jitter_max", rounded(jitter_max), Uom::Milliseconds, upper(p.jitter_warn_ms), upper(p.jitter_crit_ms),
+                 0.0, std::nullopt});
+}
+
+} // namespace
+
+Stats compute_stats(const TargetObservation& t)
+{
+  Stats s;
+  s.sent = t.sent;
+  double sum = 0;
+  double jsum = 0;
+  int jn = 0;
+  std::optional<double> prev;
+  for (const auto& r : t.rtt_ms) {
+    if (!r) continue;
+    ++s.received;
+    sum += *r;
+    s.rtmin = std::min(s.rtmin.value_or(*r), *r);
+    s.rtmax = std::max(s.rtmax.value_or(*r), *r);
+    if (prev) {
+      jsum += std::fabs(*r - *prev);
+      ++jn;
+    }
+    prev = r;
+  }
+  if (s.received > 0) s.rta = sum / s.received;
+  if (jn > 0) s.jitter = jsum / jn;
+  s.pl = t.sent > 0 ? 100.0 * (t.sent - s.received) / t.sent : 100.0;
+  return s;
+}
+
+bool per_target_perfdata(const std::vector<std::string>& names)
+{
+  if (names.size() <= 1) return true;
+  if (names.size() > max_per_target_perfdata_targets) return false;
+  std::size_t bytes = 0;
+  // Five items per target; 30 bytes bounds a value with its unit and the
+  // threshold, min and max fields ("=123456.789ms;200;500;0").
+  for (const auto& n : names) bytes += 5 * (format_label(n + "_jitter").size() + 30);
+  return bytes <= max_per_target_perfdata_bytes;
+}
+
+Result evaluate(const Observation& obs, const Policy& policy)
+{
+  Result r;
+  if (obs.targets.empty()) {
+    r.state = State::Unknown;
+    r.summary = "no target to probe";
+    return r;
+  }
+  std::vector<Judged> js;
+  js.reserve(obs.targets.size());
+  for (const auto& t : obs.targets) js.push_back(judge(t, policy, obs.tcp_port));
+
+  const int total = static_cast<int>(js.size());
+  int alive = 0, ok = 0, ok_or_warn = 0, sent = 0, received = 0;
+  State worst_target = State::Ok;
+  const Judged* slowest = nullptr;
+  for (const auto& j : js) {
+    if (j.st.received > 0) ++alive;
+    if (j.state == State::Ok) ++ok;
+    if (j.state == State::Ok || j.state == State::Warning) ++ok_or_warn;
+    worst_target = worst(worst_target, j.state);
+    if (j.t->resolve_error.empty()) {
+      sent += j.st.sent;
+      received += j.st.received;
+    }
+    if (j.st.rta && (!slowest || *j.st.rta > *slowest->st.rta)) slowest = &j;
+  }
+  State state = worst_target;
+  if (policy.min_alive) {
+    if (ok >= *policy.min_alive) state = State::Ok;
+    else if (ok_or_warn >= *policy.min_alive) state = State::Warning;
+  }
+  r.state = state;
+
+  const std::string hosts = obs.tcp_port ? fmt::format("hosts answering on tcp/{}", *obs.tcp_port) : "hosts alive";
+  const std::string required = policy.min_alive ? fmt::format(" ({} OK, {} required)", ok, *policy.min_alive) : "";
+  if (state == State::Ok && worst_target == State::Ok) {
+    r.summary = fmt::format("{} of {} {}", alive, total, hosts);
+    if (slowest) {
+      if (total == 1) r.summary = slowest->reason;
+      else
+        r.summary += fmt::format(", worst rta {} ms ({}), loss {}%", ms(*slowest->st.rta),
+                                 sanitize_quote(slowest->t->name, 60),
+                                 pct(sent > 0 ? 100.0 * (sent - received) / sent : 100.0));
+    }
+  } else {
+    // Name the targets in the worst state first; keep line 1 short.
+    std::vector<const Judged*> order;
+    for (const auto& j : js)
+      if (j.state != State::Ok) order.push_back(&j);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Judged* a, const Judged* b) { return severity(a->state) > severity(b->state); });
+    std::string list;
+    std::size_t shown = 0;
+    for (const auto* j : order) {
+      if (shown == 2 || (shown > 0 && list.size() + j->reason.size() > 120)) break;
+      list += (shown ? "; " : "") + j->reason;
+      ++shown;
+    }
+    if (order.size() > shown) list += fmt::format("; {} more not OK", order.size() - shown);
+    r.summary = total == 1 && !policy.min_alive ? list
+                                                : fmt::format("{}; {} of {} {}{}", list, alive, total, hosts, required);
+  }
+  if (state == State::Ok && worst_target != State::Ok) {
+    // -m accepted failing targets: still name one of them.
+    r.summary = fmt::format("{} of {} {}{}", alive, total, hosts, required);
+    for (const auto& j : js)
+      if (j.state == worst_target) {
+        r.summary += "; " + j.reason;
+        break;
+      }
+  }
+
+  // Long output: worst targets first, so the 8 KiB cap drops healthy ones.
+  std::vector<const Judged*> order;
+  for (const auto& j : js) order.push_back(&j);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Judged* a, const Judged* b) { return severity(a->state) > severity(b->state); });
+  for (const auto* j : order) r.details.push_back(fmt::format("{}: {}", to_string(j->state), j->detail));
+
+  std::vector<std::string> names;
+  for (const auto& t : obs.targets) names.push_back(t.name);
+  if (total == 1) target_perfdata(r.perfdata, "", js.front(), policy);
+  else if (per_target_perfdata(names))
+    for (const auto& j : js) target_perfdata(r.perfdata, j.t->name + "_", j, policy);
+  else aggregate_perfdata(r.perfdata, js, policy);
+  return r;
+}
+
+} // namespace sitelink::ping

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "net.hpp"
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <ctime>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <fmt/format.h>
+
+namespace sitelink::ping {
+
+std::string Endpoint::text() const
+{
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    sockaddr_in a{};
+    std::memcpy(&a, &addr, sizeof a);
+    ::inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  } else if (addr.ss_family == AF_INET6) {
+    sockaddr_in6 a{};
+    std::memcpy(&a, &addr, sizeof a);
+    ::inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+bool Endpoint::same_host(const sockaddr_storage& other) const noexcept
+{
+  if (other.ss_family != addr.ss_family) return false;
+  if (addr.ss_family == AF_INET) {
+    sockaddr_in a{}, b{};
+    std::memcpy(&a, &addr, sizeof a);
+    std::memcpy(&b, &other, sizeof b);
+    return a.sin_addr.s_addr == b.sin_addr.s_addr;
+  }
+  if (addr.ss_family == AF_INET6) {
+    sockaddr_in6 a{}, b{};
+    std::memcpy(&a, &addr, sizeof a);
+    std::memcpy(&b, &other, sizeof b);
+    return std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
+  }
+  return false;
+}
+
+std::optional<Endpoint> parse_numeric(const std::string& host)
+{
+  Endpoint e;
+  sockaddr_in a4{};
+  if (::inet_pton(AF_INET, host.c_str(), &a4.sin_addr) == 1) {
+    a4.sin_family = AF_INET;
+    std::memcpy(&e.addr, &a4, sizeof a4);
+    e.len = sizeof a4;
+    return e;
+  }
+  sockaddr_in6 a6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &a6.sin6_addr) == 1) {
+    a6.sin6_family = AF_INET6;
+    std::memcpy(&e.addr, &a6, sizeof a6);
+    e.len = sizeof a6;
+    return e;
+  }
+  return std::nullopt;
+}
+
+tl::expected<Endpoint, std::string> resolve(const std::string& host, int family)
+{
+  if (auto e = parse_numeric(host)) return *e;
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return tl::unexpected(std::string(::gai_strerror(rc)));
+  Endpoint e;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && ai->ai_addrlen <= sizeof e.addr) {
+      std::memcpy(&e.addr, ai->ai_addr, ai->ai_addrlen);
+      e.len = ai->ai_addrlen;
+      break;
+    }
+  }
+  ::freeaddrinfo(res);
+  if (e.len == 0) return tl::unexpected(std::string("no IPv4 or IPv6 address"));
+  return e;
+}
+
+void raise_net_raw() noexcept
+{
+  cap_t caps = ::cap_get_proc();
+  if (caps == nullptr) return;
+  cap_flag_value_t permitted = CAP_CLEAR;
+  if (::cap_get_flag(caps, CAP_NET_RAW, CAP_PERMITTED, &permitted) == 0 && permitted == CAP_SET) {
+    cap_value_t v[1] = {CAP_NET_RAW};
+    if (::cap_set_flag(caps, CAP_EFFECTIVE, 1, v, CAP_SET) == 0) (void)::cap_set_proc(caps);
+  }
+  ::cap_free(caps);
+}
+
+tl::expected<void, std::string> drop_capabilities()
+{
+  cap_t none = ::cap_init();
+  if (none == nullptr) return tl::unexpected(fmt::format("cap_init: {}", std::strerror(errno)));
+  int rc = ::cap_set_proc(none);
+  int err = errno;
+  if (rc != 0) {
+    ::cap_free(none);
+    return tl::unexpected(fmt::format("cannot drop capabilities: {}", std::strerror(err)));
+  }
+  // Ambient capabilities would come back in a child; none are started, but
+  // the set is cleared anyway (EINVAL on kernels without ambient sets).
+  (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  (void)::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  cap_t now = ::cap_get_proc();
+  bool clean = now != nullptr && ::cap_compare(now, none) == 0;
+  if (now != nullptr) ::cap_free(now);
+  ::cap_free(none);
+  if (!clean) return tl::unexpected(std::string("capabilities are still set after dropping them"));
+  return {};
+}
+
+void raise_fd_limit() noexcept
+{
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+long long realtime_ns() noexcept
+{
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+long long monotonic_ns() noexcept
+{
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+} // namespace sitelink::ping

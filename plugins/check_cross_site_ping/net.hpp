@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// Addresses, name resolution and capabilities: the small system edges that
+// both probe kinds share.
+
+#include <optional>
+#include <string>
+#include <sys/socket.h>
+
+#include <tl/expected.hpp>
+
+namespace sitelink::ping {
+
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  int family() const noexcept { return addr.ss_family; }
+  std::string text() const; // numeric form, no port
+  bool same_host(const sockaddr_storage& other) const noexcept;
+};
+
+// A numeric IPv4 or IPv6 literal (no name lookup); nullopt otherwise.
+std::optional<Endpoint> parse_numeric(const std::string& host);
+
+// A literal, or the first address getaddrinfo() gives for `family`
+// (AF_UNSPEC, AF_INET or AF_INET6). The error is the resolver's message.
+tl::expected<Endpoint, std::string> resolve(const std::string& host, int family);
+
+// Makes CAP_NET_RAW effective when the permitted set has it (a binary with
+// `setcap cap_net_raw+p` starts without it in the effective set).
+void raise_net_raw() noexcept;
+
+// Clears every capability set (effective, permitted, inheritable, ambient)
+// and forbids regaining privileges through exec. Verified afterwards.
+tl::expected<void, std::string> drop_capabilities();
+
+// Raises the soft open-file limit to the hard one (many concurrent TCP
+// probes each need a socket).
+void raise_fd_limit() noexcept;
+
+// Nanoseconds on CLOCK_REALTIME (the clock kernel receive stamps use) and
+// CLOCK_MONOTONIC (for scheduling).
+long long realtime_ns() noexcept;
+long long monotonic_ns() noexcept;
+
+} // namespace sitelink::ping

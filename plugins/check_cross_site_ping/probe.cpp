@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "probe.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "packet.hpp"
+#include "sitelink/timeout.hpp"
+
+namespace sitelink::ping {
+
+namespace {
+
+// From <linux/icmp.h>, which clashes with the glibc headers.
+constexpr int icmp_filter_opt = 1;
+
+std::string errstr(int err)
+{
+  return std::strerror(err);
+}
+
+void set_int(int fd, int level, int opt, int value)
+{
+  (void)::setsockopt(fd, level, opt, &value, sizeof value);
+}
+
+timespec to_timespec(long long ns)
+{
+  if (ns < 0) ns = 0;
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000LL);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000LL);
+  return ts;
+}
+
+IcmpSocket open_icmp(int family, const std::optional<Endpoint>& source)
+{
+  IcmpSocket s;
+  s.family = family;
+  const bool v6 = family == AF_INET6;
+  const int proto = v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
+  const char* name = v6 ? "ICMPv6" : "ICMP";
+  int fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (fd >= 0) {
+    s.raw = true;
+  } else if (errno == EPERM || errno == EACCES) {
+    fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EACCES || err == EPERM)
+        s.error = fmt::format("no permission to send {} echo requests: the plugin needs CAP_NET_RAW "
+                              "(setcap cap_net_raw+p on the binary) or a group in net.ipv4.ping_group_range "
+                              "(gid {} is not)",
+                              name, ::getgid());
+      else s.error = fmt::format("cannot open an {} socket: {}", name, errstr(err));
+      return s;
+    }
+  } else {
+    s.error = fmt::format("cannot open an {} socket: {}", name, errstr(errno));
+    return s;
+  }
+  s.fd = fd;
+  set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  // Replies of many targets arrive close together; the default buffer holds
+  // only a few hundred. The kernel caps this at net.core.rmem_max.
+  set_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+  set_int(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
+  if (s.raw && !v6) {
+    // A raw socket sees every ICMP packet of the host: only echo replies.
+    std::uint32_t mask = ~(1u << 0);
+    (void)::setsockopt(fd, SOL_RAW, icmp_filter_opt, &mask, sizeof mask);
+  } else if (s.raw) {
+    icmp6_filter f{};
+    for (auto& w : f.icmp6_filt) w = 0xffffffffu;
+    f.icmp6_filt[ICMP6_ECHO_REPLY >> 5] &= ~(1u << (ICMP6_ECHO_REPLY & 31));
+    (void)::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
+  }
+  Endpoint any;
+  if (source && source->family() == family) {
+    any = *source;
+  } else {
+    any.addr.ss_family = static_cast<sa_family_t>(family);
+    any.len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  }
+  if ((source && source->family() == family) || !s.raw) {
+    // Binding a datagram socket makes the kernel pick its identifier now.
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&any.addr), any.len) != 0) {
+      s.error = source && source->family() == family
+                    ? fmt::format("cannot use source address {}: {}", source->text(), errstr(errno))
+                    : fmt::format("cannot bind the {} socket: {}", name, errstr(errno));
+      ::close(fd);
+      s.fd = -1;
+      return s;
+    }
+  }
+  if (s.raw) {
+    s.ident = static_cast<std::uint16_t>(random_u64() & 0xffff);
+  } else {
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    std::uint16_t port = 0;
+    if (v6) {
+      sockaddr_in6 a{};
+      std::memcpy(&a, &bound, sizeof a);
+      port = a.sin6_port;
+    } else {
+      sockaddr_in a{};
+      std::memcpy(&a, &bound, sizeof a);
+      port = a.sin_port;
+    }
+    s.ident = ntohs(port);
+  }
+  return s;
+}
+
+} // namespace
+
+std::uint64_t random_u64()
+{
+  std::uint64_t v = 0;
+  if (::getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v))
+    v = static_cast<std::uint64_t>(monotonic_ns()) ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+  return v;
+}
+
+std::string IcmpSocket::describe() const
+{
+  const char* name = family == AF_INET6 ? "ICMPv6" : "ICMPv4";
+  if (fd < 0) return fmt::format("{}: {}", name, error);
+  return fmt::format("{}: {} socket, identifier {}", name, raw ? "raw" : "datagram (ping_group_range)", ident);
+}
+
+IcmpProber::IcmpProber(bool want_v4, bool want_v6, const std::optional<Endpoint>& source)
+{
+  v4_.family = AF_INET;
+  v6_.family = AF_INET6;
+  v4_.error = v6_.error = "address family not in use";
+  raise_net_raw();
+  if (want_v4) v4_ = open_icmp(AF_INET, source);
+  if (want_v6) v6_ = open_icmp(AF_INET6, source);
+  cookie_ = random_u64();
+}
+
+IcmpProber::~IcmpProber()
+{
+  if (v4_.fd >= 0) ::close(v4_.fd);
+  if (v6_.fd >= 0) ::close(v6_.fd);
+}
+
+void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+                     const ProbePlan& plan)
+{
+  const std::size_t n_targets = targets.size();
+  const auto count = static_cast<std::size_t>(plan.count);
+  std::vector<std::size_t> active;
+  for (std::size_t i = 0; i < n_targets; ++i) {
+    obs[i].rtt_ms.assign(count, std::nullopt);
+    if (!targets[i]) continue;
+    const IcmpSocket& s = socket_for(targets[i]->family());
+    if (s.fd < 0) {
+      obs[i].send_error = s.error;
+      continue;
+    }
+    active.push_back(i);
+  }
+  if (active.empty()) return;
+
+  // Requests are built once per target and patched per probe.
+  std::vector<std::vector<std::uint8_t>> requests(n_targets);
+  std::vector<long long> tx(n_targets * count, -1);
+  std::vector<bool> got(n_targets * count, false);
+
+  const std::size_t total = count * active.size();
+  std::size_t next = 0;
+  std::size_t pending = 0;
+  const long long start = monotonic_ns();
+  long long last_send = start;
+  Activity act(fmt::format("probing {} target(s) with ICMP echo", active.size()));
+
+  pollfd pfds[2];
+  nfds_t npfd = 0;
+  for (const IcmpSocket* s : {&v4_, &v6_})
+    if (s->fd >= 0) pfds[npfd++] = pollfd{s->fd, POLLIN, 0};
+
+  auto drain = [&](const IcmpSocket& s) {
+    std::uint8_t buf[2048];
+    alignas(cmsghdr) char ctrl[256];
+    for (;;) {
+      sockaddr_storage from{};
+      iovec iov{buf, sizeof buf};
+      msghdr m{};
+      m.msg_name = &from;
+      m.msg_namelen = sizeof from;
+      m.msg_iov = &iov;
+      m.msg_iovlen = 1;
+      m.msg_control = ctrl;
+      m.msg_controllen = sizeof ctrl;
+      ssize_t n = ::recvmsg(s.fd, &m, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      long long rx = -1;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts{};
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          rx = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+        }
+      }
+      if (rx < 0) rx = realtime_ns();
+      auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, buf, static_cast<std::size_t>(n));
+      if (!r) continue;
+      // Identifier, cookie, sequence and source must all be ours: a raw
+      // socket also sees the replies of every other ping on the host.
+      if (r->ident != s.ident || r->id.cookie != cookie_ || r->id.target >= n_targets || r->id.probe >= count ||
+          r->seq != static_cast<std::uint16_t>(r->id.probe & 0xffff) || !targets[r->id.target] ||
+          !targets[r->id.target]->same_host(from)) {
+        ++foreign_;
+        continue;
+      }
+      const std::size_t idx = r->id.target * count + r->id.probe;
+      if (tx[idx] < 0 || got[idx]) continue; // never sent, or a duplicate
+      const long long rtt = std::max(0LL, rx - tx[idx]);
+      if (rtt > plan.wait_ns) continue; // too late: counted as lost
+      got[idx] = true;
+      --pending;
+      obs[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
+    }
+  };
+
+  for (;;) {
+    long long now = monotonic_ns();
+    while (next < total) {
+      const int k = static_cast<int>(next / active.size());
+      const std::size_t slot = next % active.size();
+      if (start + send_offset_ns(k, slot, active.size(), plan.interval_ns) > now) break;
+      const std::size_t t = active[slot];
+      const Endpoint& ep = *targets[t];
+      const IcmpSocket& s = socket_for(ep.family());
+      EchoId id{cookie_, static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)};
+      auto req = build_echo_request(s.family == AF_INET6, s.ident, static_cast<std::uint16_t>(k & 0xffff), id);
+      const long long sent_at = realtime_ns();
+      ssize_t w = ::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+      if (w < 0) {
+        int err = errno;
+        if (err == EINTR || err == EAGAIN || err == ENOBUFS) break; // retry shortly
+        obs[t].send_error = errstr(err);
+      } else {
+        tx[t * count + static_cast<std::size_t>(k)] = sent_at;
+        ++obs[t].sent;
+        ++pending;
+        last_send = monotonic_ns();
+      }
+      ++next;
+    }
+    now = monotonic_ns();
+    if (next == total && (pending == 0 || now >= last_send + plan.wait_ns)) break;
+    if (now >= plan.end_ns) break;
+    long long wake = next < total ? start + send_offset_ns(static_cast<int>(next / active.size()), next % active.size(),
+                                                           active.size(), plan.interval_ns)
+                                  : last_send + plan.wait_ns;
+    if (next < total && wake <= now) wake = now + 200'000; // the socket was busy
+    wake = std::min(wake, plan.end_ns);
+    timespec ts = to_timespec(wake - now);
+    int rc = ::ppoll(pfds, npfd, &ts, nullptr);
+    if (rc > 0) {
+      for (nfds_t i = 0; i < npfd; ++i)
+        if (pfds[i].revents & POLLIN) drain(pfds[i].fd == v4_.fd ? v4_ : v6_);
+    }
+  }
+}
+
+void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+               const ProbePlan& plan, std::uint16_t port, const std::optional<Endpoint>& source)
+{
+  const std::size_t n_targets = targets.size();
+  const auto count = static_cast<std::size_t>(plan.count);
+  std::vector<std::size_t> active;
+  for (std::size_t i = 0; i < n_targets; ++i) {
+    obs[i].rtt_ms.assign(count, std::nullopt);
+    if (targets[i]) {
+      if (source && source->family() != targets[i]->family()) {
+        obs[i].send_error = fmt::format("source address {} is of another address family", source->text());
+        continue;
+      }
+      active.push_back(i);
+    }
+  }
+  if (active.empty()) return;
+  raise_fd_limit();
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) throw std::runtime_error("epoll_create1: " + errstr(errno));
+
+  struct Conn {
+    bool open = false;
+    std::uint64_t serial = 0;
+    std::size_t target = 0;
+    std::size_t probe = 0;
+    long long t0 = 0;
+  };
+  struct Queued {
+    int fd;
+    std::uint64_t serial;
+    long long t0;
+  };
+  std::vector<Conn> conns;
+  std::deque<Queued> queue; // in sending order, for expiry
+  std::uint64_t serial = 0;
+  std::size_t open_count = 0;
+
+  auto finish = [&](int fd) {
+    linger lg{1, 0}; // reset instead of TIME_WAIT: thousands of probes
+    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(fd);
+    conns[static_cast<std::size_t>(fd)].open = false;
+    --open_count;
+  };
+  auto answer = [&](std::size_t t, std::size_t k, long long t0, bool refused) {
+    obs[t].rtt_ms[k] = static_cast<double>(monotonic_ns() - t0) / 1e6;
+    if (refused) ++obs[t].refused;
+  };
+
+  const std::size_t total = count * active.size();
+  std::size_t next = 0;
+  const long long start = monotonic_ns();
+  Activity act(fmt::format("probing {} target(s) on tcp/{}", active.size(), port));
+  epoll_event events[256];
+  for (;;) {
+    long long now = monotonic_ns();
+    while (next < total) {
+      const int k = static_cast<int>(next / active.size());
+      const std::size_t slot = next % active.size();
+      if (start + send_offset_ns(k, slot, active.size(), plan.interval_ns) > now) break;
+      ++next;
+      const std::size_t t = active[slot];
+      Endpoint dst = *targets[t];
+      if (dst.family() == AF_INET6) {
+        sockaddr_in6 a{};
+        std::memcpy(&a, &dst.addr, sizeof a);
+        a.sin6_port = htons(port);
+        std::memcpy(&dst.addr, &a, sizeof a);
+      } else {
+        sockaddr_in a{};
+        std::memcpy(&a, &dst.addr, sizeof a);
+        a.sin_port = htons(port);
+        std::memcpy(&dst.addr, &a, sizeof a);
+      }
+      int fd = ::socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        obs[t].send_error = "cannot open a TCP socket: " + errstr(errno);
+        continue;
+      }
+      if (source && ::bind(fd, reinterpret_cast<const sockaddr*>(&source->addr), source->len) != 0) {
+        obs[t].send_error = fmt::format("cannot use source address {}: {}", source->text(), errstr(errno));
+        ::close(fd);
+        continue;
+      }
+      if (conns.size() <= static_cast<std::size_t>(fd)) conns.resize(static_cast<std::size_t>(fd) + 1);
+      const long long t0 = monotonic_ns();
+      int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&dst.addr), dst.len);
+      int err = rc == 0 ? 0 : errno;
+      Conn& c = conns[static_cast<std::size_t>(fd)];
+      c = Conn{true, ++serial, t, static_cast<std::size_t>(k), t0};
+      ++open_count;
+      if (err == EINPROGRESS) {
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.fd = fd;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        queue.push_back({fd, c.serial, t0});
+        ++obs[t].sent;
+      } else if (err == 0 || err == ECONNREFUSED) {
+        ++obs[t].sent;
+        answer(t, static_cast<std::size_t>(k), t0, err != 0);
+        finish(fd);
+      } else {
+        obs[t].send_error = errstr(err);
+        finish(fd);
+      }
+    }
+    now = monotonic_ns();
+    // Unanswered probes older than the wait count as lost.
+    while (!queue.empty()) {
+      const Queued& q = queue.front();
+      const Conn& c = conns[static_cast<std::size_t>(q.fd)];
+      if (!c.open || c.serial != q.serial) {
+        queue.pop_front();
+        continue;
+      }
+      if (q.t0 + plan.wait_ns > now) break;
+      finish(q.fd);
+      queue.pop_front();
+    }
+    if (next == total && open_count == 0) break;
+    if (now >= plan.end_ns) break;
+    long long wake = plan.end_ns;
+    if (next < total)
+      wake = std::min(wake, start + send_offset_ns(static_cast<int>(next / active.size()), next % active.size(),
+                                                   active.size(), plan.interval_ns));
+    if (!queue.empty()) wake = std::min(wake, queue.front().t0 + plan.wait_ns);
+    pollfd pfd{ep, POLLIN, 0};
+    timespec ts = to_timespec(wake - now);
+    if (::ppoll(&pfd, 1, &ts, nullptr) <= 0) continue;
+    int n = ::epoll_wait(ep, events, 256, 0);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      Conn& c = conns[static_cast<std::size_t>(fd)];
+      if (!c.open) continue;
+      int soerr = 0;
+      socklen_t len = sizeof soerr;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+      if (soerr == 0 || soerr == ECONNREFUSED) answer(c.target, c.probe, c.t0, soerr != 0);
+      else obs[c.target].probe_error = errstr(soerr);
+      ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+      finish(fd);
+    }
+  }
+  for (std::size_t fd = 0; fd < conns.size(); ++fd)
+    if (conns[fd].open) finish(static_cast<int>(fd));
+  ::close(ep);
+}
+
+} // namespace sitelink::ping

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// The Sources of check_cross_site_ping: concurrent ICMP echo and TCP
+// connect probes. They fill TargetObservations; evaluate() judges them.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "evaluate.hpp"
+#include "net.hpp"
+
+namespace sitelink::ping {
+
+struct ProbePlan {
+  int count = 5;
+  long long interval_ns = 100'000'000;
+  long long wait_ns = 1'000'000'000; // a reply later than this counts as lost
+  long long end_ns = 0;              // CLOCK_MONOTONIC time by which probing must stop
+};
+
+// Every target gets its probe k at k × interval, and the targets are spread
+// evenly over the interval (target a of n at a/n × interval), so a thousand
+// targets do not leave in one burst that overflows queues and receive buffers.
+constexpr long long send_offset_ns(int probe, std::size_t slot, std::size_t slots, long long interval_ns) noexcept
+{
+  return static_cast<long long>(probe) * interval_ns +
+         (slots == 0 ? 0 : static_cast<long long>(slot) * interval_ns / static_cast<long long>(slots));
+}
+
+// One ICMP socket per address family: raw when CAP_NET_RAW is available,
+// else an unprivileged datagram ("ping") socket.
+struct IcmpSocket {
+  int fd = -1;
+  int family = 0;
+  bool raw = false;
+  std::uint16_t ident = 0; // raw: ours; datagram: the one the kernel assigned
+  std::string error;       // why there is no socket
+  std::string describe() const;
+};
+
+class IcmpProber {
+public:
+  // Opens sockets for the families asked for; a failure is kept per family
+  // and reported only for targets of that family.
+  IcmpProber(bool want_v4, bool want_v6, const std::optional<Endpoint>& source);
+  ~IcmpProber();
+  IcmpProber(const IcmpProber&) = delete;
+  IcmpProber& operator=(const IcmpProber&) = delete;
+
+  const IcmpSocket& socket_for(int family) const noexcept { return family == AF_INET6 ? v6_ : v4_; }
+
+  // Probes every target with an endpoint; `obs` is parallel to `targets`.
+  void run(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+           const ProbePlan& plan);
+
+  std::size_t foreign_replies() const noexcept { return foreign_; }
+
+private:
+  IcmpSocket v4_, v6_;
+  std::uint64_t cookie_ = 0;
+  std::size_t foreign_ = 0; // echo replies that were not ours (another instance's)
+};
+
+// TCP connect probes to `port`; a refused connection is an answer (the host
+// is alive) and is counted in TargetObservation::refused.
+void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+               const ProbePlan& plan, std::uint16_t port, const std::optional<Endpoint>& source);
+
+std::uint64_t random_u64();
+
+} // namespace sitelink::ping

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "mysql_backend.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "db_text.hpp"
+#include "sitelink/number.hpp"
+#include "sitelink/output.hpp"
+
+namespace sitelink::replication {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b)
+{
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool ident_char(char c)
+{
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
+
+std::string errno_prefix(const std::string& no)
+{
+  return no.empty() || no == "0" ? std::string() : "error " + sanitize(no) + " ";
+}
+
+} // namespace
+
+MysqlReplicaStatus map_replica_status(const std::vector<std::string>& names,
+                                      const std::vector<std::optional<std::string>>& values)
+{
+  MysqlReplicaStatus s;
+  auto get = [&](std::initializer_list<std::string_view> aliases) -> const std::optional<std::string>* {
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
+      for (auto a : aliases)
+        if (iequals(names[i], a)) return &values[i];
+    return nullptr;
+  };
+  auto text = [&](std::initializer_list<std::string_view> aliases) {
+    const auto* v = get(aliases);
+    return v != nullptr && *v ? **v : std::string();
+  };
+  s.channel = text({"Channel_Name", "Connection_name"});
+  s.io_running = text({"Replica_IO_Running", "Slave_IO_Running"});
+  s.sql_running = text({"Replica_SQL_Running", "Slave_SQL_Running"});
+  if (const auto* v = get({"Seconds_Behind_Source", "Seconds_Behind_Master"}); v != nullptr && *v) {
+    auto n = parse_number(**v);
+    if (n) s.seconds_behind = *n;
+  }
+  s.last_io_error = text({"Last_IO_Error"});
+  s.last_sql_error = text({"Last_SQL_Error"});
+  s.last_io_errno = text({"Last_IO_Errno"});
+  s.last_sql_errno = text({"Last_SQL_Errno"});
+  s.source_host = text({"Source_Host", "Master_Host"});
+  s.source_port = text({"Source_Port", "Master_Port"});
+  s.io_state = text({"Replica_IO_State", "Slave_IO_State"});
+  s.sql_state = text({"Replica_SQL_Running_State", "Slave_SQL_Running_State"});
+  if (const auto* v = get({"Source_Server_Id", "Master_Server_Id"}); v != nullptr && *v) {
+    auto n = parse_number(**v);
+    if (n && *n >= 0) s.source_server_id = static_cast<long>(*n);
+  }
+  return s;
+}
+
+State classify_mysql_connect_error(unsigned code)
+{
+  switch (code) {
+  case 1045: // access denied for user (password)
+  case 1044: // access denied to database
+  case 1049: // unknown database
+  case 1251: // client does not support authentication protocol
+  case 1698: // access denied (auth plugin)
+  case 2026: // SSL connection error
+  case 2059: // authentication plugin cannot be loaded
+  case 2061: // authentication requires secure connection
+    return State::Unknown;
+  default:
+    break;
+  }
+  // 2002 socket, 2003 TCP, 2005 unknown host, 2013 lost, 1040 too many
+  // connections, 1129 host blocked: the service is not usable.
+  return State::Critical;
+}
+
+std::optional<std::string> quote_mysql_table(std::string_view name)
+{
+  auto dot = name.find('.');
+  std::vector<std::string_view> parts;
+  if (dot == std::string_view::npos) parts.push_back(name);
+  else {
+    parts.push_back(name.substr(0, dot));
+    parts.push_back(name.substr(dot + 1));
+  }
+  std::string out;
+  for (auto p : parts) {
+    if (p.empty() || p.size() > 64 || !std::all_of(p.begin(), p.end(), ident_char)) return std::nullopt;
+    if (!out.empty()) out += '.';
+    out += '`' + std::string(p) + '`';
+  }
+  return out;
+}
+
+bool valid_channel_name(std::string_view name)
+{
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+std::string check_option_file_mode(unsigned mode, unsigned owner_uid, unsigned our_uid)
+{
+  if ((mode & 0170000u) != 0100000u) return "is not a regular file";
+  if (owner_uid != our_uid && owner_uid != 0) return "is owned by another user";
+  if ((mode & 0007u) != 0) return fmt::format("is accessible by others (mode {:04o}); chmod o= it", mode & 07777u);
+  if ((mode & 0020u) != 0) return fmt::format("is writable by its group (mode {:04o})", mode & 07777u);
+  return {};
+}
+
+Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
+{
+  const bool hb = !p.heartbeat_table.empty();
+  const double lt = p.link_timeout.value_or(mysql_default_link_timeout);
+  auto perf = [&](std::optional<double> lag, std::optional<double> age) {
+    std::vector<Perfdatum> v{Perfdatum{"lag", lag ? std::optional<double>(round_ms(std::max(0.0, *lag))) : std::nullopt,
+                                       Uom::Seconds, p.warn, p.crit, 0.0, std::nullopt}};
+    if (hb) {
+      Range t;
+      t.end = lt;
+      v.push_back(Perfdatum{"heartbeat_age", age ? std::optional<double>(round_ms(std::max(0.0, *age))) : std::nullopt,
+                            Uom::Seconds, std::nullopt, t, 0.0, std::nullopt});
+    }
+    return v;
+  };
+  const std::string server = sanitize(o.server);
+  const std::string user = sanitize(o.user);
+  switch (o.status) {
+  case MysqlObservation::Status::Timeout:
+    return Result{p.timeout_state,
+                  fmt::format("timed out after {} s while {}", format_number(p.timeout_seconds), sanitize(o.activity)),
+                  {}, perf(std::nullopt, std::nullopt)};
+  case MysqlObservation::Status::ConnectFailed: {
+    State st = classify_mysql_connect_error(o.error_code);
+    Result r{st, fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
+             perf(std::nullopt, std::nullopt)};
+    if (st == State::Unknown)
+      r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
+                          "MYSQL_PWD, never from the command line)");
+    return r;
+  }
+  case MysqlObservation::Status::QueryFailed: {
+    // 1227: ER_SPECIFIC_ACCESS_DENIED_ERROR, 1142/1143: command denied.
+    if (o.error_code == 1227 || o.error_code == 1142 || o.error_code == 1143) {
+      const char* grant = o.mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT";
+      return Result{State::Unknown,
+                    fmt::format("user {} lacks the {} privilege needed for SHOW REPLICA STATUS", user, grant),
+                    {fmt::format("fix: GRANT {} ON *.* TO {};", grant, user),
+                     fmt::format("server said: error {} {}", o.error_code, sanitize_quote(o.error, 200))},
+                    perf(std::nullopt, std::nullopt)};
+    }
+    return Result{State::Unknown,
+                  fmt::format("query failed on {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
+                  perf(std::nullopt, std::nullopt)};
+  }
+  case MysqlObservation::Status::Ok:
+    break;
+  }
+  if (o.rows.empty()) {
+    std::string what = p.channel.empty() ? std::string("SHOW REPLICA STATUS returned no row")
+                                         : fmt::format("no replication channel '{}'", sanitize(p.channel));
+    return Result{State::Critical, fmt::format("{} is not a replica: {}", server, what), {},
+                  perf(std::nullopt, o.heartbeat_age)};
+  }
+  const auto& r = o.rows.front();
+  std::vector<SubResult> parts;
+  std::vector<std::string> details;
+  const std::string src = r.source_host.empty() ? std::string("the primary")
+                                                : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
+  if (r.io_running != "Yes")
+    parts.push_back({State::Critical,
+                     fmt::format("IO thread is '{}' (not connected to {})", sanitize_quote(r.io_running, 20), src), {}});
+  if (!r.last_io_error.empty())
+    parts.push_back({State::Critical,
+                     fmt::format("IO {}'{}'", errno_prefix(r.last_io_errno), sanitize_quote(r.last_io_error, 200)), {}});
+  if (r.sql_running != "Yes")
+    parts.push_back({State::Critical, fmt::format("SQL thread is '{}' (not applying changes)", sanitize_quote(r.sql_running, 20)), {}});
+  if (!r.last_sql_error.empty())
+    parts.push_back({State::Critical,
+                     fmt::format("SQL {}'{}'", errno_prefix(r.last_sql_errno), sanitize_quote(r.last_sql_error, 200)), {}});
+
+  std::optional<double> lag;
+  bool from_hb = false;
+  if (hb) {
+    if (o.heartbeat_age) {
+      lag = std::max(0.0, *o.heartbeat_age);
+      from_hb = true;
+      if (*o.heartbeat_age > lt)
+        parts.push_back({State::Critical,
+                         fmt::format("heartbeat {} is {} s old (link timeout {} s): link or pt-heartbeat down?",
+                                     sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age), format_number(lt)),
+                         {}});
+    } else {
+      parts.push_back({State::Unknown,
+                       fmt::format("cannot read heartbeat {}: {}", sanitize(p.heartbeat_table),
+                                   o.heartbeat_error.empty() ? std::string("no row")
+                                                             : fmt::format("error {} {}", o.heartbeat_error_code,
+                                                                           sanitize_quote(o.heartbeat_error, 120))),
+                       {}});
+    }
+  }
+  if (!from_hb) {
+    lag = r.seconds_behind;
+    if (!lag && r.io_running == "Yes" && r.sql_running == "Yes")
+      parts.push_back({State::Unknown, "Seconds_Behind_Master is NULL although both threads run", {}});
+  }
+  if (lag) {
+    const std::string what = from_hb ? "heartbeat age" : "lag";
+    if (p.crit.alerts(*lag))
+      parts.push_back({State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(*lag), p.crit.describe()), {}});
+    else if (p.warn.alerts(*lag))
+      parts.push_back({State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(*lag), p.warn.describe()), {}});
+  }
+  details.push_back(fmt::format("server {} as {}{}, replicating from {}{}", server, user, o.mariadb ? " (MariaDB)" : "",
+                                src, r.channel.empty() ? "" : " on channel " + sanitize(r.channel)));
+  details.push_back(fmt::format("IO thread {} ({}), SQL thread {} ({})", sanitize(r.io_running),
+                                sanitize_quote(r.io_state, 80), sanitize(r.sql_running), sanitize_quote(r.sql_state, 80)));
+  details.push_back(fmt::format("Seconds_Behind_Master: {}",
+                                r.seconds_behind ? format_number(*r.seconds_behind) : std::string("NULL (unknown, not 0)")));
+  if (o.heartbeat_age)
+    details.push_back(fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+
+  Result res = aggregate(parts.empty() ? std::vector<SubResult>{{State::Ok, "", {}}} : parts);
+  if (parts.empty()) {
+    res.details.clear();
+    res.summary = fmt::format("replicating from {}, {} {} s", src, from_hb ? "heartbeat age" : "lag",
+                              lag ? seconds_text(*lag) : "?");
+  }
+  res.details.insert(res.details.end(), details.begin(), details.end());
+  res.perfdata = perf(lag, o.heartbeat_age);
+  return res;
+}
+
+} // namespace sitelink::replication

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// sitelink_pgsql.so: the PostgreSQL side of check_replication_lag. Runs the
+// queries with libpq and fills a PgObservation; all judgement is in
+// pg_backend.cpp.
+//
+// Everything is non-blocking with poll() deadlines from the plugin's budget:
+// libpq's connect_timeout is whole seconds (at least 2) and does not cover a
+// server that accepts and then never answers, and a query on a black-holed
+// connection would otherwise wait for TCP retransmission timeouts.
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <poll.h>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include "db_module.hpp"
+#include "sitelink/version.hpp"
+
+namespace sitelink::replication {
+
+namespace {
+
+// What is left for one step, keeping a margin for output before the
+// watchdog's alarm.
+constexpr double margin_seconds = 0.25;
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+class TimedOut : public std::exception {};
+
+struct Failure {
+  std::string message;
+  bool connecting = false;
+};
+
+// Waits until the socket is ready; false when the budget ran out.
+bool wait_socket(int fd, bool for_write, const Deadline& d)
+{
+  while (true) {
+    double left = d.remaining() - margin_seconds;
+    if (left <= 0) return false;
+    pollfd p{fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+    int ms = static_cast<int>(std::ceil(left * 1000));
+    int n = ::poll(&p, 1, ms);
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return true; // let libpq report the error
+  }
+}
+
+std::string describe(PGconn* c)
+{
+  const char* host = PQhost(c);
+  const char* port = PQport(c);
+  const char* db = PQdb(c);
+  std::string h = host != nullptr && *host != '\0' ? host : "localhost";
+  if (!h.empty() && h.front() == '/') h = "socket " + h;
+  return fmt::format("{}:{}/{}", h, port != nullptr ? port : "", db != nullptr ? db : "");
+}
+
+class Session {
+public:
+  Session(const PgRequest& rq, PgObservation& obs) : rq_(rq), obs_(obs), d_(*rq.hooks.deadline) {}
+
+  void connect()
+  {
+    std::vector<std::string> keys, vals;
+    if (!rq_.dsn.empty()) add(keys, vals, "dbname", rq_.dsn);
+    if (!rq_.host.empty()) add(keys, vals, "host", rq_.host);
+    if (!rq_.port.empty()) add(keys, vals, "port", rq_.port);
+    if (!rq_.dbname.empty()) add(keys, vals, "dbname", rq_.dbname);
+    if (!rq_.user.empty()) add(keys, vals, "user", rq_.user);
+    // connect_timeout is whole seconds and libpq treats 1 as 2; our poll()
+    // deadline is the real limit, this only bounds libpq's own waits.
+    const double left = d_.remaining() - margin_seconds;
+    add(keys, vals, "connect_timeout", std::to_string(std::max(2L, static_cast<long>(left))));
+    // The server stops the statement itself if we stop waiting for it.
+    add(keys, vals, "options",
+        fmt::format("-c statement_timeout={}", std::max(100L, static_cast<long>(left * 1000) - 100)));
+    add(keys, vals, "fallback_application_name", "check_replication_lag");
+    std::vector<const char*> k, v;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      k.push_back(keys[i].c_str());
+      v.push_back(vals[i].c_str());
+    }
+    k.push_back(nullptr);
+    v.push_back(nullptr);
+
+    conn_.reset(PQconnectStartParams(k.data(), v.data(), 1));
+    if (!conn_) throw Failure{"out of memory", true};
+    obs_.server = describe(conn_.get());
+    activity(fmt::format("connecting to {}", obs_.server));
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) throw Failure{PQerrorMessage(conn_.get()), true};
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st != PGRES_POLLING_OK) {
+      if (st == PGRES_POLLING_FAILED) throw Failure{PQerrorMessage(conn_.get()), true};
+      int fd = PQsocket(conn_.get());
+      if (fd < 0) throw Failure{PQerrorMessage(conn_.get()), true};
+      if (!wait_socket(fd, st == PGRES_POLLING_WRITING, d_)) throw TimedOut{};
+      st = PQconnectPoll(conn_.get());
+      obs_.server = describe(conn_.get());
+    }
+    if (PQsetnonblocking(conn_.get(), 1) != 0) throw Failure{PQerrorMessage(conn_.get()), true};
+    const char* u = PQuser(conn_.get());
+    obs_.user = u != nullptr ? u : "";
+    debug(1, fmt::format("connected to {} as {} (server version {})", obs_.server, obs_.user,
+                         PQserverVersion(conn_.get())));
+  }
+
+  // Runs one query; throws TimedOut or Failure.
+  ResultPtr query(const std::string& what, const std::string& sql)
+  {
+    activity(fmt::format("{} on {}", what, obs_.server));
+    debug(3, "query: " + sql);
+    PGconn* c = conn_.get();
+    if (PQsendQuery(c, sql.c_str()) == 0) throw Failure{PQerrorMessage(c)};
+    int f;
+    while ((f = PQflush(c)) == 1)
+      if (!wait_socket(PQsocket(c), true, d_)) throw TimedOut{};
+    if (f < 0) throw Failure{PQerrorMessage(c)};
+    ResultPtr last;
+    while (true) {
+      while (PQisBusy(c) != 0) {
+        if (!wait_socket(PQsocket(c), false, d_)) throw TimedOut{};
+        if (PQconsumeInput(c) == 0) throw Failure{PQerrorMessage(c)};
+      }
+      PGresult* r = PQgetResult(c);
+      if (r == nullptr) break;
+      last.reset(r);
+    }
+    if (!last) throw Failure{PQerrorMessage(c)};
+    if (PQresultStatus(last.get()) != PGRES_TUPLES_OK) throw Failure{PQresultErrorMessage(last.get())};
+    return last;
+  }
+
+  void activity(const std::string& a)
+  {
+    obs_.activity = a;
+    if (rq_.hooks.activity) rq_.hooks.activity(a);
+  }
+  void debug(int level, const std::string& line)
+  {
+    if (rq_.hooks.debug) rq_.hooks.debug(level, line);
+  }
+
+private:
+  static void add(std::vector<std::string>& k, std::vector<std::string>& v, const char* key, std::string val)
+  {
+    k.emplace_back(key);
+    v.push_back(std::move(val));
+  }
+
+  const PgRequest& rq_;
+  PgObservation& obs_;
+  const Deadline& d_;
+  ConnPtr conn_;
+};
+
+bool is_null(const PGresult* r, int row, int col)
+{
+  return PQgetisnull(r, row, col) != 0;
+}
+
+std::string text(const PGresult* r, int row, int col)
+{
+  return is_null(r, row, col) ? std::string() : std::string(PQgetvalue(r, row, col));
+}
+
+std::optional<double> number(const PGresult* r, int row, int col)
+{
+  if (is_null(r, row, col)) return std::nullopt;
+  char* end = nullptr;
+  const char* s = PQgetvalue(r, row, col);
+  double v = std::strtod(s, &end); // float8 output is locale-free ("C" is set by the runtime)
+  if (end == s) return std::nullopt;
+  return v;
+}
+
+bool boolean(const PGresult* r, int row, int col)
+{
+  return !is_null(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+const char* const q_server = R"SQL(
+SELECT pg_is_in_recovery(), current_user,
+       pg_has_role(current_user, 'pg_monitor', 'USAGE')
+         OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'),
+       (SELECT setting FROM pg_settings WHERE name = 'wal_receiver_status_interval'),
+       (SELECT unit FROM pg_settings WHERE name = 'wal_receiver_status_interval'),
+       (SELECT setting FROM pg_settings WHERE name = 'wal_receiver_timeout'),
+       (SELECT unit FROM pg_settings WHERE name = 'wal_receiver_timeout'),
+       (SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout'),
+       (SELECT unit FROM pg_settings WHERE name = 'wal_sender_timeout')
+)SQL";
+
+const char* const q_standby = R"SQL(
+SELECT r.pid IS NOT NULL, r.status,
+       EXTRACT(epoch FROM now() - r.last_msg_receipt_time)::float8,
+       (pg_last_wal_receive_lsn() - pg_last_wal_replay_lsn())::float8,
+       pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
+       EXTRACT(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
+       pg_get_wal_replay_pause_state(),
+       r.sender_host || ':' || r.sender_port
+FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS r ON true
+)SQL";
+
+const char* const q_replicas = R"SQL(
+SELECT application_name, coalesce(host(client_addr), ''), state, sync_state,
+       EXTRACT(epoch FROM now() - reply_time)::float8,
+       EXTRACT(epoch FROM replay_lag)::float8,
+       (pg_current_wal_lsn() - replay_lsn)::float8
+FROM pg_stat_replication ORDER BY application_name
+)SQL";
+
+const char* const q_slots = R"SQL(
+SELECT slot_name, active, (pg_current_wal_lsn() - restart_lsn)::float8, coalesce(wal_status, '')
+FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name
+)SQL";
+
+void observe_impl(const PgRequest& rq, PgObservation& obs)
+{
+  Session s(rq, obs);
+  s.connect();
+  auto r = s.query("reading the server's role", q_server);
+  if (PQntuples(r.get()) != 1) throw Failure{"unexpected answer to the role query"};
+  obs.in_recovery = boolean(r.get(), 0, 0);
+  obs.user = text(r.get(), 0, 1);
+  obs.monitor = boolean(r.get(), 0, 2);
+  obs.settings.wal_receiver_status_interval = pg_setting_seconds(text(r.get(), 0, 3), text(r.get(), 0, 4));
+  obs.settings.wal_receiver_timeout = pg_setting_seconds(text(r.get(), 0, 5), text(r.get(), 0, 6));
+  obs.settings.wal_sender_timeout = pg_setting_seconds(text(r.get(), 0, 7), text(r.get(), 0, 8));
+  if (!obs.monitor) {
+    obs.status = PgObservation::Status::Ok;
+    return;
+  }
+  if (obs.in_recovery) {
+    auto w = s.query("reading the WAL receiver", q_standby);
+    if (PQntuples(w.get()) < 1) throw Failure{"unexpected answer to the WAL receiver query"};
+    const PGresult* x = w.get();
+    auto& sb = obs.standby;
+    sb.receiver = boolean(x, 0, 0);
+    sb.receiver_status = text(x, 0, 1);
+    sb.receipt_age = number(x, 0, 2);
+    sb.bytes = number(x, 0, 3);
+    sb.receive_lsn = text(x, 0, 4);
+    sb.replay_lsn = text(x, 0, 5);
+    sb.replay_age = number(x, 0, 6);
+    sb.pause_state = text(x, 0, 7);
+    sb.sender = text(x, 0, 8);
+    if (!rq.heartbeat_sql_table.empty()) {
+      try {
+        auto h = s.query("reading the heartbeat table",
+                         fmt::format("SELECT EXTRACT(epoch FROM now() - max(ts))::float8 FROM {}", rq.heartbeat_sql_table));
+        if (PQntuples(h.get()) == 1) obs.heartbeat_age = number(h.get(), 0, 0);
+        if (!obs.heartbeat_age) obs.heartbeat_error = "the table has no row";
+      } catch (const Failure& f) {
+        obs.heartbeat_error = f.message;
+      }
+    }
+  } else {
+    auto rr = s.query("reading pg_stat_replication", q_replicas);
+    for (int i = 0; i < PQntuples(rr.get()); ++i) {
+      const PGresult* x = rr.get();
+      PgReplica rep;
+      rep.application_name = text(x, i, 0);
+      rep.client_addr = text(x, i, 1);
+      rep.state = text(x, i, 2);
+      rep.sync_state = text(x, i, 3);
+      rep.reply_age = number(x, i, 4);
+      rep.replay_lag = number(x, i, 5);
+      rep.bytes = number(x, i, 6);
+      obs.replicas.push_back(std::move(rep));
+    }
+    auto sl = s.query("reading pg_replication_slots", q_slots);
+    for (int i = 0; i < PQntuples(sl.get()); ++i) {
+      const PGresult* x = sl.get();
+      obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3)});
+    }
+  }
+  obs.status = PgObservation::Status::Ok;
+}
+
+void observe(const PgRequest& rq, PgObservation& obs)
+{
+  try {
+    observe_impl(rq, obs);
+  } catch (const TimedOut&) {
+    obs.status = PgObservation::Status::Timeout;
+  } catch (const Failure& f) {
+    obs.status = f.connecting ? PgObservation::Status::ConnectFailed : PgObservation::Status::QueryFailed;
+    obs.error = f.message;
+  } catch (const std::exception& e) {
+    obs.status = PgObservation::Status::QueryFailed;
+    obs.error = e.what();
+  }
+}
+
+const SitelinkPgModule table{sitelink::version, &observe};
+
+} // namespace
+
+} // namespace sitelink::replication
+
+extern "C" __attribute__((visibility("default"))) const SitelinkPgModule* sitelink_pgsql_module()
+{
+  return &sitelink::replication::table;
+}

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "traffic.hpp"
+
+int main(int argc, char** argv)
+{
+  return sitelink::traffic::main(argc, argv);
+}

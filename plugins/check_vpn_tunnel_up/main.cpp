@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vpn.hpp"
+
+int main(int argc, char** argv)
+{
+  return sitelink::vpn::main(argc, argv);
+}

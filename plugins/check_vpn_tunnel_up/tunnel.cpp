@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "tunnel.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "sitelink/number.hpp"
+#include "sitelink/output.hpp"
+
+namespace sitelink::vpn {
+
+std::string_view to_string(TunnelState s) noexcept
+{
+  switch (s) {
+  case TunnelState::Up: return "up";
+  case TunnelState::Down: return "down";
+  case TunnelState::Connecting: return "connecting";
+  case TunnelState::Stale: return "stale";
+  case TunnelState::Missing: return "missing";
+  }
+  return "?";
+}
+
+namespace {
+
+// Names come from the daemon or the command line: keep them printable and
+// short enough that line 1 stays readable.
+std::string shown(std::string_view name)
+{
+  return sanitize_quote(name, 64);
+}
+
+std::string secs(double s)
+{
+  return format_number(std::round(s));
+}
+
+std::vector<std::string> unique(const std::vector<std::string>& names)
+{
+  std::vector<std::string> out;
+  for (const auto& n : names)
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  return out;
+}
+
+const Tunnel* find(const std::vector<Tunnel>& tunnels, const std::string& name)
+{
+  for (const auto& t : tunnels)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+// Applies the staleness limits: an established tunnel that has heard
+// nothing for too long carries no traffic, whatever the daemon's state says
+// (dead-peer detection lags behind by tens of seconds to minutes).
+Tunnel judge(Tunnel t, const Policy& p)
+{
+  if (t.state != TunnelState::Up) return t;
+  if (p.handshake_limit && t.handshake_age && *t.handshake_age > *p.handshake_limit) {
+    t.state = TunnelState::Stale;
+    t.detail = fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age),
+                           format_number(*p.handshake_limit));
+  } else if (p.stale && t.last_inbound && *t.last_inbound > *p.stale) {
+    t.state = TunnelState::Stale;
+    t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(*p.stale));
+  }
+  return t;
+}
+
+std::string short_text(const Tunnel& t)
+{
+  std::string s = shown(t.name) + " " + std::string(to_string(t.state));
+  if (!t.detail.empty() && t.state != TunnelState::Missing) s += " (" + t.detail + ")";
+  return s;
+}
+
+std::string detail_line(const Tunnel& t, std::string_view suffix = {})
+{
+  std::string s = shown(t.name) + ": " + std::string(to_string(t.state));
+  if (!t.detail.empty()) s += ", " + t.detail;
+  if (t.since) s += fmt::format("; {} for {} s", to_string(t.state), secs(*t.since));
+  if (t.last_inbound) s += fmt::format("; last inbound packet {} s ago", secs(*t.last_inbound));
+  if (t.handshake_age) s += fmt::format("; last handshake {} s ago", secs(*t.handshake_age));
+  if (t.bytes_in || t.bytes_out)
+    s += fmt::format("; {} B in, {} B out", t.bytes_in ? format_number(*t.bytes_in) : "?",
+                     t.bytes_out ? format_number(*t.bytes_out) : "?");
+  s += suffix;
+  return s;
+}
+
+// `t` null: no tunnel entry; `known` false: not even whether it is up.
+void tunnel_perfdata(std::vector<Perfdatum>& out, const std::string& name, const Tunnel* t, bool handshakes,
+                     bool known = true)
+{
+  auto opt = [](const std::optional<double>& v) -> std::optional<double> {
+    return v ? std::optional<double>(std::round(*v)) : std::nullopt;
+  };
+  std::optional<double> up;
+  if (known) up = t && t->state == TunnelState::Up ? 1.0 : 0.0;
+  out.push_back({name + "_up", up, Uom::None, {}, {}, 0.0, 1.0});
+  out.push_back({name + "_in_idle", t ? opt(t->last_inbound) : std::nullopt, Uom::Seconds, {}, {}, 0.0, {}});
+  if (handshakes)
+    out.push_back({name + "_handshake_age", t ? opt(t->handshake_age) : std::nullopt, Uom::Seconds, {}, {}, 0.0, {}});
+  out.push_back({name + "_bytes_in", t ? t->bytes_in : std::nullopt, Uom::Bytes, {}, {}, 0.0, {}});
+  out.push_back({name + "_bytes_out", t ? t->bytes_out : std::nullopt, Uom::Bytes, {}, {}, 0.0, {}});
+}
+
+Range at_least(double n)
+{
+  Range r;
+  r.start = n;
+  return r;
+}
+
+} // namespace
+
+Result evaluate(const Observation& obs, const Policy& policy)
+{
+  Result r;
+  std::vector<std::string> expected = unique(policy.expected);
+  const bool named = !expected.empty();
+  if (!named && obs.status == Observation::Status::Read) {
+    expected = unique(obs.configured);
+    for (const auto& t : obs.tunnels)
+      if (std::find(expected.begin(), expected.end(), t.name) == expected.end()) expected.push_back(t.name);
+  }
+  const auto n = static_cast<double>(expected.size());
+  const Range crit = policy.crit ? *policy.crit : at_least(1);
+  const Range warn = policy.warn ? *policy.warn : at_least(n);
+  const std::string where = shown(obs.endpoint);
+
+  if (obs.status != Observation::Status::Read) {
+    const bool down = obs.status == Observation::Status::DaemonDown;
+    const std::optional<double> count = named ? std::optional<double>(n) : std::nullopt;
+    // Without names the number expected is unknown, and so is the default
+    // warning range.
+    const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
+    r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
+    r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
+    for (const auto& name : expected) tunnel_perfdata(r.perfdata, name, nullptr, obs.has_handshakes, down);
+    if (down) {
+      // Whatever the thresholds say: no daemon means no tunnel.
+      r.state = State::Critical;
+      r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
+                                      obs.error)
+                        : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
+      for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
+    } else {
+      r.state = State::Unknown;
+      r.summary = fmt::format("cannot read {} at {}: {}", obs.daemon, where, obs.error);
+    }
+    if (!obs.hint.empty()) r.details.push_back(obs.hint);
+    return r;
+  }
+
+  if (expected.empty()) {
+    r.state = State::Unknown;
+    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
+                            where);
+    r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
+    r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
+    return r;
+  }
+
+  std::vector<Tunnel> judged;
+  for (const auto& name : expected) {
+    const Tunnel* t = find(obs.tunnels, name);
+    if (t != nullptr) {
+      judged.push_back(judge(*t, policy));
+      continue;
+    }
+    Tunnel m;
+    m.name = name;
+    if (std::find(obs.configured.begin(), obs.configured.end(), name) != obs.configured.end()) {
+      m.state = TunnelState::Down;
+      m.detail = "configured, not established";
+    } else {
+      m.state = TunnelState::Missing;
+      m.detail = "not configured in " + obs.daemon;
+    }
+    judged.push_back(m);
+  }
+
+  std::size_t up = 0;
+  std::vector<std::string> not_up;
+  for (const auto& t : judged) {
+    if (t.state == TunnelState::Up) ++up;
+    else not_up.push_back(short_text(t));
+  }
+  const auto upd = static_cast<double>(up);
+  std::string range_note;
+  if (crit.alerts(upd)) {
+    r.state = State::Critical;
+    range_note = "critical " + crit.describe();
+  } else if (warn.alerts(upd)) {
+    r.state = State::Warning;
+    range_note = "warning " + warn.describe();
+  } else {
+    r.state = State::Ok;
+  }
+  r.summary = fmt::format("{} of {} tunnels up", up, judged.size());
+  if (!not_up.empty()) {
+    r.summary += ": ";
+    for (std::size_t i = 0; i < not_up.size(); ++i) r.summary += (i ? ", " : "") + not_up[i];
+  } else if (r.state != State::Ok) {
+    // Nothing is down, yet the count alarms: too many up, as when both halves
+    // of an active/passive pair carry traffic.
+    r.summary += " (" + range_note + ")";
+  }
+
+  for (const auto& t : judged) r.details.push_back(detail_line(t));
+  if (named)
+    for (const auto& t : obs.tunnels)
+      if (std::find(expected.begin(), expected.end(), t.name) == expected.end())
+        r.details.push_back(detail_line(t, " (not expected, ignored)"));
+
+  r.perfdata.push_back({"tunnels_up", upd, Uom::None, warn, crit, 0.0, n});
+  r.perfdata.push_back({"tunnels_expected", n, Uom::None, {}, {}, 0.0, {}});
+  for (std::size_t i = 0; i < judged.size(); ++i) tunnel_perfdata(r.perfdata, expected[i], &judged[i], obs.has_handshakes);
+  return r;
+}
+
+} // namespace sitelink::vpn

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// The tunnel model shared by every backend, and the pure judgement over it.
+//
+//   Source (strongSwan VICI, OpenVPN management, WireGuard UAPI)
+//     -> Observation {tunnels, configured names}
+//     -> evaluate(Observation, Policy, ...) -> Result
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sitelink/range.hpp"
+#include "sitelink/result.hpp"
+
+namespace sitelink::vpn {
+
+enum class TunnelState { Up, Down, Connecting, Stale, Missing };
+std::string_view to_string(TunnelState s) noexcept;
+
+struct Tunnel {
+  std::string name;
+  TunnelState state = TunnelState::Down;
+  std::optional<double> since;         // seconds in this state
+  std::optional<double> last_inbound;  // seconds since the last inbound packet
+  std::optional<double> handshake_age; // WireGuard: seconds since the last handshake
+  std::optional<double> bytes_in;
+  std::optional<double> bytes_out;
+  std::string detail; // backend's words: "no IKE SA", "IKE ESTABLISHED, CHILD INSTALLING"
+};
+
+struct Observation {
+  enum class Status {
+    Read,          // the daemon answered
+    DaemonDown,    // socket missing or refused: every tunnel is down
+    NoPermission,  // the plugin's user may not talk to the daemon
+    Failed,        // timeout, protocol error, malformed reply
+  };
+  Status status = Status::Failed;
+  std::string daemon;   // "charon", "OpenVPN", "wireguard-go"
+  std::string endpoint; // socket path or host:port
+  std::string error;    // why it was not Read (for the summary)
+  std::string hint;     // what to do about it (long output), e.g. the group needed
+  std::vector<Tunnel> tunnels;
+  // Names the daemon has configured (connections, peers). Without --tunnel,
+  // these are the expected tunnels; a configured one without a tunnel entry
+  // is down.
+  std::vector<std::string> configured;
+  // WireGuard: emit <name>_handshake_age perfdata.
+  bool has_handshakes = false;
+};
+
+struct Policy {
+  std::vector<std::string> expected; // --tunnel; empty: the configured ones
+  std::optional<Range> warn;         // default N: (all expected up)
+  std::optional<Range> crit;         // default 1: (at least one up)
+  std::optional<double> stale;       // --stale on last_inbound
+  std::optional<double> handshake_limit; // WireGuard: handshake age limit
+};
+
+// Pure: the state of every expected tunnel, the count against the ranges,
+// the summary, one long-output line per tunnel and the perfdata.
+Result evaluate(const Observation& obs, const Policy& policy);
+
+} // namespace sitelink::vpn

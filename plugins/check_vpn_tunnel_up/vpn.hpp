@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+namespace sitelink::vpn {
+int main(int argc, const char* const* argv);
+} // namespace sitelink::vpn

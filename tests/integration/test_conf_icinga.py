@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A real Icinga 2 in site A's gateway namespace runs the shipped
+CheckCommands, example services and Dependency rules against the lab: the
+tunnel through charon's VICI socket, a ping across the IPsec tunnel, the
+replication stand-in (a heartbeat file carried through the tunnel to site B)
+and the packets on the WAN. Then the tunnel is cut: the tunnel service pages,
+the services behind it become unreachable and stay silent."""
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import lab_cmd
+from sitelink_icinga import SINGLE, Icinga, IcingaApi, lab_icinga, result_perf
+from sitelink_test import BUILD, SOURCE
+
+CN = "icinga-a"
+CATALOG = os.path.join(SOURCE, "packaging", "runbooks.example.json")
+DEPENDENTS = ("ping-dr", "replication-dr")
+
+
+def hosts_conf(lab, heartbeat):
+    # db-b's own host check is a dummy that stays UP: a DOWN host would make
+    # its services unreachable by itself (Icinga's implicit host dependency)
+    # and hide whether the service Dependency rules work.
+    return f"""
+object Host "gw-a" {{
+	import "sitelink-host"
+	address = "{lab['LAB_WAN_A']}"
+	vars.sitelink_vpn["dr"] = {{
+		sitelink_vpn_tunnel_up_socket = "unix://{lab['LAB_VICI_A']}"
+		sitelink_vpn_tunnel_up_tunnel = [ "{lab['LAB_IPSEC_CONN_PRIMARY']}" ]
+		sitelink_vpn_tunnel_up_stale = 5
+		sitelink_vpn_tunnel_up_runbook_file = "{CATALOG}"
+	}}
+	vars.sitelink_traffic["dr"] = {{
+		sitelink_tunnel_traffic_interface = "wan1"
+		sitelink_tunnel_traffic_peer = [ "{lab['LAB_WAN_B']}" ]
+		sitelink_tunnel_traffic_protocol = "ipsec"
+		sitelink_tunnel_traffic_duration = 3
+		sitelink_tunnel_traffic_runbook_file = "{CATALOG}"
+	}}
+}}
+
+object Host "db-b" {{
+	import "sitelink-host"
+	address = "{lab['LAB_LAN_B']}"
+	check_command = "dummy"
+	vars.sitelink_tunnel_host = "gw-a"
+	vars.sitelink_tunnel_service = "vpn-dr"
+	vars.sitelink_ping["dr"] = {{
+		sitelink_cross_site_ping_packets = 5
+		sitelink_cross_site_ping_interval = "100ms"
+		sitelink_cross_site_ping_runbook_file = "{CATALOG}"
+	}}
+	vars.sitelink_replication["dr"] = {{
+		sitelink_replication_lag_backend = "file"
+		sitelink_replication_lag_file = "{heartbeat}"
+		sitelink_replication_lag_warning = 5
+		sitelink_replication_lag_critical = 10
+		sitelink_replication_lag_runbook_file = "{CATALOG}"
+	}}
+}}
+"""
+
+
+def main_conf(password, notify_file):
+    return f"""
+const PluginDir = "{BUILD}/bin"
+const PluginContribDir = "/usr/lib/nagios/plugins"
+const ManubulonPluginDir = "/usr/lib/nagios/plugins"
+const NodeName = "{CN}"
+const ZoneName = "{CN}"
+
+include <itl>
+include <plugins>
+include <plugins-contrib>
+
+object Endpoint NodeName {{ }}
+object Zone ZoneName {{ endpoints = [ NodeName ] }}
+object ApiListener "api" {{ bind_host = "127.0.0.1" }}
+object ApiUser "root" {{ password = "{password}"; permissions = [ "*" ] }}
+object CheckerComponent "checker" {{ }}
+object NotificationComponent "notification" {{ }}
+object FileLogger "main-log" {{ severity = "information"; path = LogDir + "/icinga2.log" }}
+object GraphiteWriter "graphite" {{ host = "127.0.0.1"; port = 2003; enable_send_thresholds = true }}
+
+object User "oncall" {{ }}
+object NotificationCommand "append-to-file" {{
+	command = [ "/bin/sh", "-c", "printf '%s %s!%s %s\\\\n' \\"$N_TYPE\\" \\"$N_HOST\\" \\"$N_SERVICE\\" \\"$N_STATE\\" >> {notify_file}" ]
+	env = {{
+		N_TYPE = "$notification.type$"
+		N_HOST = "$host.name$"
+		N_SERVICE = "$service.name$"
+		N_STATE = "$service.state$"
+	}}
+}}
+apply Notification "page" to Service {{
+	command = "append-to-file"
+	users = [ "oncall" ]
+	interval = 0
+	assign where true
+}}
+
+include "sitelink/*.conf"
+include "lab.conf"
+"""
+
+
+@pytest.fixture(scope="module")
+def icinga(lab):
+    root = os.path.join(lab["LAB_STATE"], "conf-icinga")
+    shutil.rmtree(root, ignore_errors=True)
+    ic = Icinga(root)
+    heartbeat = os.path.join(lab["LAB_STATE"], "conf-dr", "heartbeat")
+    notify_file = ic.path("notifications.log")
+    graphite_file = ic.path("graphite.txt")
+    open(notify_file, "w").close()
+    lab_icinga("icinga-cli", root, "api", "setup", "--cn", CN)
+    password = secrets.token_hex(16)
+    ic.write("icinga2.conf", main_conf(password, notify_file))
+    os.makedirs(os.path.join(ic.etc, "sitelink"), exist_ok=True)
+    for f in ("templates.conf", "services.conf", "dependencies.conf"):
+        shutil.copy(os.path.join(SINGLE, f), os.path.join(ic.etc, "sitelink", f))
+    ic.write("lab.conf", hosts_conf(lab, heartbeat))
+    try:
+        lab_icinga("sync-start", heartbeat)
+        lab_icinga("sink-start", "graphite", "a", "127.0.0.1:2003", graphite_file)
+        lab_icinga("icinga-start", "single", "a", root, "127.0.0.1:5665")
+        api = IcingaApi(lab["LAB_NS_A"], ic, CN, password)
+        api.notify_file = notify_file
+        api.graphite_file = graphite_file
+        api.heartbeat = heartbeat
+        yield api
+    finally:
+        subprocess.run([os.environ.get("LAB", "lab"), "restore", "ipsec"], capture_output=True, timeout=120)
+        for args in (("icinga-stop", "single"), ("sink-stop", "graphite"), ("sync-stop",)):
+            try:
+                lab_icinga(*args)
+            except AssertionError as e:
+                print(e)
+
+
+def first_line(attrs):
+    return attrs["last_check_result"]["output"].split("\n")[0]
+
+
+def notifications(api):
+    with open(api.notify_file) as fh:
+        return [line.split() for line in fh.read().splitlines() if line.strip()]
+
+
+def force_until(api, host, svc, pred, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        a = api.force(host, svc)
+        if pred(a):
+            return a
+        assert time.monotonic() < deadline, f"{host}!{svc}: {a['state']} {first_line(a)}"
+        time.sleep(1)
+
+
+def test_healthy(icinga, lab):
+    vpn = icinga.force("gw-a", "vpn-dr")
+    assert vpn["state"] == 0, vpn["last_check_result"]
+    assert first_line(vpn).startswith("VPN_TUNNEL OK - ")
+    perf = result_perf(vpn)
+    conn = lab["LAB_IPSEC_CONN_PRIMARY"]
+    assert perf["tunnels_up"].value == 1 and perf["tunnels_expected"].value == 1
+    assert perf[f"{conn}_up"].value == 1
+    # The arguments the CheckCommand rendered: what the host config asked for.
+    cmd = vpn["last_check_result"]["command"]
+    assert cmd[0] == f"{BUILD}/bin/check_vpn_tunnel_up"
+    assert cmd[cmd.index("--backend") + 1] == "strongswan"
+    assert cmd[cmd.index("--socket") + 1] == f"unix://{lab['LAB_VICI_A']}"
+    assert cmd[cmd.index("--runbook") + 1] == "dr-vpn"
+    assert vpn["notes"].startswith("Site link down") and vpn["notes_url"].startswith("https://")
+
+    ping = icinga.force("db-b", "ping-dr")
+    assert ping["state"] == 0, ping["last_check_result"]
+    assert first_line(ping).startswith("CROSS_SITE_PING OK - ")
+    perf = result_perf(ping)
+    assert perf["pl"].value == 0 and 0 < perf["rta"].value < 100
+    cmd = ping["last_check_result"]["command"]
+    assert cmd[cmd.index("-H") + 1] == lab["LAB_LAN_B"]  # $address$ default
+    assert cmd[cmd.index("-w") + 1] == "200,20%" and cmd[cmd.index("-c") + 1] == "500,60%"
+
+    repl = icinga.force("db-b", "replication-dr")
+    assert repl["state"] == 0, repl["last_check_result"]
+    assert first_line(repl).startswith("REPLICATION_LAG OK - ")
+    assert 0 <= result_perf(repl)["age"].value < 5
+    cmd = repl["last_check_result"]["command"]
+    assert "-H" not in cmd  # no host for the file backend despite the $address$ default
+
+    traffic = icinga.force("gw-a", "traffic-dr")
+    assert traffic["state"] == 0, traffic["last_check_result"]
+    assert first_line(traffic).startswith("TUNNEL_TRAFFIC OK - ")
+    assert notifications(icinga) == []
+
+
+def test_perfdata_parsed_by_icinga(icinga):
+    """Icinga's own perfdata parser (the Graphite writer) accepted every item
+    of every service: the metrics arrive with the plugin's values and the log
+    has no perfdata warning."""
+    services = {("gw-a", "vpn-dr"), ("db-b", "ping-dr"), ("db-b", "replication-dr"), ("gw-a", "traffic-dr")}
+    expected = {}
+    for host, svc in services:
+        a = icinga.service(host, svc)
+        cmd = a["check_command"]
+        for label, item in result_perf(a).items():
+            key = re.sub(r"[^A-Za-z0-9_-]", "_", label)
+            expected[f"icinga2.{host.replace('-', '_') if False else host}.services.{svc}.{cmd}.perfdata.{key}.value"] = item.value
+    deadline = time.monotonic() + 30
+    while True:
+        with open(icinga.graphite_file) as fh:
+            lines = fh.read().splitlines()
+        got = {}
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 3:
+                got[parts[0]] = float(parts[1])
+        missing = [k for k in expected if k not in got]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert not missing, f"metrics not written: {missing[:5]}; got {sorted(got)[:10]}"
+    for k, v in expected.items():
+        if v is not None and k.endswith(".value"):
+            # The sink holds every result since start; the newest is last.
+            last = [float(line.split()[1]) for line in lines if line.startswith(k + " ")][-1]
+            if "age" not in k and "rta" not in k and "jitter" not in k and "rt" not in k and "_s" not in k:
+                assert last == v, k
+    log = open(icinga.ic.path("log", "icinga2.log")).read()
+    assert "Ignoring invalid perfdata" not in log
+    assert not re.search(r"warning/(GraphiteWriter|PerfdataValue|PluginUtility)", log), log[-3000:]
+
+
+def test_cut_suppresses_dependents(icinga, lab):
+    conn = lab["LAB_IPSEC_CONN_PRIMARY"]
+    assert notifications(icinga) == []
+    lab_cmd("cut", "ipsec")
+    try:
+        # The tunnel service pages once it is HARD CRITICAL (2 attempts).
+        vpn = force_until(icinga, "gw-a", "vpn-dr", lambda a: a["state"] == 2 and a["state_type"] == 1)
+        assert first_line(vpn).startswith("VPN_TUNNEL CRITICAL - ") and conn in first_line(vpn)
+        assert "Impact: " in vpn["last_check_result"]["output"]
+        perf = result_perf(vpn)
+        assert perf["tunnels_up"].value == 0 and perf[f"{conn}_up"].value == 0
+
+        deadline = time.monotonic() + 20
+        while not any(n[1] == "gw-a!vpn-dr" and n[0] == "PROBLEM" for n in notifications(icinga)):
+            assert time.monotonic() < deadline, f"no notification for the tunnel: {notifications(icinga)}"
+            time.sleep(0.5)
+
+        # The dependents fail too, but are unreachable: no pages.
+        ping = force_until(icinga, "db-b", "ping-dr", lambda a: a["state"] == 2 and a["state_type"] == 1)
+        assert first_line(ping).startswith("CROSS_SITE_PING CRITICAL - ")
+        assert result_perf(ping)["pl"].value == 100 and result_perf(ping)["rta"].value is None
+        repl = force_until(icinga, "db-b", "replication-dr",
+                           lambda a: a["state"] == 2 and a["state_type"] == 1, timeout=90)
+        assert first_line(repl).startswith("REPLICATION_LAG CRITICAL - ")
+        assert result_perf(repl)["age"].value >= 10
+        for svc in DEPENDENTS:
+            a = icinga.service("db-b", svc)
+            assert a["last_reachable"] is False, svc
+        # The notification component re-examines suppressed notifications every
+        # few seconds; give it time to (wrongly) send one.
+        time.sleep(8)
+        sent = notifications(icinga)
+        assert not [n for n in sent if n[1].startswith("db-b!")], sent
+        # Checks of the ping paused with the dependency (disable_checks), the
+        # replication check goes on (it is not disabled).
+        ping = icinga.service("db-b", "ping-dr")
+        assert ping["last_reachable"] is False
+    finally:
+        lab_cmd("restore", "ipsec", timeout=120)
+
+    # Dependents recover first (the heartbeat has to catch up), then the
+    # tunnel; nothing pages for them on the way back either.
+    force_until(icinga, "db-b", "replication-dr", lambda a: a["state"] == 0, timeout=60)
+    force_until(icinga, "db-b", "ping-dr", lambda a: a["state"] == 0)
+    vpn = force_until(icinga, "gw-a", "vpn-dr", lambda a: a["state"] == 0)
+    assert result_perf(vpn)["tunnels_up"].value == 1
+    deadline = time.monotonic() + 20
+    while not any(n[1] == "gw-a!vpn-dr" and n[0] == "RECOVERY" for n in notifications(icinga)):
+        assert time.monotonic() < deadline, f"no recovery notification: {notifications(icinga)}"
+        time.sleep(0.5)
+    time.sleep(6)
+    sent = notifications(icinga)
+    assert not [n for n in sent if n[1].startswith("db-b!")], sent
+    for svc in DEPENDENTS:
+        assert icinga.service("db-b", svc)["last_reachable"] is True

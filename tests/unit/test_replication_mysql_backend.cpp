@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mysql_backend.hpp"
+#include "sitelink/perfdata.hpp"
+
+using namespace sitelink;
+using namespace sitelink::replication;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part)
+{
+  return text.find(part) != std::string::npos;
+}
+
+// A recorded SHOW REPLICA STATUS row: {"columns": [...], "values": [...]}.
+MysqlReplicaStatus fixture(const std::string& name)
+{
+  std::ifstream in(std::string(SITELINK_FIXTURES) + "/replication/" + name);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str());
+  std::vector<std::string> names = j.at("columns").get<std::vector<std::string>>();
+  std::vector<std::optional<std::string>> values;
+  for (const auto& v : j.at("values")) {
+    if (v.is_null()) values.emplace_back(std::nullopt);
+    else values.emplace_back(v.get<std::string>());
+  }
+  REQUIRE(names.size() == values.size());
+  return map_replica_status(names, values);
+}
+
+MysqlReplicaStatus healthy_row()
+{
+  MysqlReplicaStatus s;
+  s.io_running = "Yes";
+  s.sql_running = "Yes";
+  s.seconds_behind = 0;
+  s.source_host = "10.101.0.10";
+  s.source_port = "3306";
+  s.source_server_id = 1;
+  return s;
+}
+
+MysqlObservation replica()
+{
+  MysqlObservation o;
+  o.status = MysqlObservation::Status::Ok;
+  o.server = "socket /run/mysqld/mysqld.sock";
+  o.user = "monitor@localhost";
+  o.mariadb = true;
+  o.rows.push_back(healthy_row());
+  return o;
+}
+
+MysqlPolicy policy()
+{
+  MysqlPolicy p;
+  p.warn = Range::parse("300").value();
+  p.crit = Range::parse("900").value();
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("map_replica_status")
+{
+  SUBCASE("MariaDB spelling, NULL seconds, SQL error")
+  {
+    auto s = fixture("mariadb-10.11-show-replica-status.json");
+    CHECK(s.io_running == "Yes");
+    CHECK(s.sql_running == "No");
+    CHECK_FALSE(s.seconds_behind.has_value());
+    CHECK(s.last_sql_errno == "1062");
+    CHECK(has(s.last_sql_error, "Duplicate entry '7' for key 'PRIMARY'"));
+    CHECK(s.last_io_error.empty());
+    CHECK(s.source_host == "10.101.0.10");
+    CHECK(s.source_server_id == 1L);
+    CHECK(s.channel.empty());
+  }
+  SUBCASE("MySQL 8 spelling")
+  {
+    auto s = fixture("mysql-8.0-show-replica-status.json");
+    CHECK(s.io_running == "Yes");
+    CHECK(s.sql_running == "Yes");
+    CHECK(s.seconds_behind == 3.0);
+    CHECK(s.source_host == "db1.example.org");
+    CHECK(s.source_server_id == 11L);
+    CHECK(s.channel == "dr");
+    CHECK(has(s.sql_state, "read all relay log"));
+  }
+  SUBCASE("names are matched without regard to case; missing columns stay empty")
+  {
+    auto s = map_replica_status({"slave_io_running", "SECONDS_BEHIND_MASTER"}, {std::string("No"), std::string("x")});
+    CHECK(s.io_running == "No");
+    CHECK_FALSE(s.seconds_behind.has_value());
+    CHECK(s.sql_running.empty());
+  }
+}
+
+TEST_CASE("classify_mysql_connect_error")
+{
+  CHECK(classify_mysql_connect_error(1045) == State::Unknown);
+  CHECK(classify_mysql_connect_error(1049) == State::Unknown);
+  CHECK(classify_mysql_connect_error(2026) == State::Unknown);
+  CHECK(classify_mysql_connect_error(2002) == State::Critical);
+  CHECK(classify_mysql_connect_error(2003) == State::Critical);
+  CHECK(classify_mysql_connect_error(2013) == State::Critical);
+  CHECK(classify_mysql_connect_error(1040) == State::Critical);
+}
+
+TEST_CASE("quote_mysql_table")
+{
+  CHECK(quote_mysql_table("percona.heartbeat") == std::optional<std::string>("`percona`.`heartbeat`"));
+  CHECK(quote_mysql_table("heartbeat") == std::optional<std::string>("`heartbeat`"));
+  for (const char* bad : {"", "a.", ".b", "a.b.c", "a`b", "a b", "a;b"}) {
+    CAPTURE(std::string(bad));
+    CHECK_FALSE(quote_mysql_table(bad).has_value());
+  }
+}
+
+TEST_CASE("valid_channel_name")
+{
+  CHECK(valid_channel_name("dr"));
+  CHECK(valid_channel_name("site-b.1"));
+  CHECK_FALSE(valid_channel_name(""));
+  CHECK_FALSE(valid_channel_name("x'y"));
+  CHECK_FALSE(valid_channel_name(std::string(65, 'a')));
+}
+
+TEST_CASE("check_option_file_mode")
+{
+  CHECK(check_option_file_mode(0100600, 1000, 1000).empty());
+  CHECK(check_option_file_mode(0100640, 0, 1000).empty());
+  CHECK(has(check_option_file_mode(0100644, 1000, 1000), "accessible by others (mode 0644)"));
+  CHECK(has(check_option_file_mode(0100660, 1000, 1000), "writable by its group"));
+  CHECK(has(check_option_file_mode(0100600, 1001, 1000), "owned by another user"));
+  CHECK(has(check_option_file_mode(0040700, 1000, 1000), "not a regular file"));
+}
+
+TEST_CASE("evaluate_mysql")
+{
+  MysqlPolicy p = policy();
+
+  SUBCASE("healthy")
+  {
+    auto r = evaluate_mysql(replica(), p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "replicating from 10.101.0.10:3306, lag 0 s");
+    CHECK(render_perfdata(r.perfdata) == "lag=0s;300;900;0");
+  }
+  SUBCASE("NULL seconds behind with both threads running is not 0")
+  {
+    auto o = replica();
+    o.rows[0].seconds_behind.reset();
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Unknown);
+    CHECK(has(r.summary, "NULL"));
+    CHECK(render_perfdata(r.perfdata) == "lag=U;300;900;0");
+  }
+  SUBCASE("IO thread connecting after a cut")
+  {
+    auto o = replica();
+    o.rows[0].io_running = "Connecting";
+    o.rows[0].seconds_behind.reset();
+    o.rows[0].last_io_errno = "2003";
+    o.rows[0].last_io_error = "error reconnecting to master 'repl@10.101.0.10:3306' - retry-time: 1";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "IO thread is 'Connecting'"));
+    CHECK(has(r.summary, "IO error 2003 'error reconnecting to master"));
+  }
+  SUBCASE("SQL thread stopped by hand")
+  {
+    auto o = replica();
+    o.rows[0].sql_running = "No";
+    o.rows[0].seconds_behind.reset();
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "SQL thread is 'No' (not applying changes)");
+  }
+  SUBCASE("conflicting row: the error is quoted, sanitised and bounded")
+  {
+    MysqlObservation o = replica();
+    o.rows[0] = fixture("mariadb-10.11-show-replica-status.json");
+    o.rows[0].last_sql_error += std::string(300, 'x') + "|\n";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "SQL error 1062 'Could not execute Write_rows_v1 event on table lab.t; Duplicate entry"));
+    CHECK_FALSE(has(r.summary, "|"));
+    CHECK_FALSE(has(r.summary, std::string(250, 'x')));
+  }
+  SUBCASE("heartbeat age replaces seconds behind")
+  {
+    auto o = replica();
+    p.heartbeat_table = "heartbeat.heartbeat";
+    o.heartbeat_age = 1.3;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "replicating from 10.101.0.10:3306, heartbeat age 1.3 s");
+    CHECK(render_perfdata(r.perfdata) == "lag=1.3s;300;900;0 heartbeat_age=1.3s;;10;0");
+  }
+  SUBCASE("a cut seen by the heartbeat while Seconds_Behind_Master still reads 0")
+  {
+    auto o = replica();
+    p.heartbeat_table = "heartbeat.heartbeat";
+    o.heartbeat_age = 11;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "heartbeat heartbeat.heartbeat is 11 s old (link timeout 10 s)"));
+    p.link_timeout = 20;
+    CHECK(evaluate_mysql(o, p).state == State::Ok);
+    p.crit = Range::parse("5").value();
+    CHECK(evaluate_mysql(o, p).state == State::Critical);
+  }
+  SUBCASE("unreadable heartbeat is UNKNOWN but does not hide a stopped thread")
+  {
+    auto o = replica();
+    p.heartbeat_table = "heartbeat.heartbeat";
+    o.heartbeat_error_code = 1146;
+    o.heartbeat_error = "Table 'heartbeat.heartbeat' doesn't exist";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Unknown);
+    CHECK(has(r.summary, "error 1146"));
+    o.rows[0].sql_running = "No";
+    CHECK(evaluate_mysql(o, p).state == State::Critical);
+  }
+  SUBCASE("not a replica")
+  {
+    auto o = replica();
+    o.rows.clear();
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "is not a replica"));
+    p.channel = "dr";
+    CHECK(has(evaluate_mysql(o, p).summary, "no replication channel 'dr'"));
+  }
+  SUBCASE("missing grant names it")
+  {
+    MysqlObservation o;
+    o.status = MysqlObservation::Status::QueryFailed;
+    o.user = "nomon@localhost";
+    o.mariadb = true;
+    o.error_code = 1227;
+    o.error = "Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Unknown);
+    CHECK(r.summary == "user nomon@localhost lacks the SLAVE MONITOR privilege needed for SHOW REPLICA STATUS");
+    o.mariadb = false;
+    CHECK(has(evaluate_mysql(o, p).summary, "REPLICATION CLIENT"));
+  }
+  SUBCASE("connection failures and timeouts")
+  {
+    MysqlObservation o;
+    o.status = MysqlObservation::Status::ConnectFailed;
+    o.server = "db:3306";
+    o.error_code = 1045;
+    o.error = "Access denied for user 'monitor'@'localhost' (using password: YES)";
+    CHECK(evaluate_mysql(o, p).state == State::Unknown);
+    o.error_code = 2003;
+    CHECK(evaluate_mysql(o, p).state == State::Critical);
+    o.status = MysqlObservation::Status::Timeout;
+    o.activity = "connecting to db:3306";
+    p.timeout_state = State::Warning;
+    p.timeout_seconds = 2.5;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "timed out after 2.5 s while connecting to db:3306");
+  }
+}
