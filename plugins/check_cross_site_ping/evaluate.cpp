@@ -86,6 +86,12 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
     return j;
   }
   j.st = compute_stats(t);
+  if (!t.setup_error.empty() && t.sent == 0) {
+    j.state = State::Unknown;
+    j.reason = fmt::format("{}: {}", name, sanitize(t.setup_error));
+    j.detail = fmt::format("{}: cannot probe: {}", j.host, sanitize(t.setup_error));
+    return j;
+  }
   if (t.sent == 0) {
     j.state = State::Critical;
     std::string why = t.send_error.empty() ? std::string("no probe was sent") : sanitize(t.send_error);

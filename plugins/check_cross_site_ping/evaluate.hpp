@@ -19,7 +19,8 @@ struct TargetObservation {
   std::string name;          // as given with -H
   std::string address;       // numeric address probed; empty when unresolved
   std::string resolve_error; // why the name did not resolve
-  std::string send_error;    // why probes could not be sent (no route, ...)
+  std::string setup_error;   // the plugin could not probe (no permission, bad source): UNKNOWN
+  std::string send_error;    // the network refused the probes (no route, ...): CRITICAL
   int sent = 0;
   // One entry per probe sent, in sending order; nullopt = no reply in time.
   std::vector<std::optional<double>> rtt_ms;

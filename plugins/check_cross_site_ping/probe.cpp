@@ -170,7 +170,7 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
     if (!targets[i]) continue;
     const IcmpSocket& s = socket_for(targets[i]->family());
     if (s.fd < 0) {
-      obs[i].send_error = s.error;
+      obs[i].setup_error = s.error;
       continue;
     }
     active.push_back(i);
@@ -293,7 +293,7 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
     obs[i].rtt_ms.assign(count, std::nullopt);
     if (targets[i]) {
       if (source && source->family() != targets[i]->family()) {
-        obs[i].send_error = fmt::format("source address {} is of another address family", source->text());
+        obs[i].setup_error = fmt::format("source address {} is of another address family", source->text());
         continue;
       }
       active.push_back(i);
@@ -360,11 +360,11 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
       }
       int fd = ::socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
-        obs[t].send_error = "cannot open a TCP socket: " + errstr(errno);
+        obs[t].setup_error = "cannot open a TCP socket: " + errstr(errno);
         continue;
       }
       if (source && ::bind(fd, reinterpret_cast<const sockaddr*>(&source->addr), source->len) != 0) {
-        obs[t].send_error = fmt::format("cannot use source address {}: {}", source->text(), errstr(errno));
+        obs[t].setup_error = fmt::format("cannot use source address {}: {}", source->text(), errstr(errno));
         ::close(fd);
         continue;
       }

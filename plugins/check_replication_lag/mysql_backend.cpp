@@ -65,7 +65,8 @@ MysqlReplicaStatus map_replica_status(const std::vector<std::string>& names,
   s.sql_state = text({"Replica_SQL_Running_State", "Slave_SQL_Running_State"});
   if (const auto* v = get({"Source_Server_Id", "Master_Server_Id"}); v != nullptr && *v) {
     auto n = parse_number(**v);
-    if (n && *n >= 0) s.source_server_id = static_cast<long>(*n);
+    // server_id is a 32-bit unsigned; a larger value would overflow the cast.
+    if (n && *n >= 0 && *n <= 4294967295.0) s.source_server_id = static_cast<long>(*n);
   }
   return s;
 }

@@ -284,13 +284,9 @@ Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
 std::optional<double> pg_setting_seconds(std::string_view setting, std::string_view unit)
 {
   auto v = parse_number(setting);
-  if (!v) {
-    if (setting.size() > 1 && setting.front() == '-') {
-      auto n = parse_number(setting.substr(1));
-      if (n) return 0.0; // -1: disabled
-    }
-    return std::nullopt;
-  }
+  if (!v && setting.size() > 1 && setting.front() == '-') v = parse_number(setting.substr(1)).map([](double x) { return -x; });
+  if (!v) return std::nullopt;
+  if (*v < 0) return 0.0; // -1: disabled
   if (unit == "ms") return *v / 1000;
   if (unit == "s") return *v;
   if (unit == "min") return *v * 60;

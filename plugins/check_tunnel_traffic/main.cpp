@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic.hpp"
+#include "traffic_plugin.hpp"
 
 int main(int argc, char** argv)
 {

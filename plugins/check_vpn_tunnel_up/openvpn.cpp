@@ -290,6 +290,7 @@ Observation query(net::Stream& s, const std::string& endpoint, const std::option
 Observation read(const Endpoint& ep, const std::optional<std::string>& password, const std::string& p2p_name,
                  double now, net::TimePoint deadline, const Trace& trace)
 {
+  Activity act("connecting to the OpenVPN management interface at " + ep.text());
   auto sock = connect(ep, deadline);
   if (!sock) return failure("OpenVPN", ep.text(), sock.error());
   return query(*sock, ep.text(), password, p2p_name, now, trace);

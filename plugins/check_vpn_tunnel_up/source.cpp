@@ -59,7 +59,9 @@ Observation failure(const std::string& daemon, const std::string& endpoint, cons
     break;
   case net::ErrorKind::Timeout:
     o.status = Observation::Status::Failed;
-    o.error = "no complete answer before the deadline (" + e.message + ")";
+    o.timed_out = true;
+    o.error = "no complete answer within the time limit";
+    o.activity = watchdog::activity();
     break;
   case net::ErrorKind::Closed:
     o.status = Observation::Status::Failed;
@@ -103,7 +105,6 @@ tl::expected<Endpoint, std::string> parse_endpoint(std::string_view text, bool a
 
 tl::expected<net::Socket, net::IoError> connect(const Endpoint& ep, net::TimePoint deadline)
 {
-  Activity act("connecting to " + ep.text());
   if (ep.unix_socket) return net::Socket::connect_unix(ep.path, deadline);
   return net::Socket::connect_tcp(ep.host, ep.port, deadline);
 }

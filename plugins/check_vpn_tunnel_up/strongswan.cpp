@@ -164,6 +164,7 @@ Observation query(net::Stream& s, const std::string& endpoint, const Trace& trac
 
 Observation read(const Endpoint& ep, net::TimePoint deadline, const Trace& trace)
 {
+  Activity act("connecting to charon at " + ep.text());
   auto sock = connect(ep, deadline);
   if (!sock) return failure("charon", ep.text(), sock.error());
   return query(*sock, ep.text(), trace);

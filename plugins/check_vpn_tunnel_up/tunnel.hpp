@@ -43,6 +43,10 @@ struct Observation {
   std::string endpoint; // socket path or host:port
   std::string error;    // why it was not Read (for the summary)
   std::string hint;     // what to do about it (long output), e.g. the group needed
+  // Failed because the time budget ran out: reported like the watchdog's
+  // own timeout (with the -t STATE), naming what was going on.
+  bool timed_out = false;
+  std::string activity;
   std::vector<Tunnel> tunnels;
   // Names the daemon has configured (connections, peers). Without --tunnel,
   // these are the expected tunnels; a configured one without a tunnel entry

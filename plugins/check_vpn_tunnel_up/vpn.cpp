@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "vpn.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "backends.hpp"
+#include "cloud_backend.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"
 
@@ -40,6 +43,13 @@ PluginInfo info()
       "              (default 'openvpn'); server: each client common name is a tunnel\n"
       "  wireguard   --interface wg0 (socket /var/run/wireguard/wg0.sock, or --socket PATH);\n"
       "              peers are named by base64 public key or --peer-alias NAME=PUBKEY\n"
+      "  aws         --vpn-connection-id ID...: tunnels <vpn-id>/<outside-ip>, two per connection;\n"
+      "              BGP tunnel up with 0 routes is WARNING; credentials from the environment,\n"
+      "              shared files (--profile), container or IMDSv2; --role-arn assumes a role\n"
+      "  aws-route   --route-table-id ID --destination CIDR [--expect-target ID]: blackhole is\n"
+      "              CRITICAL, another target than expected WARNING (failed over)\n"
+      "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
+      "              credentials from clouds.yaml or OS_* variables, never the command line\n"
       "Examples:\n"
       "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
       "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
@@ -53,7 +63,7 @@ po::options_description plugin_options()
   po::options_description o("VPN options");
   // clang-format off
   o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn or wireguard")
+    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route or openstack")
     ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
        "Expected tunnel (repeatable); default: every configured one")
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
@@ -69,6 +79,7 @@ po::options_description plugin_options()
     ("peer-alias", po::value<std::vector<std::string>>()->value_name("NAME=PUBKEY"),
        "wireguard: name a peer by its public key (repeatable)");
   // clang-format on
+  o.add(cloud::options());
   return o;
 }
 
@@ -92,7 +103,7 @@ net::TimePoint io_deadline(const Context& ctx)
 
 Result run(Context& ctx)
 {
-  if (!ctx.has("backend")) throw UsageError("missing --backend (strongswan, openvpn or wireguard)");
+  if (!ctx.has("backend")) throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
   const auto backend = ctx.vm()["backend"].as<std::string>();
   Policy policy;
   policy.expected = strings(ctx, "tunnel");
@@ -107,8 +118,11 @@ Result run(Context& ctx)
                        "' for option '--stale': expected a number of seconds > 0");
     policy.stale = *s;
   }
+  // --backend aws, aws-route, openstack: the cloud module (cloud/).
+  if (auto cloud_result = cloud::dispatch(ctx, backend, policy)) return *cloud_result;
   Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
   const double now = ctx.clock().now();
+  const double started = ctx.deadline().elapsed();
   Observation obs;
 
   if (backend == "strongswan") {
@@ -158,9 +172,16 @@ Result run(Context& ctx)
     ctx.debug(1, "wireguard: UAPI socket " + path);
     obs = wireguard::read(path, ifname, now, aliases, io_deadline(ctx), trace);
   } else {
-    throw UsageError("unknown backend '" + backend + "' for option '--backend' (strongswan, openvpn or wireguard)");
+    throw UsageError("unknown backend '" + backend + "' for option '--backend' (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
   }
   ctx.debug(1, fmt::format("{}: {} tunnel(s), {} configured", obs.daemon, obs.tunnels.size(), obs.configured.size()));
+  ctx.debug(2, fmt::format("connect and exchange took {} ms",
+                           format_number(std::round((ctx.deadline().elapsed() - started) * 1e5) / 100)));
+  if (obs.timed_out)
+    return Result{ctx.timeout().state,
+                  fmt::format("timed out after {} s while {}", format_number(ctx.timeout().seconds), obs.activity),
+                  {obs.daemon + " at " + obs.endpoint + " gave no complete answer in time"},
+                  {}};
   return evaluate(obs, policy);
 }
 

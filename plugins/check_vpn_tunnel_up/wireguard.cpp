@@ -190,6 +190,7 @@ Observation query(net::Stream& s, const std::string& endpoint, double now,
 Observation read(const std::string& socket_path, const std::string& interface, double now,
                  const std::map<std::string, std::string>& aliases, net::TimePoint deadline, const Trace& trace)
 {
+  Activity act("connecting to the WireGuard UAPI socket " + socket_path);
   auto sock = net::Socket::connect_unix(socket_path, deadline);
   if (!sock) {
     Observation o = failure("wireguard-go", socket_path, sock.error());

@@ -169,6 +169,17 @@ TEST_CASE("evaluate")
     CHECK(r.state == State::Critical);
     CHECK(r.summary == "10.9.9.9: cannot send probes (Network is unreachable)");
   }
+  SUBCASE("no permission or a bad source is UNKNOWN, never above a CRITICAL")
+  {
+    auto t = target("10.102.0.10", {});
+    t.setup_error = "no permission to send ICMP echo requests";
+    o.targets = {t};
+    auto r = evaluate(o, p);
+    CHECK(r.state == State::Unknown);
+    CHECK(r.summary == "10.102.0.10: no permission to send ICMP echo requests");
+    o.targets = {t, target("10.102.0.11", {std::nullopt})};
+    CHECK(evaluate(o, p).state == State::Critical);
+  }
   SUBCASE("several targets: summary names the worst, details worst first")
   {
     o.targets = {target("a", {1.0}), target("b", {300.0}), target("c", {std::nullopt})};

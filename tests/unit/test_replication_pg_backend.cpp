@@ -108,7 +108,7 @@ TEST_CASE("pg_default_standby_link_timeout")
     PgSettings s = default_settings();
     s.wal_receiver_timeout = 0;
     s.wal_sender_timeout = 20;
-    CHECK(pg_default_standby_link_timeout(s) == 12);
+    CHECK(pg_default_standby_link_timeout(s) == 15);
   }
   SUBCASE("everything disabled or unknown")
   {

@@ -5,8 +5,8 @@
 
 #include <pcap/pcap.h>
 
-#include "capture.hpp"
-#include "evaluate.hpp"
+#include "traffic_capture.hpp"
+#include "traffic_evaluate.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "classify.hpp"
+#include "traffic_classify.hpp"
 
 using namespace sitelink::traffic;
 

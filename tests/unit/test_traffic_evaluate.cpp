@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "evaluate.hpp"
+#include "traffic_evaluate.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;
@@ -149,7 +149,7 @@ TEST_CASE("evaluate")
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 1 packets out, 1 packets in");
-    CHECK(render_perfdata(r.perfdata).rfind("'192.0.2.2 out_pps'=U '192.0.2.2 in_pps'=U", 0) == 0);
+    CHECK(render_perfdata(r.perfdata).rfind("'192.0.2.2 out_pps'=U;;;0 '192.0.2.2 in_pps'=U;;;0", 0) == 0);
   }
   SUBCASE("kernel drops are reported")
   {

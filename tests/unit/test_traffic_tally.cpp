@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "tally.hpp"
+#include "traffic_tally.hpp"
 
 using namespace sitelink::traffic;
 

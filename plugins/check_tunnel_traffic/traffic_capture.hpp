@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// The Source: a libpcap handle on a live interface or a capture file. Every
+// frame is classified and counted as it arrives; nothing is kept.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "traffic_classify.hpp"
+#include "sitelink/timeout.hpp"
+#include "traffic_tally.hpp"
+
+namespace sitelink::traffic {
+
+struct CaptureStats {
+  std::optional<double> window;         // seconds covered
+  std::optional<std::uint64_t> dropped; // by the kernel or the interface
+  std::string link;                     // link type name, for -v
+  std::vector<std::string> notes;       // for -v
+};
+
+// libpcap's DLT_* value to the classifier's link type.
+std::optional<LinkType> link_type_of(int dlt) noexcept;
+
+// Captures on `iface` for `duration` seconds (never past the deadline), with
+// `filter` compiled into the kernel. Capabilities are dropped as soon as the
+// handle is active.
+tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, const std::string& filter,
+                                                      double duration, const ClassifyConfig& config, Tally& tally,
+                                                      const Deadline& deadline);
+
+// Reads a capture file (pcap or pcapng) to the end. A damaged file is an
+// error naming the packet and byte offset where it broke.
+// `drop_privileges` is false only in unit tests, which share one process.
+tl::expected<CaptureStats, std::string> read_capture_file(const std::string& path, const ClassifyConfig& config,
+                                                           Tally& tally, bool drop_privileges = true);
+
+// The addresses of this network namespace's interfaces.
+std::vector<Address> local_addresses();
+
+// Clears every capability (effective, permitted, inheritable, ambient).
+tl::expected<void, std::string> drop_capabilities();
+
+// The CapEff/CapPrm lines of /proc/self/status, for -vvv.
+std::string capability_status();
+
+} // namespace sitelink::traffic

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// The boundary between check_vpn_tunnel_up and the sitelink_cloud module
+// (libcurl, pugixml, yaml-cpp: loaded only for --backend aws, aws-route and
+// openstack; see sitelink/module.hpp).
+//
+// The plugin links libstdc++ statically and the module uses the shared one,
+// so two rules hold across this boundary: the entry point is noexcept and
+// catches everything (an exception must never unwind from one runtime into
+// the other), and only plain data crosses it (strings, vectors, optionals of
+// scalars; no virtual classes, no callbacks that throw). Both sides allocate
+// through malloc, so handing over std::string and std::vector is safe.
+// Any change to these structs must change cloud_abi.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sitelink::vpn::cloud {
+
+inline constexpr const char* module_name = "sitelink_cloud";
+inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
+// Bumped whenever a struct below changes, so a stale module is refused.
+inline constexpr const char* cloud_abi = "sitelink-cloud-3";
+
+enum class Backend { Aws, AwsRoute, OpenStack };
+
+struct Request {
+  Backend backend = Backend::Aws;
+  double budget = 10;  // seconds left in the check's budget
+  int verbosity = 0;
+  // aws, aws-route
+  std::vector<std::string> vpn_connection_ids;
+  std::string region;
+  std::string profile;
+  std::string role_arn;
+  std::string endpoint_url;
+  std::string route_table_id;
+  std::string destination;
+  // openstack
+  std::vector<std::string> tunnels; // names or IDs of ipsec-site-connections
+  std::string os_cloud;
+  // every backend
+  std::string cacert;
+  bool insecure = false;
+  // The plugin's watchdog names what the check is doing in its timeout
+  // message; the module has its own copy of the runtime, so it reports
+  // through this.
+  void (*set_activity)(const char* what) noexcept = nullptr;
+};
+
+enum class LinkState { Up, Down, Connecting, Missing };
+
+struct Link {
+  std::string name;     // aws: <vpn-id>/<outside-ip>; openstack: connection name
+  std::string group;    // aws: the VPN connection ID; openstack: the connection ID
+  LinkState state = LinkState::Down;
+  std::optional<double> since_epoch; // when it entered this state
+  std::string detail;   // what the API says, without secrets
+  bool bgp = false;     // aws: dynamically routed connection
+  std::optional<double> accepted_routes;
+  bool checklist = false; // openstack: print the VPNaaS troubleshooting checklist
+};
+
+struct RouteFinding {
+  std::string table_id;
+  std::string destination;
+  bool found = false;
+  std::string state;  // active, blackhole
+  std::string target; // igw-..., i-..., eni-..., tgw-...
+  std::string origin; // CreateRoute, EnableVgwRoutePropagation, ...
+};
+
+struct Reply {
+  enum class Status { Ok, Failed, TimedOut };
+  Status status = Status::Failed;
+  std::string error;    // Failed/TimedOut: what went wrong, for the summary
+  std::string api;      // "AWS EC2 at https://...", "Neutron at https://..."
+  std::vector<Link> links;
+  std::vector<std::string> expected; // every tunnel the check expects, by name
+  std::vector<std::string> notes;    // long-output facts (connection and service states)
+  std::vector<std::string> summary_notes; // short facts for line 1 ("vpn-1 pending")
+  std::optional<RouteFinding> route;
+  std::vector<std::pair<int, std::string>> debug; // (level, line), secrets already left out
+};
+
+struct ModuleTable {
+  const char* abi;
+  Reply (*run)(const Request& request) noexcept;
+};
+
+} // namespace sitelink::vpn::cloud
+
+extern "C" {
+using sitelink_cloud_module_fn = const sitelink::vpn::cloud::ModuleTable* (*)() noexcept;
+}

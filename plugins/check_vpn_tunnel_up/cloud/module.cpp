@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The sitelink_cloud module's entry point: everything that needs libcurl,
+// pugixml or yaml-cpp runs behind it.
+#include <exception>
+
+#include "aws.hpp"
+#include "cloud_api.hpp"
+#include "openstack.hpp"
+#include "sitelink/clock.hpp"
+
+namespace sitelink::vpn::cloud {
+
+namespace {
+
+Reply run(const Request& req) noexcept
+{
+  Reply failed;
+  failed.status = Reply::Status::Failed;
+  try {
+    ProcessEnvironment env;
+    RealFileSystem fs;
+    Deadline deadline(req.budget);
+    HttpClientOptions opts;
+    opts.cacert = req.cacert;
+    opts.insecure = req.insecure;
+    if (req.backend == Backend::OpenStack && opts.cacert.empty()) {
+      if (auto a = openstack::resolve_auth(env, fs, req.os_cloud)) opts.cacert = a->cacert;
+    }
+    auto http = make_curl_client(opts);
+    const double now = SystemClock().now();
+    switch (req.backend) {
+    case Backend::Aws: return aws::run_vpn(req, env, fs, *http, deadline, now);
+    case Backend::AwsRoute: return aws::run_route(req, env, fs, *http, deadline, now);
+    case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
+    }
+    failed.error = "unknown cloud backend";
+  } catch (const std::exception& e) {
+    failed.error = std::string("internal error in the cloud module: ") + e.what();
+  } catch (...) {
+    failed.error = "internal error in the cloud module";
+  }
+  return failed;
+}
+
+const ModuleTable table{cloud_abi, &run};
+
+} // namespace
+
+} // namespace sitelink::vpn::cloud
+
+extern "C" __attribute__((visibility("default"))) const sitelink::vpn::cloud::ModuleTable*
+sitelink_cloud_module_v1() noexcept
+{
+  return &sitelink::vpn::cloud::table;
+}

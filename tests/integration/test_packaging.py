@@ -1,0 +1,355 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The .deb and the .rpm: lint, install, least privilege, use, purge.
+
+The packages are built once per ctest run by the `packages.build` fixture
+(packaging/CMakeLists.txt: packaging/build-deb and packaging/build-rpm into
+<build>/packages); this file only consumes them. It installs the .deb on this
+machine (root) and purges it at the end, whatever happened in between.
+
+The `nagios` user is not created by sitelink: like Debian's
+monitoring-plugins, the package leaves that to the monitoring daemon that runs
+the plugins (icinga2-common, nagios4-common), which scripts/packages/conf.txt
+installs. A machine without the user fails here with a message saying so.
+"""
+import glob
+import grp
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+import time
+
+import pytest
+
+from sitelink_test import BUILD, SOURCE, parse_output
+import sitelink_icinga as si
+
+PACKAGES = os.environ.get("SITELINK_PACKAGES", os.path.join(BUILD, "packages"))
+DEB_PLUGIN_DIR = "/usr/lib/nagios/plugins"
+RPM_PLUGIN_DIR = "/usr/lib64/nagios/plugins"
+RAW_SOCKET_PLUGINS = {"check_cross_site_ping", "check_tunnel_traffic"}
+ICINGA_FILE = "/usr/share/icinga2/include/plugins-contrib.d/sitelink.conf"
+NAGIOS_FILE = "/etc/nagios-plugins/config/sitelink.cfg"
+APT = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "-y", "-q", "--no-install-recommends"]
+
+
+def sh(cmd, timeout=300, check=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def cmake_version():
+    text = open(os.path.join(SOURCE, "CMakeLists.txt")).read()
+    m = re.search(r"project\(sitelink VERSION ([0-9.]+)", text)
+    assert m, "no project(sitelink VERSION ...) in CMakeLists.txt"
+    return m.group(1)
+
+
+def one(pattern):
+    found = [f for f in glob.glob(os.path.join(PACKAGES, pattern))
+             if "dbgsym" not in f and "debuginfo" not in f and "debugsource" not in f]
+    assert len(found) == 1, (f"expected one {pattern} in {PACKAGES}, found {found}: the packages.build "
+                             "fixture (packaging/build-deb, packaging/build-rpm) did not produce it")
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def deb():
+    return one("sitelink_*.deb")
+
+
+@pytest.fixture(scope="module")
+def rpm():
+    return one("sitelink-*.rpm")
+
+
+def deb_paths(deb_file):
+    """{path: mode string} of the files in the .deb."""
+    out = {}
+    for line in sh(["dpkg-deb", "-c", deb_file]).stdout.splitlines():
+        fields = line.split(None, 5)
+        path = fields[5].split(" -> ")[0]
+        out[path[1:].rstrip("/") or "/"] = fields[0]
+    return out
+
+
+def rpm_query(rpm_file, fmt):
+    return sh(["rpm", "-qp", "--qf", fmt, rpm_file]).stdout
+
+
+def run_as(user, cmd, netns=None, timeout=60):
+    """Runs cmd as `user` with no inheritable capabilities: whatever the
+    plugin can do, it gets from its own file capabilities."""
+    pw = pwd.getpwnam(user)
+    full = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups",
+            "--inh-caps=-all", "--reset-env"] + cmd
+    if netns:
+        full = ["ip", "netns", "exec", netns] + full
+    start = time.monotonic()
+    p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, cwd="/",
+                       stdin=subprocess.DEVNULL)
+    p.elapsed = time.monotonic() - start
+    p.service, p.state, p.summary, p.perf, p.lines = parse_output(p.stdout)
+    return p
+
+
+def nagios_user():
+    try:
+        pwd.getpwnam("nagios")
+    except KeyError:
+        pytest.fail("no 'nagios' user: install icinga2 or nagios4 (scripts/packages/conf.txt), whose "
+                    "packages create it; sitelink runs as that user but does not own it")
+    return "nagios"
+
+
+# ------------------------------------------------------------------ lint
+def test_lintian_no_errors_no_warnings(deb):
+    changes = one("sitelink_*.changes")
+    p = sh(["lintian", "--info", "--fail-on", "error,warning", changes], check=False, timeout=600)
+    tags = [line for line in p.stdout.splitlines() if re.match(r"^[EW]: ", line)]
+    assert tags == [] and p.returncode == 0, p.stdout + p.stderr
+    # The check really looked at our binary package.
+    assert "sitelink" in sh(["dpkg-deb", "-f", deb, "Package"]).stdout
+
+
+def test_rpmlint_no_errors(rpm):
+    # No filters: rpmlint's default configuration as shipped by Debian.
+    p = sh(["rpmlint", rpm], check=False, timeout=600)
+    summary = re.search(r"(\d+) errors?, (\d+) warnings?", p.stdout)
+    assert summary, p.stdout + p.stderr
+    assert summary.group(1) == "0" and p.returncode == 0, p.stdout + p.stderr
+
+
+# ------------------------------------------------------------- contents
+def test_versions_agree(deb, rpm):
+    v = cmake_version()
+    assert sh(["dpkg-deb", "-f", deb, "Version"]).stdout.strip() == v
+    assert rpm_query(rpm, "%{VERSION}") == v
+
+
+def test_same_files_in_both_formats(deb, rpm):
+    """Same plugins, modules, man pages and configuration in both formats,
+    modulo the library directory and compression of docs."""
+    def normal(path, libdir_map):
+        for a, b in libdir_map:
+            if path.startswith(a):
+                path = b + path[len(a):]
+        return re.sub(r"\.gz$", "", path)
+
+    d = {normal(p, []) for p, mode in deb_paths(deb).items() if not mode.startswith("d")}
+    r_files = rpm_query(rpm, "[%{FILENAMES} %{FILEMODES:perms}\n]").splitlines()
+    r = {normal(line.split()[0], [(RPM_PLUGIN_DIR, DEB_PLUGIN_DIR), ("/usr/lib64/sitelink", "/usr/lib/sitelink")])
+         for line in r_files if not line.split()[1].startswith("d")}
+    # The module directory differs by design (multiarch on Debian).
+    d = {re.sub(r"^/usr/lib/x86_64-linux-gnu/sitelink", "/usr/lib/sitelink", p) for p in d}
+    # Format-specific bookkeeping: Debian's changelog/copyright in the doc
+    # directory, rpm's license directory.
+    d -= {"/usr/share/doc/sitelink/changelog", "/usr/share/doc/sitelink/copyright"}
+    r -= {"/usr/share/licenses/sitelink/copyright"}
+    assert d == r
+    plugins = {os.path.basename(p) for p in d if p.startswith(DEB_PLUGIN_DIR + "/")}
+    assert "check_replication_lag" in plugins
+    for p in plugins:
+        assert f"/usr/share/man/man1/{p}.1" in d, f"no man page for {p}"
+    assert NAGIOS_FILE in d and ICINGA_FILE in d
+    assert "/usr/share/doc/sitelink/examples/runbooks.example.json" in d
+
+
+def test_no_setuid_and_capabilities_only_for_raw_sockets(deb, rpm):
+    for path, mode in deb_paths(deb).items():
+        assert "s" not in mode and "S" not in mode, f"{path} {mode} in the .deb"
+    for line in rpm_query(rpm, "[%{FILEMODES:perms} %{FILENAMES} %{FILECAPS}\n]").splitlines():
+        perms, path, *caps = line.split(" ", 2)
+        assert "s" not in perms and "S" not in perms, line
+        name = os.path.basename(path)
+        expect = "cap_net_raw=ep" if path.startswith(RPM_PLUGIN_DIR + "/") and name in RAW_SOCKET_PLUGINS else ""
+        assert (caps[0].strip() if caps else "") == expect, line
+
+
+# ---------------------------------------------------------- rpm install
+def test_rpm_installs_into_a_root_and_verifies(rpm, tmp_path):
+    root = str(tmp_path / "root")
+    os.makedirs(root)
+    sh(["rpm", "--root", root, "--initdb"])
+    sh(["rpm", "--root", root, "-i", "--nodeps", rpm])
+    v = sh(["rpm", "--root", root, "-V", "sitelink"], check=False)
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    plugins = sorted(os.listdir(root + RPM_PLUGIN_DIR))
+    assert "check_replication_lag" in plugins
+    for name in plugins:
+        caps = sh(["getcap", os.path.join(root + RPM_PLUGIN_DIR, name)]).stdout
+        if name in RAW_SOCKET_PLUGINS:
+            assert "cap_net_raw=ep" in caps, caps
+        else:
+            assert caps == "", caps
+    assert os.path.isdir(root + "/etc/sitelink")
+    # rpm -V is able to fail: a changed mode and a dropped capability show.
+    raw = sorted(RAW_SOCKET_PLUGINS & set(plugins))
+    victim = os.path.join(root + RPM_PLUGIN_DIR, raw[0] if raw else "check_replication_lag")
+    sh(["setcap", "-r", victim], check=False)
+    os.chmod(victim, 0o700)
+    v = sh(["rpm", "--root", root, "-V", "sitelink"], check=False)
+    assert v.returncode != 0 and victim[len(root):] in v.stdout, v.stdout
+    sh(["rpm", "--root", root, "-e", "--nodeps", "sitelink"])
+    assert not os.path.exists(root + RPM_PLUGIN_DIR + "/check_replication_lag")
+
+
+# ---------------------------------------------------------- deb install
+@pytest.fixture(scope="module")
+def installed(deb):
+    """The .deb installed on this machine; purged at the end in any case."""
+    if os.geteuid() != 0:
+        pytest.fail("installing the .deb needs root; CI runs the lab tests as root")
+    pre = sh(["dpkg-query", "-W", "-f=${Status}", "sitelink"], check=False).stdout
+    assert "installed" not in pre or "not-installed" in pre, \
+        "a sitelink package is already installed on this machine; this test installs and purges its own"
+    paths = deb_paths(deb)
+    existed_before = {p for p in paths if os.path.lexists(p)}
+    state = {"paths": paths, "existed_before": existed_before, "purged": False}
+    try:
+        sh(APT + ["install", deb], timeout=900)
+        yield state
+    finally:
+        if not state["purged"]:
+            sh(APT + ["purge", "sitelink"], timeout=900, check=False)
+
+
+def installed_plugins(state):
+    return sorted(os.path.basename(p) for p, mode in state["paths"].items()
+                  if p.startswith(DEB_PLUGIN_DIR + "/") and not mode.startswith("d"))
+
+
+def test_deb_installed_files_and_capabilities(installed):
+    plugins = installed_plugins(installed)
+    assert "check_replication_lag" in plugins
+    for name in plugins:
+        path = os.path.join(DEB_PLUGIN_DIR, name)
+        st = os.stat(path)
+        assert not st.st_mode & (stat.S_ISUID | stat.S_ISGID), path
+        assert st.st_uid == 0 and not st.st_mode & stat.S_IWOTH, path
+        caps = sh(["getcap", path]).stdout
+        if name in RAW_SOCKET_PLUGINS:
+            assert "cap_net_raw=ep" in caps, f"postinst did not set the capability on {path}: {caps!r}"
+        else:
+            assert caps == "", caps
+    assert os.path.isdir("/etc/sitelink")
+    conffiles = open("/var/lib/dpkg/info/sitelink.conffiles").read().split()
+    if NAGIOS_FILE in installed["paths"]:
+        assert NAGIOS_FILE in conffiles
+
+
+def test_every_plugin_help_and_version_as_nagios(installed):
+    user = nagios_user()
+    version = cmake_version()
+    plugins = installed_plugins(installed)
+    assert plugins
+    for name in plugins:
+        path = os.path.join(DEB_PLUGIN_DIR, name)
+        for opt in ("--help", "--version"):
+            p = run_as(user, [path, opt])
+            assert p.returncode == 3, f"{name} {opt}: rc={p.returncode}\n{p.stdout}\n{p.stderr}"
+            assert p.stdout.splitlines()[0].startswith(f"{name} {version}"), p.stdout
+            assert p.stderr == "", p.stderr
+        man = sh(["man", "-P", "cat", "-l", f"/usr/share/man/man1/{name}.1.gz"],
+                 env={**os.environ, "MANWIDTH": "80"}).stdout
+        assert f"sitelink {version}" in man and "SYNOPSIS" in man, man[-400:]
+
+
+def test_replication_check_as_nagios(installed, tmp_path):
+    """A real check as nagios: a fresh heartbeat is OK, an old one CRITICAL."""
+    user = nagios_user()
+    os.chmod(tmp_path, 0o755)
+    hb = tmp_path / "heartbeat"
+    hb.write_text(f"{int(time.time()) - 5}\n")
+    hb.chmod(0o644)
+    exe = os.path.join(DEB_PLUGIN_DIR, "check_replication_lag")
+    p = run_as(user, [exe, "--backend", "file", "--file", str(hb)])
+    assert p.returncode == 0 and p.service == "REPLICATION_LAG", p.stdout + p.stderr
+    assert 0 <= p.perf["age"].value < 60
+    hb.write_text(f"{int(time.time()) - 3600}\n")
+    p = run_as(user, [exe, "--backend", "file", "--file", str(hb)])
+    assert p.returncode == 2 and p.perf["age"].value >= 3600, p.stdout + p.stderr
+
+
+def test_ping_as_nagios_uses_the_capability(installed, lab, tmp_path):
+    """The installed check_cross_site_ping, run as nagios inside site A,
+    reaches site B's WAN address: the ICMP socket comes from cap_net_raw.
+    The same binary without the capability cannot open it."""
+    exe = os.path.join(DEB_PLUGIN_DIR, "check_cross_site_ping")
+    assert os.path.exists(exe), ("check_cross_site_ping is not in the package: the plugin has not "
+                                 "landed, or the package was built before it did")
+    user = nagios_user()
+    ns, target = lab["LAB_NS_A"], lab["LAB_WAN_B"]
+    p = run_as(user, [exe, "-H", target, "-n", "3", "-i", "200ms", "-t", "10"], netns=ns, timeout=30)
+    assert p.returncode == 0 and p.service == "CROSS_SITE_PING", p.stdout + p.stderr
+    assert p.stderr == ""
+    assert any(k.endswith("pl") and v.value == 0 for k, v in p.perf.items()), p.stdout
+    assert any(k.endswith("rta") and v.value is not None and v.value > 0 for k, v in p.perf.items()), p.stdout
+
+    os.chmod(tmp_path, 0o755)
+    plain = tmp_path / "check_cross_site_ping"
+    shutil.copy(exe, plain)  # a copy carries no file capability
+    os.chmod(plain, 0o755)
+    assert sh(["getcap", str(plain)]).stdout == ""
+    q = run_as(user, [str(plain), "-H", target, "-n", "3", "-i", "200ms", "-t", "10"], netns=ns, timeout=30)
+    assert q.returncode == 3 and "CAP_NET_RAW" in q.stdout, q.stdout + q.stderr
+
+
+# ------------------------------------------------ monitoring configuration
+def icinga_config(tmp_path, commands):
+    body = 'object Host "sitelink-host" { check_command = "dummy"; address = "192.0.2.2" }\n'
+    for c in commands:
+        body += f'object Service "{c}" {{ host_name = "sitelink-host"; check_command = "{c}" }}\n'
+    ic = si.Icinga(str(tmp_path / "icinga"), include_dir=si.SYSTEM_INCLUDE)
+    head = 'const PluginDir = "/usr/lib/nagios/plugins"\nconst PluginContribDir = "/usr/lib/nagios/plugins"\n' \
+           'const ManubulonPluginDir = "/usr/lib/nagios/plugins"\nconst NodeName = "validate"\n'
+    f = ic.write("icinga2.conf", head + "include <itl>\ninclude <plugins>\ninclude <plugins-contrib>\n" + body)
+    return ic, f
+
+
+def nagios_config(tmp_path):
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    return si.nagios_main_cfg(str(tmp_path), [si.NAGIOS_PLUGIN_CONFIG], [si.NAGIOS_EXAMPLE], user, group)
+
+
+def test_icinga_and_nagios_load_the_installed_files(installed, tmp_path):
+    assert os.path.exists(ICINGA_FILE), "the package installed no Icinga 2 file (icinga-conf/sitelink.conf)"
+    assert os.path.exists(NAGIOS_FILE), "the package installed no Nagios file (nagios-conf/)"
+    commands = sorted(si.read_commands(ICINGA_FILE))
+    assert commands, ICINGA_FILE
+    ic, f = icinga_config(tmp_path / "i", commands)
+    p = ic.validate(f)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert si.instantiated(p.stdout)["Services"] == len(commands), p.stdout
+
+    p = sh([si.NAGIOS4, "-v", nagios_config(str(tmp_path / "n"))], check=False, timeout=60)
+    assert p.returncode == 0, p.stdout
+    assert re.search(r"Total Warnings:\s+0", p.stdout) and re.search(r"Total Errors:\s+0", p.stdout), p.stdout
+
+
+# ----------------------------------------------------------------- purge
+def test_purge_leaves_nothing_behind(installed, tmp_path):
+    sh(APT + ["purge", "sitelink"], timeout=900)
+    installed["purged"] = True
+    status = sh(["dpkg-query", "-W", "-f=${Status}", "sitelink"], check=False).stdout
+    assert "installed" not in status or "not-installed" in status, status
+    assert glob.glob("/var/lib/dpkg/info/sitelink.*") == []
+    left = sorted(p for p in installed["paths"]
+                  if p not in installed["existed_before"] and os.path.lexists(p))
+    assert left == [], left
+    for p in ("/etc/sitelink", NAGIOS_FILE, ICINGA_FILE, "/usr/share/doc/sitelink"):
+        assert not os.path.lexists(p), p
+
+    # Without the package, the same monitoring configuration no longer
+    # loads: the validations above really depended on the installed files.
+    commands = sorted(si.read_commands(si.SITELINK_CONF))
+    ic, f = icinga_config(tmp_path / "i", commands)
+    p = ic.validate(f)
+    assert p.returncode != 0 and "does not exist" in p.stdout, p.stdout
+    p = sh([si.NAGIOS4, "-v", nagios_config(str(tmp_path / "n"))], check=False, timeout=60)
+    assert p.returncode != 0, p.stdout

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""check_cross_site_ping across the two-site lab: from site A's LAN host to
+site B's LAN through the IPsec tunnel (dr-primary), with faults injected by
+`lab` (loss, cuts) and `lab-ping` (latency, TCP listeners and drops)."""
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import lab_cmd
+from sitelink_test import BUILD, check_conventions, parse_output, plugin_path, Run
+
+P = "check_cross_site_ping"
+SVC = "CROSS_SITE_PING"
+LAB_PING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab", "lab-ping")
+NOBODY = 65534
+
+
+def lab_ping(*args, check=True):
+    env = dict(os.environ, SITELINK_BUILD=BUILD)
+    p = subprocess.run([LAB_PING] + [str(a) for a in args], capture_output=True, text=True, timeout=60, env=env)
+    if check and p.returncode != 0:
+        raise AssertionError(f"lab-ping {args} failed:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def from_a_lan(lab, args, exe=None, user=None, timeout=60):
+    """Runs the plugin in site A's LAN namespace (optionally as another user)."""
+    cmd = ["ip", "netns", "exec", lab["LAB_NS_A_LAN"]]
+    if user is not None:
+        cmd += ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all"]
+    cmd += [exe or plugin_path(P)] + [str(a) for a in args]
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    r = Run(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
+    r.service, r.state, r.summary, r.perf, r.lines = parse_output(p.stdout)
+    check_conventions(r, SVC)
+    return r
+
+
+def binomial_bounds(n, p, conf=0.99):
+    """Smallest and largest loss counts inside the central `conf` mass."""
+    cdf, lo, hi = 0.0, None, None
+    tail = (1 - conf) / 2
+    for k in range(n + 1):
+        cdf += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
+        if lo is None and cdf >= tail:
+            lo = k
+        if hi is None and cdf >= 1 - tail:
+            hi = k
+    return lo, hi
+
+
+@pytest.fixture
+def clean(lab):
+    yield lab
+    lab_cmd("loss-clear", check=False)
+    lab_ping("clear", check=False)
+
+
+def test_healthy_ipv4_and_ipv6_ok(lab):
+    r = from_a_lan(lab, ["-H", f"{lab['LAB_LAN_B']},{lab['LAB_LAN6_B']}", "-n", "10", "-i", "20ms"])
+    assert r.rc == 0, str(r)
+    assert r.summary.startswith("2 of 2 hosts alive"), str(r)
+    for host in (lab["LAB_LAN_B"], lab["LAB_LAN6_B"]):
+        assert r.perf[f"{host}_pl"].value == 0, str(r)
+        assert 0 < r.perf[f"{host}_rta"].value < 50, str(r)
+    assert r.elapsed < 0.2 + 1.0
+
+
+def test_ipv6_target_across_the_tunnel(lab):
+    r = from_a_lan(lab, ["-6", "-H", lab["LAB_LAN6_B"], "-n", "5", "-i", "20ms", "-v"])
+    assert r.rc == 0, str(r)
+    assert list(r.perf) == ["rta", "pl", "rtmin", "rtmax", "jitter"]
+    assert "ICMPv6: raw socket" in r.stdout
+
+
+@pytest.mark.parametrize("pct", [20, 50])
+def test_injected_loss_within_binomial_bounds(clean, pct):
+    lab = clean
+    lab_cmd("loss", "ipsec", pct)
+    n = 200
+    r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", n, "-i", "10ms", "-w", "500,95%", "-c", "1000,99%", "-t", "15"])
+    lo, hi = binomial_bounds(n, pct / 100)
+    pl = r.perf["pl"].value
+    assert 100 * lo / n <= pl <= 100 * hi / n, f"pl {pl}% outside [{100 * lo / n}, {100 * hi / n}]\n{r}"
+    assert r.rc == 0, str(r)
+    assert f"({n - round(pl * n / 100)} of {n} replies)" in r.stdout, str(r)
+
+
+def test_injected_latency_25ms_each_way(clean):
+    lab = clean
+    args = ["-H", lab["LAB_LAN_B"], "-n", "20", "-i", "20ms"]
+    base = from_a_lan(lab, args)
+    assert base.rc == 0, str(base)
+    lab_ping("delay", 25)
+    r = from_a_lan(lab, args)
+    expected = base.perf["rta"].value + 50
+    assert abs(r.perf["rta"].value - expected) <= 1.0, f"baseline {base.perf['rta'].value}\n{r}"
+    assert r.perf["rtmin"].value >= 50, str(r)
+    assert r.rc == 0
+
+
+def test_tunnel_cut_is_critical_100_percent_loss(lab):
+    try:
+        lab_cmd("cut", "ipsec")
+        r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", "5", "-i", "50ms", "-t", "5"])
+        assert r.rc == 2, str(r)
+        assert r.summary == f"{lab['LAB_LAN_B']}: 100% loss", str(r)
+        assert r.perf["pl"].value == 100 and r.perf["rta"].value is None
+        assert r.elapsed < 5, r.elapsed
+    finally:
+        lab_cmd("restore", "ipsec", timeout=120)
+
+
+@pytest.mark.parametrize("m,state", [(1, "OK"), (2, "WARNING"), (3, "CRITICAL")])
+def test_min_alive(lab, m, state):
+    # Site A's own gateway answers fast (OK), site B's host through the
+    # tunnel is above the 0.25 ms warning (WARNING), .99 does not exist.
+    hosts = f"{lab['LAB_LAN_GW_A']},{lab['LAB_LAN_B']},10.102.0.99"
+    r = from_a_lan(lab, ["-H", hosts, "-w", "0.25ms,20%", "-c", "100ms,60%", "-n", "5", "-i", "20ms", "-m", m])
+    assert r.state == state, str(r)
+    assert f"(1 OK, {m} required)" in r.summary, str(r)
+    assert r.perf["10.102.0.99_pl"].value == 100
+
+
+def test_two_concurrent_instances_count_only_their_own_replies(lab):
+    base = ["ip", "netns", "exec", lab["LAB_NS_A_LAN"], plugin_path(P), "-H", lab["LAB_LAN_B"], "-i", "10ms", "-v"]
+    procs = [subprocess.Popen(base + ["-n", str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for n in (100, 60)]
+    outs = [p.communicate(timeout=30)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert "(100 of 100 replies)" in outs[0], outs[0]
+    assert "(60 of 60 replies)" in outs[1], outs[1]
+    # Both raw sockets saw the other's replies and ignored them.
+    assert all("echo replies addressed to other programs" in o for o in outs), outs
+
+
+def test_unresolvable_name_is_critical(lab):
+    r = from_a_lan(lab, ["-H", f"db.dr.invalid,{lab['LAB_LAN_B']}", "-n", "2", "-i", "10ms"])
+    assert r.rc == 2, str(r)
+    assert r.summary.startswith("db.dr.invalid: cannot resolve host name; 1 of 2 hosts alive"), str(r)
+
+
+@pytest.fixture
+def capped_copy():
+    d = tempfile.mkdtemp(prefix="sitelink-ping-", dir="/tmp")
+    os.chmod(d, 0o755)
+    exe = os.path.join(d, P)
+    shutil.copy2(plugin_path(P), exe)
+    os.chmod(exe, 0o755)
+    yield exe
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_non_root_with_cap_net_raw_only(lab, capped_copy):
+    subprocess.run(["setcap", "cap_net_raw+p", capped_copy], check=True)
+    r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", "5", "-i", "20ms", "-v"], exe=capped_copy, user=NOBODY)
+    assert r.rc == 0, str(r)
+    assert "ICMPv4: raw socket" in r.stdout and "capabilities dropped" in r.stdout, str(r)
+    # While it probes, the process holds no capability at all.
+    cmd = ["ip", "netns", "exec", lab["LAB_NS_A_LAN"], "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+           "--clear-groups", "--inh-caps=-all", capped_copy, "-H", lab["LAB_LAN_B"], "-n", "40", "-i", "25ms"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    with open(f"/proc/{p.pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f if ":" in line)
+    out = p.communicate(timeout=10)[0]
+    assert p.returncode == 0, out
+    for field in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+        assert int(status[field].strip(), 16) == 0, (field, status[field])
+    assert status["NoNewPrivs"].strip() == "1"
+    # The same copy without the capability: a clear UNKNOWN.
+    subprocess.run(["setcap", "-r", capped_copy], check=True)
+    r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", "1"], exe=capped_copy, user=NOBODY)
+    assert r.rc == 3 and "needs CAP_NET_RAW" in r.summary, str(r)
+
+
+def test_non_root_through_ping_group_range(lab):
+    ns = lab["LAB_NS_A_LAN"]
+    path = "/proc/sys/net/ipv4/ping_group_range"
+    old = subprocess.run(["ip", "netns", "exec", ns, "cat", path], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", f"echo '0 2147483647' > {path}"], check=True)
+        r = from_a_lan(lab, ["-H", f"{lab['LAB_LAN_B']},{lab['LAB_LAN6_B']}", "-n", "5", "-i", "20ms", "-v"],
+                       user=NOBODY)
+        assert r.rc == 0, str(r)
+        assert "ICMPv4: datagram (ping_group_range) socket" in r.stdout, str(r)
+        assert "ICMPv6: datagram (ping_group_range) socket" in r.stdout, str(r)
+        assert r.perf[f"{lab['LAB_LAN_B']}_pl"].value == 0
+    finally:
+        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", f"echo '{old}' > {path}"], check=True)
+
+
+def test_tcp_open_closed_and_dropped(clean):
+    lab = clean
+    lab_ping("tcp-listen", 8022)
+    lab_ping("tcp-drop", 8024)
+    host = lab["LAB_LAN_B"]
+    r = from_a_lan(lab, ["-H", host, "--tcp", "8022", "-n", "3", "-i", "20ms"])
+    assert r.rc == 0 and "port 8022 open" in r.stdout, str(r)
+    assert r.perf["pl"].value == 0 and 0 < r.perf["rta"].value < 50
+    r = from_a_lan(lab, ["-H", host, "--tcp", "8023", "-n", "3", "-i", "20ms"])
+    assert r.rc == 0 and "(port closed, host alive)" in r.summary, str(r)
+    r = from_a_lan(lab, ["-H", host, "--tcp", "8024", "-n", "3", "-i", "20ms", "-t", "4"])
+    assert r.rc == 2 and r.summary.startswith(f"{host}: 100% loss"), str(r)
+    assert r.perf["rta"].value is None and r.elapsed < 4
+    # The same over IPv6.
+    r = from_a_lan(lab, ["-H", lab["LAB_LAN6_B"], "--tcp", "8022", "-n", "2", "-i", "20ms"])
+    assert r.rc == 0 and "port 8022 open" in r.stdout, str(r)

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// nfq_delay: holds every packet of an NFQUEUE queue for a fixed time before
+// accepting it. Test tool for latency injection where sch_netem is missing:
+//
+//   iptables -A FORWARD -p icmp -j NFQUEUE --queue-num 7 --queue-bypass
+//   nfq_delay --queue 7 --delay-ms 25
+//
+// Packets keep their order (one fixed delay, first in first out). Prints
+// "ready" once the queue is bound; ends on SIGTERM/SIGINT, accepting what it
+// still holds.
+
+#include <arpa/inet.h> // before the netfilter headers (they need the in_addr types)
+
+#include <linux/netfilter.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <string>
+#include <sys/socket.h>
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_signal(int)
+{
+  g_stop = 1;
+}
+
+long long now_ns()
+{
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+struct Held {
+  std::uint32_t id;
+  long long release;
+};
+
+struct State {
+  long long delay_ns = 0;
+  std::deque<Held> held;
+};
+
+int on_packet(nfq_q_handle*, nfgenmsg*, nfq_data* nfa, void* data)
+{
+  auto* st = static_cast<State*>(data);
+  nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfa);
+  if (ph == nullptr) return 0;
+  st->held.push_back({ntohl(ph->packet_id), now_ns() + st->delay_ns});
+  return 0;
+}
+
+bool parse_uint(const char* s, unsigned long max, unsigned long& out)
+{
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = std::strtoul(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v > max) return false;
+  out = v;
+  return true;
+}
+
+[[noreturn]] void usage()
+{
+  std::fprintf(stderr, "usage: nfq_delay --queue NUM --delay-ms MS[.fraction]\n");
+  std::exit(2);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  unsigned long queue = 0;
+  double delay_ms = -1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--queue" && i + 1 < argc) {
+      if (!parse_uint(argv[++i], 65535, queue)) usage();
+    } else if (a == "--delay-ms" && i + 1 < argc) {
+      char* end = nullptr;
+      delay_ms = std::strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || delay_ms < 0 || delay_ms > 60000) usage();
+    } else {
+      usage();
+    }
+  }
+  if (delay_ms < 0) usage();
+
+  State st;
+  st.delay_ns = static_cast<long long>(delay_ms * 1e6);
+  nfq_handle* h = nfq_open();
+  if (h == nullptr) {
+    std::perror("nfq_open");
+    return 1;
+  }
+  nfq_q_handle* qh = nfq_create_queue(h, static_cast<std::uint16_t>(queue), &on_packet, &st);
+  if (qh == nullptr) {
+    std::fprintf(stderr, "nfq_delay: cannot bind queue %lu: %s\n", queue, std::strerror(errno));
+    nfq_close(h);
+    return 1;
+  }
+  if (nfq_set_mode(qh, NFQNL_COPY_META, 0) < 0 || nfq_set_queue_maxlen(qh, 65536) < 0) {
+    std::perror("nfq_set_mode");
+    return 1;
+  }
+  nfnl_rcvbufsiz(nfq_nfnlh(h), 8 << 20);
+  int fd = nfq_fd(h);
+  // On a loaded machine an ordinary process wakes up milliseconds late,
+  // which would add to every delay; real-time priority keeps the release
+  // within tens of microseconds. Best effort: without it the tool still works.
+  sched_param sp{};
+  sp.sched_priority = 50;
+  if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) std::fprintf(stderr, "nfq_delay: no real-time priority: %s\n", std::strerror(errno));
+  mlockall(MCL_CURRENT | MCL_FUTURE);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::printf("ready\n");
+  std::fflush(stdout);
+
+  alignas(8) char buf[65536];
+  while (g_stop == 0) {
+    long long now = now_ns();
+    while (!st.held.empty() && st.held.front().release <= now) {
+      nfq_set_verdict(qh, st.held.front().id, NF_ACCEPT, 0, nullptr);
+      st.held.pop_front();
+    }
+    long long wait = st.held.empty() ? 200'000'000LL : st.held.front().release - now;
+    timespec ts{static_cast<time_t>(wait / 1000000000LL), static_cast<long>(wait % 1000000000LL)};
+    pollfd p{fd, POLLIN, 0};
+    int rc = ppoll(&p, 1, &ts, nullptr);
+    if (rc > 0) {
+      for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) break;
+        nfq_handle_packet(h, buf, static_cast<int>(n));
+      }
+    }
+  }
+  for (const auto& p : st.held) nfq_set_verdict(qh, p.id, NF_ACCEPT, 0, nullptr);
+  nfq_destroy_queue(qh);
+  nfq_close(h);
+  return 0;
+}
