@@ -3,7 +3,7 @@ add_library(sitelink_warnings INTERFACE)
 target_compile_options(sitelink_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wcast-align -Woverloaded-virtual -Wconversion -Wsign-conversion
-  -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  -Wformat=2 -Wimplicit-fallthrough)
 if(SITELINK_WERROR)
   target_compile_options(sitelink_warnings INTERFACE -Werror)
 endif()

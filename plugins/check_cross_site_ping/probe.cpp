@@ -73,8 +73,11 @@ IcmpSocket open_icmp(int family, const std::optional<Endpoint>& source)
   s.fd = fd;
   set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   // Replies of many targets arrive close together; the default buffer holds
-  // only a few hundred. The kernel caps this at net.core.rmem_max.
-  set_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+  // only a few hundred. The kernel caps SO_RCVBUF at net.core.rmem_max;
+  const int rcvbuf = 8 << 20;
+  // SO_RCVBUFFORCE passes the cap for root (CAP_NET_ADMIN, still held here).
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
   set_int(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
   if (s.raw && !v6) {
     // A raw socket sees every ICMP packet of the host: only echo replies.
@@ -241,9 +244,18 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
     }
   };
 
+  auto drain_all = [&]() {
+    for (const IcmpSocket* s : {&v4_, &v6_})
+      if (s->fd >= 0) drain(*s);
+  };
+
   for (;;) {
     long long now = monotonic_ns();
+    std::size_t batch = 0;
     while (next < total) {
+      // Replies come back while a long burst is still being sent: read them
+      // every few packets, before the receive buffer overflows.
+      if (++batch % 32 == 0) drain_all();
       const int k = static_cast<int>(next / active.size());
       const std::size_t slot = next % active.size();
       if (start + send_offset_ns(k, slot, active.size(), plan.interval_ns) > now) break;

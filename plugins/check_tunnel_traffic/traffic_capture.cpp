@@ -33,21 +33,21 @@ struct Feed {
   Tally* tally;
 };
 
+double seconds_of(const struct timeval& tv)
+{
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
 void on_packet(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes)
 {
   auto* f = reinterpret_cast<Feed*>(user);
-  f->tally->add(classify(bytes, h->caplen, f->link, f->config));
+  f->tally->add(classify(bytes, h->caplen, f->link, f->config), seconds_of(h->ts));
 }
 
 std::string link_name(int dlt)
 {
   const char* n = pcap_datalink_val_to_name(dlt);
   return n != nullptr ? fmt::format("{} ({})", n, dlt) : fmt::format("{}", dlt);
-}
-
-double seconds_of(const struct timeval& tv)
-{
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
 } // namespace
@@ -204,6 +204,8 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
   // Blocks handed over while the last poll returned.
   pcap_dispatch(p.get(), -1, on_packet, reinterpret_cast<u_char*>(&feed));
   st.window = std::chrono::duration<double>(clock::now() - start).count();
+  // Packet timestamps are wall-clock time.
+  st.end_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   struct pcap_stat ps {};
   if (pcap_stats(p.get(), &ps) == 0) st.dropped = static_cast<std::uint64_t>(ps.ps_drop) + ps.ps_ifdrop;
   return st;
@@ -252,9 +254,10 @@ tl::expected<CaptureStats, std::string> read_capture_file(const std::string& pat
     const double ts = seconds_of(h->ts);
     if (!first) first = ts;
     last = ts;
-    tally.add(classify(data, h->caplen, *link, config));
+    tally.add(classify(data, h->caplen, *link, config), ts);
   }
   if (first && last > *first) st.window = last - *first;
+  if (first) st.end_time = last;
   st.notes.push_back(fmt::format("{} packets in the file", n));
   return st;
 }

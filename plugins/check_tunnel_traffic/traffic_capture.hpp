@@ -19,6 +19,7 @@ namespace sitelink::traffic {
 
 struct CaptureStats {
   std::optional<double> window;         // seconds covered
+  std::optional<double> end_time;       // epoch seconds the window ended
   std::optional<std::uint64_t> dropped; // by the kernel or the interface
   std::string link;                     // link type name, for -v
   std::vector<std::string> notes;       // for -v

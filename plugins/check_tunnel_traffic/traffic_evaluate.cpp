@@ -56,6 +56,12 @@ std::string breakdown(const DirectionCounters& d)
   return s.empty() ? "nothing" : s;
 }
 
+std::optional<double> answer_by(const Observation& obs, const Policy& policy)
+{
+  if (!obs.end_time) return std::nullopt;
+  return *obs.end_time - policy.answer_grace;
+}
+
 SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& policy)
 {
   SubResult r;
@@ -63,7 +69,7 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
   const auto out = t.out.tunnel_packets();
   const auto in = t.in.tunnel_packets();
   const std::string w = in_window(obs.window);
-  const Judgement j = judge(t);
+  const Judgement j = judge(t, answer_by(obs, policy));
   const std::string kind = j.kind ? std::string(to_string(*j.kind)) + " " : std::string();
   const auto kout = j.kind ? kind_packets(t.out, *j.kind) : 0;
   const auto kin = j.kind ? kind_packets(t.in, *j.kind) : 0;
@@ -90,7 +96,11 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
     break;
   case Verdict::Idle:
     r.state = policy.idle_state;
-    r.text = fmt::format("{} idle: no tunnel packets{}", peer, w);
+    if (out > 0 && in == 0)
+      r.text = fmt::format("{} idle: {} packets sent in the last {} s only, too late for an answer{}", peer, out,
+                           format_number(policy.answer_grace), w);
+    else
+      r.text = fmt::format("{} idle: no tunnel packets{}", peer, w);
     break;
   }
   // Stable labels: the same eight per peer in every state.
@@ -163,11 +173,35 @@ std::uint64_t kind_packets(const DirectionCounters& d, Kind k) noexcept
   return 0;
 }
 
-Verdict judge(const PeerTally& t, Kind k) noexcept
+namespace {
+// The earliest outgoing packet of the family (0: none).
+double first_out(const DirectionCounters& d, Kind k) noexcept
+{
+  auto at = [&](Proto p) { return d.first_seen[static_cast<std::size_t>(p)]; };
+  double first = 0;
+  auto take = [&](double v) {
+    if (v != 0 && (first == 0 || v < first)) first = v;
+  };
+  switch (k) {
+  case Kind::Ipsec:
+    take(at(Proto::Ike));
+    take(at(Proto::Esp));
+    break;
+  case Kind::OpenVpn: take(at(Proto::OpenVpn)); break;
+  case Kind::WireGuard: take(at(Proto::WireGuard)); break;
+  }
+  return first;
+}
+} // namespace
+
+Verdict judge(const PeerTally& t, Kind k, std::optional<double> answer_by) noexcept
 {
   const auto out = kind_packets(t.out, k);
   const auto in = kind_packets(t.in, k);
   if (out == 0 && in == 0) return Verdict::Idle;
+  // Everything we sent left too late for an answer inside the window: no
+  // finding either way (a sparse keepalive at the end of the window).
+  if (in == 0 && answer_by && first_out(t.out, k) > *answer_by) return Verdict::Idle;
   // IKE requests of ours that nobody answers, and no ESP either way: the
   // tunnel cannot come up. (With ESP still going out, the SA exists and the
   // problem is the return path: one-way out.)
@@ -179,7 +213,7 @@ Verdict judge(const PeerTally& t, Kind k) noexcept
   return Verdict::Flowing;
 }
 
-Judgement judge(const PeerTally& t)
+Judgement judge(const PeerTally& t, std::optional<double> answer_by)
 {
   auto rank = [](Verdict v) {
     switch (v) {
@@ -193,7 +227,7 @@ Judgement judge(const PeerTally& t)
   };
   Judgement j;
   for (Kind k : all_kinds) {
-    const Verdict v = judge(t, k);
+    const Verdict v = judge(t, k, answer_by);
     if (v == Verdict::Idle) continue;
     j.active.push_back(k);
     if (rank(v) > rank(j.verdict)) {
@@ -233,7 +267,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
     r.details.push_back(fmt::format("the kernel dropped {} packets: rates are lower bounds", *obs.dropped));
   // The first checklist of the worst peer (one list is enough to act on).
   for (const auto& t : obs.tally.peers()) {
-    const Verdict v = judge(t).verdict;
+    const Verdict v = judge(t, answer_by(obs, policy)).verdict;
     if (v == Verdict::IkeUnanswered || v == Verdict::OneWayOut || v == Verdict::OneWayIn) {
       const auto h = hints(v);
       const auto state = v == Verdict::OneWayIn ? State::Warning : State::Critical;

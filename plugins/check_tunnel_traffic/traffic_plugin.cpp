@@ -146,6 +146,7 @@ Result run(Context& ctx)
     for (const auto& n : st->notes) ctx.debug(2, n);
     ctx.debug(3, capability_status());
     obs.window = st->window;
+    obs.end_time = st->end_time;
     return evaluate(obs, policy);
   }
 
@@ -170,6 +171,7 @@ Result run(Context& ctx)
   for (const auto& n : st->notes) ctx.debug(1, n);
   ctx.debug(3, capability_status());
   obs.window = st->window;
+  obs.end_time = st->end_time;
   obs.dropped = st->dropped;
   Result r = evaluate(obs, policy);
   if (!shortened.empty()) r.details.push_back(shortened);

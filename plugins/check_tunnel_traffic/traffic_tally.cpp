@@ -63,7 +63,7 @@ PeerTally* Tally::find_or_add(const Address& a)
   return &*peers_.insert(pos, t);
 }
 
-void Tally::add(const Classified& c)
+void Tally::add(const Classified& c, double ts)
 {
   ++frames;
   switch (c.decode) {
@@ -104,6 +104,8 @@ void Tally::add(const Classified& c)
   DirectionCounters& d = out ? t->out : t->in;
   d.packets[idx(c.proto)] += 1;
   d.bytes[idx(c.proto)] += c.ip_length;
+  double& first = d.first_seen[idx(c.proto)];
+  if (first == 0 || ts < first) first = ts;
   if (c.proto == Proto::Ike) {
     if (c.ike == IkeRole::Request) ++d.ike_requests;
     else if (c.ike == IkeRole::Response) ++d.ike_responses;

@@ -17,6 +17,10 @@ struct DirectionCounters {
   std::array<std::uint64_t, proto_count> bytes{};
   std::uint64_t ike_requests = 0;
   std::uint64_t ike_responses = 0;
+  // When the first packet of each protocol was seen (epoch seconds, 0 for
+  // none), so packets sent too late in the window to be answered in it can be
+  // told apart from unanswered ones.
+  std::array<double, proto_count> first_seen{};
 
   std::uint64_t count(Proto p) const noexcept { return packets[static_cast<std::size_t>(p)]; }
   // Packets of a tunnel protocol: NAT-T keepalives only say that a NAT
@@ -45,7 +49,8 @@ public:
   Tally(const std::vector<Address>& peers, std::vector<Address> local);
 
   // Byte counts are IP lengths, so they do not depend on the link type.
-  void add(const Classified& c);
+  // `ts` is the packet's capture time (epoch seconds).
+  void add(const Classified& c, double ts = 0);
 
   const std::vector<PeerTally>& peers() const noexcept { return peers_; }
   bool peers_configured() const noexcept { return configured_; }

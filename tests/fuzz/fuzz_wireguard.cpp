@@ -21,7 +21,7 @@ std::vector<std::string> secrets_in(std::string_view reply)
     auto eq = line.find('=');
     std::string_view key = line.substr(0, eq);
     if (eq != std::string_view::npos && (key == "private_key" || key == "preshared_key")) {
-      if (line.size() - eq - 1 >= 8) secrets.emplace_back(line.substr(eq + 1));
+      if (line.size() - eq - 1 >= 16 && line.find(' ') == std::string_view::npos) secrets.emplace_back(line.substr(eq + 1));
     } else {
       others.append(line).push_back('\n');
     }

@@ -2,8 +2,8 @@
 """A real Icinga 2 in site A's gateway namespace runs the shipped
 CheckCommands, example services and Dependency rules against the lab: the
 tunnel through charon's VICI socket, a ping across the IPsec tunnel, the
-replication stand-in (a heartbeat file carried through the tunnel to site B)
-and the packets on the WAN. Then the tunnel is cut: the tunnel service pages,
+PostgreSQL standby at site B (tests/lab/lab-db), a heartbeat file carried
+through the tunnel to site B (file backend) and the packets on the WAN. Then the tunnel is cut: the tunnel service pages,
 the services behind it become unreachable and stay silent."""
 import os
 import re
@@ -20,10 +20,17 @@ from sitelink_test import BUILD, SOURCE
 
 CN = "icinga-a"
 CATALOG = os.path.join(SOURCE, "packaging", "runbooks.example.json")
-DEPENDENTS = ("ping-dr", "replication-dr")
+DEPENDENTS = ("ping-dr", "replication-dr", "replication-pg")
+LAB_DB = os.path.join(SOURCE, "tests", "lab", "lab-db")
 
 
-def hosts_conf(lab, heartbeat):
+def lab_db(*args, timeout=300):
+    p = subprocess.run([LAB_DB] + list(args), capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"lab-db {' '.join(args)}: {p.stdout}\n{p.stderr}"
+    return p.stdout
+
+
+def hosts_conf(lab, heartbeat, db):
     # db-b's own host check is a dummy that stays UP: a DOWN host would make
     # its services unreachable by itself (Icinga's implicit host dependency)
     # and hide whether the service Dependency rules work.
@@ -62,6 +69,17 @@ object Host "db-b" {{
 		sitelink_replication_lag_file = "{heartbeat}"
 		sitelink_replication_lag_warning = 5
 		sitelink_replication_lag_critical = 10
+		sitelink_replication_lag_runbook_file = "{CATALOG}"
+	}}
+	/* The standby's own view, through its socket; the password comes from
+	 * the pgpass file handed over in the environment. */
+	vars.sitelink_replication["pg"] = {{
+		sitelink_replication_lag_backend = "postgresql"
+		sitelink_replication_lag_host = "{db['LAB_PG_SOCK_B']}"
+		sitelink_replication_lag_user = "{db['LAB_PG_USER']}"
+		sitelink_replication_lag_database = "postgres"
+		sitelink_replication_lag_role = "standby"
+		sitelink_replication_lag_pgpassfile = "{db['LAB_PG_PASSFILE']}"
 		sitelink_replication_lag_runbook_file = "{CATALOG}"
 	}}
 }}
@@ -141,8 +159,10 @@ def icinga(lab):
     os.makedirs(os.path.join(ic.etc, "sitelink"), exist_ok=True)
     for f in ("templates.conf", "services.conf", "dependencies.conf"):
         shutil.copy(os.path.join(SINGLE, f), os.path.join(ic.etc, "sitelink", f))
-    ic.write("lab.conf", hosts_conf(lab, heartbeat))
     try:
+        lab_db("up", "pg")
+        db = dict(line.split("=", 1) for line in lab_db("env").splitlines() if "=" in line)
+        ic.write("lab.conf", hosts_conf(lab, heartbeat, db))
         lab_icinga("sync-start", heartbeat)
         lab_icinga("sink-start", "graphite", "a", "127.0.0.1:2003", graphite_file)
         lab_icinga("icinga-start", "single", "a", root, "127.0.0.1:5665")
@@ -165,6 +185,7 @@ def icinga(lab):
                 lab_icinga(*args)
             except AssertionError as e:
                 print(e)
+        subprocess.run([LAB_DB, "down"], capture_output=True, timeout=120)
 
 
 def first_line(attrs):
@@ -218,6 +239,15 @@ def test_healthy(icinga, lab):
     cmd = repl["last_check_result"]["command"]
     assert "-H" not in cmd  # no host for the file backend despite the $address$ default
 
+    pg = icinga.force("db-b", "replication-pg")
+    assert pg["state"] == 0, pg["last_check_result"]
+    assert first_line(pg).startswith("REPLICATION_LAG OK - standby streaming")
+    assert result_perf(pg)["lag_bytes"].value is not None and result_perf(pg)["lag_bytes"].value >= 0
+    assert 0 <= result_perf(pg)["link_age"].value < 10
+    cmd = pg["last_check_result"]["command"]
+    assert cmd[cmd.index("-H") + 1] == pg["vars"]["sitelink_replication_lag_host"]
+    assert not any("pgpass" in c for c in cmd)  # the password file goes through env only
+
     traffic = icinga.force("gw-a", "traffic-dr")
     assert traffic["state"] == 0, traffic["last_check_result"]
     assert first_line(traffic).startswith("TUNNEL_TRAFFIC OK - ")
@@ -242,7 +272,7 @@ def test_perfdata_parsed_by_icinga(icinga):
     perfdata warning."""
     expected = {}
     for host, svc in (("gw-a", "vpn-dr"), ("db-b", "ping-dr"), ("db-b", "replication-dr"),
-                      ("gw-a", "traffic-dr")):
+                      ("db-b", "replication-pg"), ("gw-a", "traffic-dr")):
         a = icinga.service(host, svc)
         perf = result_perf(a)
         assert perf, f"{host}!{svc} has no perfdata"
@@ -303,6 +333,9 @@ def test_cut_suppresses_dependents(icinga, lab):
                            lambda a: a["state"] == 2 and a["state_type"] == 1, timeout=90)
         assert first_line(repl).startswith("REPLICATION_LAG CRITICAL - ")
         assert result_perf(repl)["age"].value >= 10
+        pg = force_until(icinga, "db-b", "replication-pg",
+                         lambda a: a["state"] == 2 and a["state_type"] == 1, timeout=90)
+        assert first_line(pg).startswith("REPLICATION_LAG CRITICAL - "), first_line(pg)
         for svc in DEPENDENTS:
             a = icinga.service("db-b", svc)
             assert a["last_reachable"] is False, svc
@@ -321,6 +354,7 @@ def test_cut_suppresses_dependents(icinga, lab):
     # Dependents recover first (the heartbeat has to catch up), then the
     # tunnel; nothing pages for them on the way back either.
     force_until(icinga, "db-b", "replication-dr", lambda a: a["state"] == 0, timeout=60)
+    force_until(icinga, "db-b", "replication-pg", lambda a: a["state"] == 0, timeout=90)
     force_until(icinga, "db-b", "ping-dr", lambda a: a["state"] == 0)
     vpn = force_until(icinga, "gw-a", "vpn-dr", lambda a: a["state"] == 0)
     assert result_perf(vpn)["tunnels_up"].value == 1

@@ -382,10 +382,10 @@ tl::expected<Token, std::pair<bool, std::string>> authenticate(const Session& s,
                            msg.empty() ? std::string() : ": " + msg)));
   }
   Token t;
-  t.value = rs->header("X-Subject-Token");
-  if (t.value.empty()) return tl::unexpected(std::make_pair(false, std::string("Keystone sent no X-Subject-Token")));
   auto ep = network_endpoint(rs->body, a.interface, a.region);
   if (!ep) return tl::unexpected(std::make_pair(false, ep.error()));
+  t.value = rs->header("X-Subject-Token");
+  if (t.value.empty()) return tl::unexpected(std::make_pair(false, std::string("Keystone sent no X-Subject-Token")));
   t.network = *ep;
   while (!t.network.empty() && t.network.back() == '/') t.network.pop_back();
   if (t.network.size() >= 5 && t.network.compare(t.network.size() - 5, 5, "/v2.0") == 0)

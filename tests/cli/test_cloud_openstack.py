@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""check_vpn_tunnel_up --backend openstack against tests/tools/cloud_server.py."""
+import os
+
+import pytest
+
+from cloud_lab import CloudServer, base_env, fixture_secrets, run_clean
+from sitelink_test import check_conventions
+
+SVC = "VPN_TUNNEL"
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = CloudServer()
+    yield s
+    s.stop()
+
+
+def password_env(server, user="monitor", password="os-password-0010"):
+    return {"OS_AUTH_URL": server.url + "/identity/v3", "OS_USERNAME": user, "OS_PASSWORD": password,
+            "OS_PROJECT_NAME": "dr", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}
+
+
+@pytest.fixture
+def os_cloud(server, tmp_path):
+    server.control(None)
+
+    def run(*args, env=None, auth=True, timeout=None):
+        e = base_env(tmp_path)
+        if auth:
+            e.update(password_env(server))
+        e.update(env or {})
+        a = ["--backend", "openstack"] + list(args)
+        if timeout is not None:
+            a += ["-t", str(timeout)]
+        r = run_clean(a, e)
+        check_conventions(r, SVC)
+        return r
+    run.server = server
+    run.home = tmp_path
+    yield run
+    server.control(None)
+
+
+def tunnels(*names):
+    out = []
+    for n in names:
+        out += ["--tunnel", n]
+    return out
+
+
+def test_active(os_cloud):
+    r = os_cloud(*tunnels("site-a"))
+    assert r.rc == 0, str(r)
+    assert r.summary == "1 of 1 tunnels up"
+    assert "site-a: up, status ACTIVE, VPN service vpn-dr ACTIVE, peer 192.0.2.2" in r.lines
+    assert "VPN service vpn-dr: ACTIVE" in r.lines
+    assert not any("checklist" in line for line in r.lines)
+
+
+def test_by_id(os_cloud):
+    r = os_cloud(*tunnels("851f280f-5639-4ea3-81aa-e298525ab74b"))
+    assert r.rc == 0 and r.perf["site-a_up"].value == 1, str(r)
+
+
+def test_down_and_error_are_down(os_cloud):
+    for name, status in (("site-b", "DOWN"), ("site-d", "ERROR")):
+        r = os_cloud(*tunnels(name))
+        assert r.rc == 2, str(r)
+        assert f"{name} down (status {status}" in r.summary
+        assert f"{name} has not become ACTIVE; VPNaaS checklist:" in r.lines
+        assert "- UDP 500 and 4500 are allowed between the peers (security groups, firewalls)" in r.lines
+        assert any(line.startswith("- IKE policies match") for line in r.lines)
+        assert any(line.startswith("- IPsec policies match") for line in r.lines)
+        assert any("pre-shared key" in line for line in r.lines)
+
+
+@pytest.mark.parametrize("name", ["site-c", "site-e"])  # PENDING_CREATE and "PENDING CREATE"
+def test_pending_create_is_connecting(os_cloud, name):
+    r = os_cloud(*tunnels(name))
+    assert r.rc == 2, str(r)
+    assert f"{name} connecting" in r.summary
+    assert f"{name} has not become ACTIVE; VPNaaS checklist:" in r.lines
+    assert "VPN service vpn-new PENDING_CREATE" in r.summary
+
+
+def test_group_of_two_one_down_is_warning(os_cloud):
+    r = os_cloud(*tunnels("site-a", "site-b"), "--impact", "One path to the DR site left")
+    assert r.rc == 1, str(r)
+    assert "Impact: One path to the DR site left" in r.lines
+
+
+def test_all_connections_without_tunnel(os_cloud):
+    r = os_cloud()
+    assert r.perf["tunnels_expected"].value == 5 and r.perf["tunnels_up"].value == 1, str(r)
+    assert r.rc == 1
+
+
+def test_unknown_connection_is_missing(os_cloud):
+    r = os_cloud(*tunnels("site-a", "site-z"))
+    assert r.rc == 1 and "site-z missing" in r.summary, str(r)
+
+
+def test_only_safe_fields_are_fetched(os_cloud):
+    os_cloud(*tunnels("site-a"))
+    asked = [q for q in os_cloud.server.requests() if q.get("action") == "neutron"]
+    assert [q["kind"] for q in asked] == ["ipsec-site-connections", "vpnservices"]
+    for q in asked:
+        assert q["fields"] and "psk" not in q["fields"], q
+
+
+@pytest.mark.parametrize("verbosity", ["-v", "-vv", "-vvv"])
+def test_secrets_never_printed(os_cloud, verbosity):
+    r = os_cloud(verbosity)
+    for s in fixture_secrets() | {"os-password-0010"}:
+        assert s not in r.stdout, s
+    assert "X-Subject-Token" not in r.stdout and "gAAAAA" not in r.stdout
+
+
+def test_wrong_password(os_cloud):
+    r = os_cloud(*tunnels("site-a"), env={"OS_PASSWORD": "wrong"})
+    assert r.rc == 3, str(r)
+    assert "Keystone refused the password credentials" in r.summary and "HTTP 401" in r.summary
+    assert "wrong" not in r.stdout
+
+
+def test_no_network_endpoint(os_cloud):
+    r = os_cloud(*tunnels("site-a"), env=password_env(os_cloud.server, "nonet", "os-password-0011"))
+    assert r.rc == 3 and "no network endpoint (interface public) in the service catalog" in r.summary, str(r)
+
+
+def test_interface_and_region_select_the_endpoint(os_cloud):
+    r = os_cloud(*tunnels("site-a"), env={"OS_INTERFACE": "internal"})
+    assert r.rc == 0, str(r)
+    assert {q["endpoint"] for q in os_cloud.server.requests() if q.get("action") == "neutron"} == {"network-internal"}
+    os_cloud.server.control(None)
+    r = os_cloud(*tunnels("site-a"), env={"OS_REGION_NAME": "RegionTwo"})
+    assert r.rc == 0, str(r)
+    assert {q["endpoint"] for q in os_cloud.server.requests() if q.get("action") == "neutron"} == {"network-two"}
+    r = os_cloud(*tunnels("site-a"), env={"OS_REGION_NAME": "RegionThree"})
+    assert r.rc == 3 and "region RegionThree" in r.summary, str(r)
+
+
+def clouds_yaml(path, server, mode=0o600, auth_type=None):
+    text = f"""clouds:
+  dr:
+    auth:
+      auth_url: {server.url}/identity/v3
+      username: monitor
+      password: os-password-0010
+      project_name: dr
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  dr-app:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: {server.url}/identity/v3
+      application_credential_id: appcred-0012
+      application_credential_secret: app-secret-0012
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.chmod(path, mode)
+    return str(path)
+
+
+def test_clouds_yaml_password_and_application_credential(os_cloud):
+    clouds_yaml(os_cloud.home / ".config" / "openstack" / "clouds.yaml", os_cloud.server)
+    r = os_cloud(*tunnels("site-a"), "--os-cloud", "dr", auth=False)
+    assert r.rc == 0, str(r)
+    r = os_cloud(*tunnels("site-a"), "--os-cloud", "dr-app", "-v", auth=False)
+    assert r.rc == 0, str(r)
+    assert any("application_credential authentication" in line for line in r.lines), str(r)
+    assert "app-secret-0012" not in r.stdout
+    r = os_cloud(*tunnels("site-a"), auth=False, env={"OS_CLOUD": "dr"})
+    assert r.rc == 0, str(r)
+    r = os_cloud(*tunnels("site-a"), "--os-cloud", "nosuch", auth=False)
+    assert r.rc == 3 and "cloud 'nosuch' not found" in r.summary, str(r)
+
+
+def test_clouds_yaml_readable_by_others_is_refused(os_cloud):
+    path = clouds_yaml(os_cloud.home / "c" / "clouds.yaml", os_cloud.server, mode=0o644)
+    r = os_cloud(*tunnels("site-a"), "--os-cloud", "dr", auth=False, env={"OS_CLIENT_CONFIG_FILE": path})
+    assert r.rc == 3 and "mode 0644" in r.summary, str(r)
+
+
+def test_no_credentials(os_cloud):
+    r = os_cloud(*tunnels("site-a"), auth=False)
+    assert r.rc == 3 and "no OpenStack credentials" in r.summary, str(r)
+
+
+def test_expired_token(os_cloud):
+    os_cloud.server.control("expired", "neutron")
+    r = os_cloud(*tunnels("site-a"))
+    assert r.rc == 3, str(r)
+    assert "Neutron refused the token (HTTP 401)" in r.summary and "even after re-authenticating" in r.summary
+    os_cloud.server.control("expired_once", "neutron")
+    r = os_cloud(*tunnels("site-a"))
+    assert r.rc == 0, str(r)
+    assert len([q for q in os_cloud.server.requests() if q.get("action") == "keystone"]) == 2
+
+
+@pytest.mark.parametrize("target,fault,text", [
+    ("neutron", "hang", "timed out after 3 s while reading ipsec-site-connections"),
+    ("keystone", "hang", "timed out after 3 s while authenticating at Keystone"),
+    ("neutron", "malformed", "malformed JSON from Neutron"),
+    ("keystone", "malformed", "malformed JSON from Keystone"),
+    ("neutron", "huge", "larger than"),
+    ("neutron", "500", "HTTP 500"),
+])
+def test_faults_end_on_time(os_cloud, target, fault, text):
+    os_cloud.server.control(fault, target)
+    r = os_cloud(*tunnels("site-a"), timeout=3)
+    assert r.rc == 3, str(r)
+    assert text in r.summary, str(r)
+    assert r.elapsed < 3.5, str(r)

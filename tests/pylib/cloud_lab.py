@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Starts tests/tools/cloud_server.py for the cloud backend CLI tests."""
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+
+from sitelink_test import BUILD, SOURCE
+
+SERVER = os.path.join(SOURCE, "tests", "tools", "cloud_server.py")
+SIGNER = os.path.join(BUILD, "tests", "tools", "sigv4_tool")
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "cloud")
+
+
+def self_signed(dirpath):
+    """A throw-away certificate for 127.0.0.1, made at test time."""
+    cert, key = os.path.join(dirpath, "cert.pem"), os.path.join(dirpath, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class CloudServer:
+    def __init__(self, tls=None):
+        args = ["python3", SERVER, "--signer", SIGNER]
+        if tls:
+            args += ["--cert", tls[0], "--key", tls[1]]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), f"cloud_server did not start: {line!r}"
+        self.port = int(line.split()[1])
+        self.scheme = "https" if tls else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
+        self._control_url = self.url
+
+    def _open(self, req):
+        import ssl
+        ctx = ssl._create_unverified_context() if self.scheme == "https" else None
+        return urllib.request.urlopen(req, timeout=10, context=ctx)
+
+    def control(self, fault=None, target="all", slow=2.0):
+        body = json.dumps({"fault": fault, "target": target, "slow": slow}).encode()
+        req = urllib.request.Request(self.url + "/_control", data=body, method="POST")
+        self._open(req).read()
+
+    def requests(self):
+        return json.loads(self._open(self.url + "/_requests").read())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def base_env(home):
+    """A clean environment: nothing from the developer's AWS/OpenStack setup,
+    and never the real instance metadata address."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C",
+            "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def fixture_secrets():
+    """Every pre-shared key in the fixtures, to prove none is ever printed."""
+    import re
+    out = set()
+    for name in ("ec2_describe_vpn_connections.xml", "neutron_ipsec_site_connections.json"):
+        with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
+            out.update(re.findall(r"(?:PSK_SECRET|NEUTRON_PSK)_\w+", f.read()))
+    assert len(out) >= 10
+    return out
+
+
+def run_clean(args, env, timeout=60):
+    """Runs check_vpn_tunnel_up with exactly `env` (run() would merge the
+    caller's environment, and with it any real cloud credentials)."""
+    import time
+    from sitelink_test import Run, parse_output, plugin_path
+    cmd = [plugin_path("check_vpn_tunnel_up")] + list(args)
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    r = Run(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
+    r.service, r.state, r.summary, r.perf, r.lines = parse_output(p.stdout)
+    return r
