@@ -139,7 +139,7 @@ Result run(Context& ctx)
     if (peers.empty()) throw UsageError("--pcap-file needs --peer ADDR: the peers tell which packets are outgoing");
     if (ctx.has("duration")) throw UsageError("--duration applies to live capture (-i), not to --pcap-file");
     const auto path = ctx.vm()["pcap-file"].as<std::string>();
-    Observation obs{"in capture file " + sanitize(path), std::nullopt, Tally(peers, {}), std::nullopt};
+    Observation obs{"in capture file " + sanitize(path), std::nullopt, Tally(peers, {}), std::nullopt, std::nullopt};
     auto st = read_capture_file(path, config, obs.tally);
     if (!st) return unknown(st.error());
     ctx.debug(1, "link type " + st->link);
@@ -164,7 +164,7 @@ Result run(Context& ctx)
   const auto iface = ctx.vm()["interface"].as<std::string>();
   auto local = local_addresses();
   ctx.debug(2, fmt::format("{} local addresses decide the direction", local.size()));
-  Observation obs{"on " + sanitize(iface), std::nullopt, Tally(peers, std::move(local)), std::nullopt};
+  Observation obs{"on " + sanitize(iface), std::nullopt, Tally(peers, std::move(local)), std::nullopt, std::nullopt};
   auto st = capture_live(iface, filter, duration, config, obs.tally, ctx.deadline());
   if (!st) return unknown(st.error());
   ctx.debug(1, "link type " + st->link);

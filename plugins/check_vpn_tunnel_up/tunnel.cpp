@@ -58,6 +58,7 @@ const Tunnel* find(const std::vector<Tunnel>& tunnels, const std::string& name)
 Tunnel judge(Tunnel t, const Policy& p)
 {
   if (t.state != TunnelState::Up) return t;
+  const Tunnel established = t;
   if (p.handshake_limit && t.handshake_age && *t.handshake_age > *p.handshake_limit) {
     t.state = TunnelState::Stale;
     t.detail = fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age),
@@ -65,6 +66,12 @@ Tunnel judge(Tunnel t, const Policy& p)
   } else if (p.stale && t.last_inbound && *t.last_inbound > *p.stale) {
     t.state = TunnelState::Stale;
     t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(*p.stale));
+  }
+  // How long it has been stale is unknown; the daemon's own view stays in
+  // the detail.
+  if (t.state == TunnelState::Stale) {
+    t.since.reset();
+    if (!established.detail.empty()) t.note = "the daemon still reports: " + established.detail;
   }
   return t;
 }
@@ -80,6 +87,7 @@ std::string detail_line(const Tunnel& t, std::string_view suffix = {})
 {
   std::string s = shown(t.name) + ": " + std::string(to_string(t.state));
   if (!t.detail.empty()) s += ", " + t.detail;
+  if (!t.note.empty()) s += "; " + t.note;
   if (t.since) s += fmt::format("; {} for {} s", to_string(t.state), secs(*t.since));
   if (t.last_inbound) s += fmt::format("; last inbound packet {} s ago", secs(*t.last_inbound));
   if (t.handshake_age) s += fmt::format("; last handshake {} s ago", secs(*t.handshake_age));

@@ -29,6 +29,7 @@ struct Tunnel {
   std::optional<double> bytes_in;
   std::optional<double> bytes_out;
   std::string detail; // backend's words: "no IKE SA", "IKE ESTABLISHED, CHILD INSTALLING"
+  std::string note;   // long output only: what the daemon said of a stale tunnel
 };
 
 struct Observation {

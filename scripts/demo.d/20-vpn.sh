@@ -8,14 +8,20 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 eval "$("$LAB" env)"
 plugin=$SITELINK_BIN/check_vpn_tunnel_up
-pinger_pid=
-start_traffic() { # steady pings through dr-primary, as --stale expects
+pinger_pids=()
+start_traffic() { # steady pings through both IPsec tunnels, as --stale expects
   ip netns exec "$LAB_NS_A_LAN" ping -q -i 0.2 "$LAB_LAN_B" >/dev/null 2>&1 &
-  pinger_pid=$!
+  pinger_pids+=($!)
+  ip netns exec "$LAB_NS_A_LAN" ping -q -i 0.2 -I "$LAB_LAN2_A" "$LAB_LAN2_B" >/dev/null 2>&1 &
+  pinger_pids+=($!)
 }
 stop_traffic() {
-  [ -n "$pinger_pid" ] && kill -INT "$pinger_pid" 2>/dev/null && wait "$pinger_pid" 2>/dev/null || true
-  pinger_pid=
+  local p
+  for p in "${pinger_pids[@]}"; do
+    kill -INT "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pinger_pids=()
 }
 trap stop_traffic EXIT
 

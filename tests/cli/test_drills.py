@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from sitelink_fakes import FakeServer, endless, endless_lines, garbage, silent
+from sitelink_fakes import (FakeServer, endless, endless_lines, garbage, openvpn_endless, silent, vici_endless,
+                            vici_huge, wireguard_endless)
 from sitelink_test import check_conventions, parse_output, plugin_path
 
 TIME = shutil.which("time", path="/usr/bin") or "/usr/bin/time"
@@ -98,10 +99,10 @@ def peer():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def drill(peer, backend, behaviour, extra=()):
+def drill(peer, backend, behaviour, timeout=str(T)):
     srv = peer(backend, behaviour)
     plugin, svc, args = BACKENDS[backend](srv.address)
-    r = measured(plugin, args + ["-t", str(T)] + list(extra))
+    r = measured(plugin, args + ["-t", timeout])
     check_conventions(r, svc)
     assert srv.connections >= 1, f"the plugin never connected:\n{r}"
     assert r.elapsed < T + SLACK, str(r)
@@ -121,7 +122,7 @@ def test_silent_peer(peer, backend):
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_silent_peer_timeout_state(peer, backend):
-    r = drill(peer, backend, silent, ["-t", f"{T}:critical"])
+    r = drill(peer, backend, silent, f"{T}:critical")
     assert r.rc == 2 and r.summary.startswith(f"timed out after {T} s"), str(r)
 
 
@@ -139,5 +140,22 @@ def test_endless_peer_bounded_memory(peer, backend, behaviour):
     r = drill(peer, backend, behaviour)
     assert r.state in ("UNKNOWN", "CRITICAL"), str(r)
     assert base.rss_kb > 0 and r.rss_kb > 0
+    print(f"{backend} {behaviour.__name__}: peak RSS {r.rss_kb} KiB (silent peer {base.rss_kb} KiB), {r.elapsed:.2f} s")
+    assert r.rss_kb <= base.rss_kb + RSS_MARGIN_KB, \
+        f"peak RSS {r.rss_kb} KiB against an endless peer, {base.rss_kb} KiB against a silent one:\n{r}"
+
+
+# Endless replies that follow each protocol, so the client keeps reading
+# until its own cap (reply lines, reply bytes, events, packet size) stops it.
+@pytest.mark.parametrize("backend,behaviour", [("openvpn", openvpn_endless), ("wireguard", wireguard_endless),
+                                               ("vici", vici_endless), ("vici", vici_huge)],
+                         ids=["openvpn-state-without-end", "wireguard-without-blank-line", "vici-endless-events",
+                              "vici-huge-packet"])
+def test_endless_valid_reply_bounded_memory(peer, backend, behaviour):
+    base = drill(peer, backend, silent)
+    r = drill(peer, backend, behaviour)
+    assert r.state in ("UNKNOWN", "CRITICAL"), str(r)
+    print(f"{backend} {behaviour.__name__}: peak RSS {r.rss_kb} KiB (silent peer {base.rss_kb} KiB), "
+          f"{r.elapsed:.2f} s: {r.summary}")
     assert r.rss_kb <= base.rss_kb + RSS_MARGIN_KB, \
         f"peak RSS {r.rss_kb} KiB against an endless peer, {base.rss_kb} KiB against a silent one:\n{r}"

@@ -19,6 +19,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -95,6 +96,17 @@ def run_as(user, cmd, netns=None, timeout=60):
     p.elapsed = time.monotonic() - start
     p.service, p.state, p.summary, p.perf, p.lines = parse_output(p.stdout)
     return p
+
+
+@pytest.fixture
+def open_tmp():
+    """A directory the nagios user can reach (pytest's own is root-only)."""
+    d = tempfile.mkdtemp(prefix="sitelink-pkg.", dir="/tmp")
+    os.chmod(d, 0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def nagios_user():
@@ -263,23 +275,24 @@ def test_every_plugin_help_and_version_as_nagios(installed):
         assert f"sitelink {version}" in man and "SYNOPSIS" in man, man[-400:]
 
 
-def test_replication_check_as_nagios(installed, tmp_path):
+def test_replication_check_as_nagios(installed, open_tmp):
     """A real check as nagios: a fresh heartbeat is OK, an old one CRITICAL."""
     user = nagios_user()
-    os.chmod(tmp_path, 0o755)
-    hb = tmp_path / "heartbeat"
-    hb.write_text(f"{int(time.time()) - 5}\n")
-    hb.chmod(0o644)
+    hb = os.path.join(open_tmp, "heartbeat")
+    with open(hb, "w") as fh:
+        fh.write(f"{int(time.time()) - 5}\n")
+    os.chmod(hb, 0o644)
     exe = os.path.join(DEB_PLUGIN_DIR, "check_replication_lag")
-    p = run_as(user, [exe, "--backend", "file", "--file", str(hb)])
+    p = run_as(user, [exe, "--backend", "file", "--file", hb])
     assert p.returncode == 0 and p.service == "REPLICATION_LAG", p.stdout + p.stderr
     assert 0 <= p.perf["age"].value < 60
-    hb.write_text(f"{int(time.time()) - 3600}\n")
-    p = run_as(user, [exe, "--backend", "file", "--file", str(hb)])
+    with open(hb, "w") as fh:
+        fh.write(f"{int(time.time()) - 3600}\n")
+    p = run_as(user, [exe, "--backend", "file", "--file", hb])
     assert p.returncode == 2 and p.perf["age"].value >= 3600, p.stdout + p.stderr
 
 
-def test_ping_as_nagios_uses_the_capability(installed, lab, tmp_path):
+def test_ping_as_nagios_uses_the_capability(installed, lab, open_tmp):
     """The installed check_cross_site_ping, run as nagios inside site A,
     reaches site B's WAN address: the ICMP socket comes from cap_net_raw.
     The same binary without the capability cannot open it."""
@@ -294,8 +307,7 @@ def test_ping_as_nagios_uses_the_capability(installed, lab, tmp_path):
     assert any(k.endswith("pl") and v.value == 0 for k, v in p.perf.items()), p.stdout
     assert any(k.endswith("rta") and v.value is not None and v.value > 0 for k, v in p.perf.items()), p.stdout
 
-    os.chmod(tmp_path, 0o755)
-    plain = tmp_path / "check_cross_site_ping"
+    plain = os.path.join(open_tmp, "check_cross_site_ping")
     shutil.copy(exe, plain)  # a copy carries no file capability
     os.chmod(plain, 0o755)
     assert sh(["getcap", str(plain)]).stdout == ""

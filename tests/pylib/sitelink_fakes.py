@@ -196,3 +196,45 @@ def endless_lines(conn, server):
     chunk = b"x,y,z\r\n" * 8192
     while not server.stopped():
         conn.sendall(chunk)
+
+
+# ---- endless replies that keep to the protocol, so the client keeps reading ----
+
+def _stream(conn, server, chunk):
+    while not server.stopped():
+        conn.sendall(chunk)
+
+
+def openvpn_endless(conn, server):
+    """Greets, then answers `state` with state lines that never reach END."""
+    conn.sendall(OPENVPN_GREETING)
+    read_line(conn)
+    _stream(conn, server, b"1795314329,CONNECTED,SUCCESS,10.8.0.1,192.0.2.2,1194,,\r\n" * 4096)
+
+
+def wireguard_endless(conn, server):
+    """Answers `get=1` with key=value lines and never the closing blank line."""
+    read_until(conn, b"\n\n")
+    conn.sendall(b"public_key=" + b"ab" * 32 + b"\n")
+    _stream(conn, server, b"rx_bytes=1\ntx_bytes=2\n" * 2048)
+
+
+def _vici(ptype, name=b"", body=b""):
+    payload = bytes([ptype]) + (bytes([len(name)]) + name if name else b"") + body
+    return struct.pack(">I", len(payload)) + payload
+
+
+def vici_endless(conn, server):
+    """Confirms the event registration, then streams list-conn events forever
+    instead of the command's response."""
+    conn.recv(4096)
+    conn.sendall(_vici(5))  # EVENT_CONFIRM
+    event = _vici(7, b"list-conn", b"\x01\x04conn\x03\x05state\x00\x02up\x02")
+    _stream(conn, server, event * 2048)
+
+
+def vici_huge(conn, server):
+    """Announces a packet far over the 512 KiB VICI limit and sends it."""
+    conn.recv(4096)
+    conn.sendall(struct.pack(">I", 64 * 1024 * 1024) + b"\x01")
+    _stream(conn, server, b"\x00" * 65536)

@@ -2,8 +2,10 @@
 """Helpers for the tests of icinga-conf/ and nagios-conf/: private Icinga 2
 and Nagios 4 instances (every path redirected, nothing of the host's own
 configuration touched) and a small reader for our CheckCommand file."""
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -78,8 +80,9 @@ class Icinga:
             "InitRunDir": self.path("run"),
             "ZonesDir": os.path.join(self.etc, "zones.d"),
             "IncludeConfDir": self.include_dir,
-            "RunAsUser": "root",
-            "RunAsGroup": "root",
+            # Icinga switches to RunAsUser; stay whoever runs the test.
+            "RunAsUser": pwd.getpwuid(os.getuid()).pw_name,
+            "RunAsGroup": grp.getgrgid(os.getgid()).gr_name,
         }
         return [f"-DConfiguration.{k}={v}" for k, v in d.items()]
 

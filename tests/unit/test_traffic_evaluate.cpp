@@ -79,7 +79,7 @@ TEST_CASE("evaluate")
   Policy policy;
   SUBCASE("flowing: OK with rates over the window")
   {
-    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}, 10), std::nullopt};
+    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}, 10), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 2 pkt/s out, 2 pkt/s in");
@@ -92,7 +92,7 @@ TEST_CASE("evaluate")
   }
   SUBCASE("one-way out: CRITICAL with the return-path hint")
   {
-    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp)}, 7), std::nullopt};
+    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp)}, 7), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Critical);
     CHECK(r.summary == "192.0.2.2 IPsec one-way out: 7 packets sent, none received in 5 s");
@@ -100,14 +100,14 @@ TEST_CASE("evaluate")
   }
   SUBCASE("one-way in: WARNING")
   {
-    Observation o{"on wan1", 2.0, tally_of({pkt(false, Proto::OpenVpn)}, 3), std::nullopt};
+    Observation o{"on wan1", 2.0, tally_of({pkt(false, Proto::OpenVpn)}, 3), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "192.0.2.2 OpenVPN one-way in: 3 packets received, none sent in 2 s");
   }
   SUBCASE("ike-unanswered: CRITICAL with the checklist")
   {
-    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Ike, IkeRole::Request)}, 4), std::nullopt};
+    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Ike, IkeRole::Request)}, 4), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Critical);
     CHECK(r.summary == "192.0.2.2 IKE unanswered: 4 requests sent, no response in 5 s");
@@ -118,11 +118,11 @@ TEST_CASE("evaluate")
   }
   SUBCASE("idle follows --idle-state; the labels stay the same")
   {
-    Observation o{"on wan1", 5.0, tally_of({}), std::nullopt};
+    Observation o{"on wan1", 5.0, tally_of({}), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "192.0.2.2 idle: no tunnel packets in 5 s");
-    Observation busy{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp)}), std::nullopt};
+    Observation busy{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp)}), std::nullopt, std::nullopt};
     auto labels = [](const Result& x) {
       std::vector<std::string> l;
       for (const auto& p : x.perfdata) l.push_back(p.label);
@@ -136,7 +136,7 @@ TEST_CASE("evaluate")
   }
   SUBCASE("no peers named and nothing seen: one idle line, no perfdata")
   {
-    Observation o{"on wan1", 5.0, Tally({}, {A}), std::nullopt};
+    Observation o{"on wan1", 5.0, Tally({}, {A}), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "no tunnel traffic on wan1 in 5 s");
@@ -145,15 +145,33 @@ TEST_CASE("evaluate")
   SUBCASE("a window of unknown length: rates are U, counts are still told")
   {
     Observation o{"in capture file x", std::nullopt, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}),
-                  std::nullopt};
+                  std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 1 packets out, 1 packets in");
     CHECK(render_perfdata(r.perfdata).rfind("'192.0.2.2 out_pps'=U;;;0 '192.0.2.2 in_pps'=U;;;0", 0) == 0);
   }
+  SUBCASE("packets sent too late in the window to be answered are no finding")
+  {
+    Tally t({B}, {});
+    t.add(pkt(true, Proto::WireGuard), 1000.5);
+    Observation late{"on wan1", 5.0, t, std::nullopt, 1001.0};
+    auto r = evaluate(late, policy);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "192.0.2.2 idle: 1 packets sent in the last 1 s only, too late for an answer in 5 s");
+    Tally early({B}, {});
+    early.add(pkt(true, Proto::WireGuard), 998.0);
+    early.add(pkt(true, Proto::WireGuard), 1000.5);
+    CHECK(evaluate(Observation{"on wan1", 5.0, early, std::nullopt, 1001.0}, policy).state == State::Critical);
+    Tally ike({B}, {});
+    ike.add(pkt(true, Proto::Ike, IkeRole::Request), 1000.2);
+    CHECK(judge(ike.peers()[0], Kind::Ipsec, 1000.0) == Verdict::Idle);
+    CHECK(judge(ike.peers()[0], Kind::Ipsec, 1000.3) == Verdict::IkeUnanswered);
+    CHECK(judge(ike.peers()[0], Kind::Ipsec) == Verdict::IkeUnanswered);
+  }
   SUBCASE("kernel drops are reported")
   {
-    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}), 12};
+    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}), 12, std::nullopt};
     CHECK(has_line(evaluate(o, policy), "the kernel dropped 12 packets"));
   }
   SUBCASE("the worst peer sets the state and the summary")
@@ -161,7 +179,7 @@ TEST_CASE("evaluate")
     Tally t({B, *Address::parse("198.51.100.2")}, {});
     t.add(pkt(true, Proto::Esp));
     t.add(pkt(false, Proto::Esp));
-    auto r = evaluate(Observation{"on wan1", 1.0, t, std::nullopt}, policy);
+    auto r = evaluate(Observation{"on wan1", 1.0, t, std::nullopt, std::nullopt}, policy);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "198.51.100.2 idle: no tunnel packets in 1 s");
     CHECK(r.perfdata.size() == 16);

@@ -146,6 +146,8 @@ TEST_CASE("evaluate")
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "1 of 2 tunnels up: dr-primary stale (nothing received for 7 s, limit 3 s)");
     CHECK(perf(r).find("'dr-primary_up'=0;;;0;1 'dr-primary_in_idle'=7s") != std::string::npos);
+    CHECK(r.details[0] == "dr-primary: stale, nothing received for 7 s, limit 3 s; the daemon still reports: "
+                          "IKE ESTABLISHED; last inbound packet 7 s ago; 1000 B in, 2000 B out");
   }
   SUBCASE("stale is off by default and ignores unknown idle times")
   {

@@ -276,8 +276,9 @@ std::optional<Result> dispatch(Context& ctx, const std::string& backend, const P
   if (reply.status == Reply::Status::TimedOut) {
     Result r;
     r.state = ctx.timeout().state;
-    r.summary = fmt::format("timed out after {} s while {}: {}", format_number(ctx.timeout().seconds),
-                            watchdog::activity(), sanitize_quote(reply.error, 200));
+    r.summary = fmt::format("timed out after {} s while {}", format_number(ctx.timeout().seconds),
+                            watchdog::activity());
+    r.details.push_back(sanitize_quote(reply.error, 200));
     return r;
   }
   if (req.backend == Backend::AwsRoute) {
