@@ -62,7 +62,8 @@ bool Range::alerts(double value) const noexcept
 
 std::string Range::perfdata_form() const
 {
-  if (!inside && std::isfinite(end) && (start == 0 || start == -inf)) return format_number(end);
+  // ~:N with a negative N has no plain form: "-1" would read back as 0:-1.
+  if (!inside && std::isfinite(end) && (start == 0 || (start == -inf && end >= 0))) return format_number(end);
   std::string out = inside ? "@" : "";
   out += std::isinf(start) ? std::string("~") : format_number(start);
   out += ':';

@@ -76,6 +76,10 @@ tl::expected<Runbook, std::string> runbook_from_json(std::string_view text, std:
     doc = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return tl::unexpected(prefix + "invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const json::exception& e) {
+    // Not only syntax errors throw: a number too large for a double is
+    // out_of_range (406).
+    return tl::unexpected(prefix + "invalid JSON (" + e.what() + ")");
   }
   if (!doc.is_object()) return tl::unexpected(prefix + "top level must be an object");
   for (const auto& [key, value] : doc.items())

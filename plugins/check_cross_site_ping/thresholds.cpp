@@ -54,7 +54,9 @@ tl::expected<double, std::string> parse_duration_ms(std::string_view text)
     num.remove_suffix(1);
   }
   auto v = plain_number(num);
-  if (!v) return tl::unexpected(fmt::format("invalid duration '{}': expected a number with an optional us, ms or s suffix", text));
+  // The scale can overflow a finite number to infinity (a 308-digit "s").
+  if (!v || !std::isfinite(*v * scale))
+    return tl::unexpected(fmt::format("invalid duration '{}': expected a number with an optional us, ms or s suffix", text));
   return *v * scale;
 }
 

@@ -159,3 +159,43 @@ def test_endless_valid_reply_bounded_memory(peer, backend, behaviour):
           f"{r.elapsed:.2f} s: {r.summary}")
     assert r.rss_kb <= base.rss_kb + RSS_MARGIN_KB, \
         f"peak RSS {r.rss_kb} KiB against an endless peer, {base.rss_kb} KiB against a silent one:\n{r}"
+
+
+# ---- a peer whose SYNs are dropped, without the lab: the plugin runs in a
+# private network namespace (unshare -n) whose loopback drops every TCP SYN
+# to the target port, so connect() gets no answer at all. ----
+
+def in_blackholed_netns(argv, port):
+    rules = (f"ip link set lo up && nft add table inet drill && "
+             f"nft add chain inet drill in '{{ type filter hook input priority 0; }}' && "
+             f"nft add rule inet drill in tcp dport {port} drop && exec \"$@\"")
+    return ["unshare", "--net", "sh", "-c", rules, "sh"] + argv
+
+
+SYN_DROP = {
+    "postgresql": postgresql,
+    "mysql": mysql,
+    "openvpn-tcp": lambda addr: ("check_vpn_tunnel_up", "VPN_TUNNEL",
+                                 ["--backend", "openvpn", "--management", addr, "--tunnel", "x"]),
+}
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("nft") is None or shutil.which("unshare") is None,
+                    reason="needs root, nft and unshare")
+@pytest.mark.parametrize("backend", sorted(SYN_DROP))
+def test_syn_dropped_peer(backend):
+    port = 5999
+    plugin, svc, args = SYN_DROP[backend](f"127.0.0.1:{port}")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.monotonic()
+        p = subprocess.run(in_blackholed_netns([TIME, "-f", "%M", "-o", rss.name, plugin_path(plugin)] + args +
+                                               ["-t", str(T)], port),
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        elapsed = time.monotonic() - start
+    r = Run(p.returncode, p.stdout, p.stderr, elapsed, 0)
+    check_conventions(r, svc)
+    # Namespace set-up is included in the elapsed time, so allow it too.
+    assert r.elapsed < T + SLACK + 0.3, str(r)
+    assert r.summary.startswith(f"timed out after {T} s while") or "timed out" in r.summary \
+        or "timeout" in r.summary, str(r)
+    assert r.rc in (2, 3), str(r)
