@@ -33,7 +33,7 @@ std::vector<std::string> psks_in(std::string_view body)
   }
   std::vector<std::string> out;
   for (auto& k : keys)
-    if (rest.find(k) == std::string::npos) out.push_back(std::move(k));
+    if (rest.find(k) == std::string::npos && sanitize(rest).find(k) == std::string::npos) out.push_back(std::move(k));
   return out;
 }
 

@@ -30,7 +30,9 @@ std::vector<std::string> psks_in(std::string_view body)
   }
   std::vector<std::string> out;
   for (auto& k : keys)
-    if (k.find_first_of("\\ ") == std::string::npos && rest.find(k) == std::string::npos) out.push_back(std::move(k));
+    if (k.find_first_of("\\ ") == std::string::npos && rest.find(k) == std::string::npos &&
+        sanitize(rest).find(k) == std::string::npos)
+      out.push_back(std::move(k));
   return out;
 }
 

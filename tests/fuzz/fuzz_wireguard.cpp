@@ -12,7 +12,9 @@ using namespace sitelink;
 namespace {
 
 // Values of private_key/preshared_key lines that occur nowhere else in the
-// reply: those must never be printed or traced.
+// reply, even once control characters are dropped (sanitising other lines
+// for the trace can join fragments of them): those must never be printed or
+// traced.
 std::vector<std::string> secrets_in(std::string_view reply)
 {
   std::vector<std::string> secrets;
@@ -28,7 +30,8 @@ std::vector<std::string> secrets_in(std::string_view reply)
   }
   std::vector<std::string> out;
   for (auto& s : secrets)
-    if (others.find(s) == std::string::npos) out.push_back(std::move(s));
+    if (others.find(s) == std::string::npos && sanitize(others).find(s) == std::string::npos)
+      out.push_back(std::move(s));
   return out;
 }
 
