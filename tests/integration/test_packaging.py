@@ -192,7 +192,10 @@ def test_rpm_installs_into_a_root_and_verifies(rpm, tmp_path):
     os.makedirs(root)
     sh(["rpm", "--root", root, "--initdb"])
     sh(["rpm", "--root", root, "-i", "--nodeps", rpm])
-    v = sh(["rpm", "--root", root, "-V", "sitelink"], check=False)
+    # The files, modes, digests and capabilities; not the dependencies,
+    # which an empty root cannot satisfy (hence -i --nodeps above).
+    verify = ["rpm", "--root", root, "-V", "--nodeps", "sitelink"]
+    v = sh(verify, check=False)
     assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
     plugins = sorted(os.listdir(root + RPM_PLUGIN_DIR))
     assert "check_replication_lag" in plugins
@@ -208,7 +211,7 @@ def test_rpm_installs_into_a_root_and_verifies(rpm, tmp_path):
     victim = os.path.join(root + RPM_PLUGIN_DIR, raw[0] if raw else "check_replication_lag")
     sh(["setcap", "-r", victim], check=False)
     os.chmod(victim, 0o700)
-    v = sh(["rpm", "--root", root, "-V", "sitelink"], check=False)
+    v = sh(verify, check=False)
     assert v.returncode != 0 and victim[len(root):] in v.stdout, v.stdout
     sh(["rpm", "--root", root, "-e", "--nodeps", "sitelink"])
     assert not os.path.exists(root + RPM_PLUGIN_DIR + "/check_replication_lag")

@@ -90,9 +90,10 @@ public:
   // A plain command: CMD_REQUEST, then one CMD_RESPONSE.
   tl::expected<Section, net::IoError> call(const std::string& command, const Section& request = {});
 
-  // A streaming command (list-sas, list-conns): registers for `event`, sends
-  // the command, hands each EVENT to `on_event` until the CMD_RESPONSE, then
-  // unregisters. At most `max_events` events are accepted.
+  // A streaming command (list-sas, list-conns): registers for `event` and
+  // sends the command in one go, then hands each EVENT to `on_event` until the
+  // CMD_RESPONSE. The registration lasts until the connection closes. At most
+  // `max_events` events are accepted.
   tl::expected<Section, net::IoError> call_streamed(const std::string& command, const std::string& event,
                                                     const Section& request,
                                                     const std::function<void(Section&&)>& on_event,
