@@ -50,6 +50,9 @@ def wait_streaming(db):
 
 def test_idle_pair_raises_no_false_alarm(db, pgenv):
     wait_streaming(db)
+    # One committed transaction, so the standby has a replay timestamp that
+    # then ages while the primary stays idle (the classic false alarm).
+    lab_db("psql", "a", "INSERT INTO lab_writes (payload) VALUES ('idle-start')")
     end = time.monotonic() + 60
     samples = 0
     while time.monotonic() < end:
