@@ -143,7 +143,10 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
 
 void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, const Judged& j, const Policy& p)
 {
-  const bool measured = j.t->resolve_error.empty() && j.t->sent > 0;
+  // A probe the kernel refused to send (no route while the tunnel is down)
+  // is a lost probe: 100% loss, not an unmeasured value.
+  const bool measured =
+      j.t->resolve_error.empty() && (j.t->sent > 0 || (!j.t->send_error.empty() && j.t->setup_error.empty()));
   std::optional<double> pl;
   if (measured) pl = std::round(j.st.pl * 1000) / 1000;
   out.push_back({prefix + "rta", rounded(j.st.rta), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,

@@ -168,6 +168,8 @@ TEST_CASE("evaluate")
     auto r = evaluate(o, p);
     CHECK(r.state == State::Critical);
     CHECK(r.summary == "10.9.9.9: cannot send probes (Network is unreachable)");
+    CHECK(find(r, "pl")->value == 100.0);
+    CHECK(find(r, "rta")->value == std::nullopt);
   }
   SUBCASE("no permission or a bad source is UNKNOWN, never above a CRITICAL")
   {
