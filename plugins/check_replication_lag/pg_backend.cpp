@@ -323,20 +323,30 @@ bool dsn_has_password(std::string_view dsn)
   auto starts = [&](std::string_view p) { return dsn.substr(0, p.size()) == p; };
   if (starts("postgresql://") || starts("postgres://")) {
     std::string_view rest = dsn.substr(dsn.find("://") + 3);
-    auto end_auth = rest.find_first_of("/?");
-    std::string_view authority = rest.substr(0, end_auth);
-    auto at = authority.rfind('@');
-    if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) return true;
+    // libpq looks for user credentials up to the first '@' or '/' (a '?'
+    // does not end them), so mirror that exactly.
+    auto cred_end = rest.find_first_of("@/");
+    if (cred_end != std::string_view::npos && rest[cred_end] == '@' &&
+        rest.substr(0, cred_end).find(':') != std::string_view::npos)
+      return true;
+    // Query parameters are percent-decoded by libpq ("pass%77ord=..."):
+    // decode, then refuse any mention of a password parameter after a '?'.
+    // Erring towards refusal is safe; a password must never be accepted.
     auto q = rest.find('?');
     if (q != std::string_view::npos) {
+      std::string decoded;
       std::string_view query = rest.substr(q + 1);
-      while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view kv = query.substr(0, amp);
-        if (kv.substr(0, kv.find('=')) == "password") return true;
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
+      for (std::size_t k = 0; k < query.size(); ++k) {
+        if (query[k] == '%' && k + 2 < query.size() && std::isxdigit(static_cast<unsigned char>(query[k + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(query[k + 2]))) {
+          decoded += static_cast<char>(std::stoi(std::string(query.substr(k + 1, 2)), nullptr, 16));
+          k += 2;
+        } else {
+          decoded += query[k];
+        }
       }
+      for (auto& c : decoded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (decoded.find("password") != std::string::npos) return true;
     }
     return false;
   }

@@ -3,6 +3,7 @@
 // directly and through a fake UAPI socket, then evaluate and render.
 // Input: byte 0 picks the read chunk size and whether the peer closes at
 // the end; the rest is the UAPI reply.
+#include <cctype>
 #include "backends.hpp"
 #include "fuzz_support.hpp"
 #include "tunnel.hpp"
@@ -11,7 +12,9 @@ using namespace sitelink;
 
 namespace {
 
-// Values of private_key/preshared_key lines that occur nowhere else in the
+// Values of private_key/preshared_key lines that are real keys (64 hex
+// digits, the UAPI form; shorter made-up values can coincide with the
+// plugin's own text, such as its perfdata labels) and occur nowhere else in the
 // reply, even once control characters are dropped (sanitising other lines
 // for the trace can join fragments of them): those must never be printed or
 // traced.
@@ -23,7 +26,10 @@ std::vector<std::string> secrets_in(std::string_view reply)
     auto eq = line.find('=');
     std::string_view key = line.substr(0, eq);
     if (eq != std::string_view::npos && (key == "private_key" || key == "preshared_key")) {
-      if (line.size() - eq - 1 >= 16 && line.find(' ') == std::string_view::npos) secrets.emplace_back(line.substr(eq + 1));
+      std::string_view value = line.substr(eq + 1);
+      bool hex = value.size() == 64;
+      for (char c : value) hex = hex && std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      if (hex) secrets.emplace_back(value);
     } else {
       others.append(line).push_back('\n');
     }

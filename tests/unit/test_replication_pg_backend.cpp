@@ -148,6 +148,10 @@ TEST_CASE("dsn_has_password")
     CHECK_FALSE(dsn_has_password("application_name='password=x'"));
     CHECK_FALSE(dsn_has_password(""));
     CHECK_FALSE(dsn_has_password("service=dr"));
+    // Found by fuzzing: libpq ends the credentials at '@' or '/', not at '?'.
+    CHECK(dsn_has_password("postgres://d?n:d4@b4w:A32slmo[e=require"));
+    CHECK(dsn_has_password("postgresql://h/db?pass%77ord=x"));
+    CHECK_FALSE(dsn_has_password("postgresql://mon@h/db?sslmode=require"));
   }
   SUBCASE("URI form")
   {
