@@ -26,18 +26,23 @@ PluginInfo info()
   i.name = "check_cross_site_ping";
   i.service = "CROSS_SITE_PING";
   i.synopsis = "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
-               "[-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
+               "[--paced] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
                "[--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
   i.description = "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
                   "round-trip average, packet loss and jitter. All targets are probed at the same "
-                  "time, so the run takes about PACKETS x INTERVAL plus the wait for the last reply, "
-                  "whatever the number of targets. Uses a raw socket with CAP_NET_RAW, else an "
+                  "time. A target's next packet leaves as soon as the previous reply is in, and INTERVAL "
+                  "after the previous packet at the latest (check_icmp's meaning of -i), so a healthy "
+                  "path is measured in a few round trips and a lossy one in at most PACKETS x INTERVAL "
+                  "plus the wait for the last reply, whatever the number of targets. Uses a raw socket with CAP_NET_RAW, else an "
                   "unprivileged ICMP socket (net.ipv4.ping_group_range); every capability is dropped "
                   "right after the sockets are open.";
   i.notes = "Defaults: -w 200ms,20% -c 500ms,60% -n 5 -i 100ms. RTA takes us, ms (default) or s;\n"
             "a value equal to a threshold alerts. A target's state is the worst of its rta, loss\n"
             "and jitter states. A reply later than twice the critical rta (at least 200 ms) is\n"
             "counted as lost; the run also stops before the -t budget runs out.\n"
+            "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
+            "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
+            "Early packets (sent on a reply) are limited to 256 in flight across all targets.\n"
             "-m N: OK when at least N targets are OK, else WARNING when at least N are OK or\n"
             "WARNING, else the worst target state (check_icmp's meaning).\n"
             "--tcp PORT: the round trip is the TCP connect time; a refused connection still\n"
@@ -62,7 +67,8 @@ po::options_description plugin_options()
     ("critical,c", po::value<std::string>()->value_name("RTA,PL%"), "Critical thresholds (default 500ms,60%)")
     ("packets,n", po::value<int>()->value_name("PACKETS"), "Packets per target (default 5)")
     ("interval,i", po::value<std::string>()->value_name("INTERVAL"),
-       "Interval between packets to the same target (default 100ms; us, ms, s)")
+       "Longest gap between packets to the same target (default 100ms; us, ms, s)")
+    ("paced", po::bool_switch(), "Send every packet exactly INTERVAL after the previous one to that target")
     ("min-alive,m", po::value<int>()->value_name("N"), "Targets that must be OK for an OK result")
     ("source,s", po::value<std::string>()->value_name("ADDRESS"), "Source address of the probes")
     ("ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only")
@@ -119,6 +125,7 @@ Result run(Context& ctx)
     throw UsageError(fmt::format("invalid value '{}' for option '--interval': expected 1ms to 60s",
                                  ctx.vm()["interval"].as<std::string>()));
   plan.interval_ns = std::llround(interval_ms * 1e6);
+  plan.paced = ctx.get<bool>("paced", false);
 
   if (ctx.has("min-alive")) {
     int m = ctx.vm()["min-alive"].as<int>();
@@ -201,8 +208,8 @@ Result run(Context& ctx)
   const double left_ms = (ctx.deadline().remaining() - output_margin_s) * 1000 - plan.count * interval_ms;
   plan.wait_ns = std::llround(std::max(1.0, std::min(wait_ms, left_ms)) * 1e6);
   plan.end_ns = monotonic_ns() + std::llround((ctx.deadline().remaining() - output_margin_s) * 1e9);
-  ctx.debug(2, fmt::format("plan: {} packet(s) every {} ms to {} target(s), reply wait {} ms", plan.count,
-                           format_number(interval_ms), obs.targets.size(),
+  ctx.debug(2, fmt::format("plan: {} packet(s) {} {} ms to {} target(s), reply wait {} ms", plan.count,
+                           plan.paced || tcp_port ? "every" : "at most", format_number(interval_ms), obs.targets.size(),
                            format_number(static_cast<double>(plan.wait_ns) / 1e6)));
 
   const long long t0 = monotonic_ns();

@@ -185,11 +185,12 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
   std::vector<long long> tx(n_targets * count, -1);
   std::vector<bool> got(n_targets * count, false);
 
-  const std::size_t total = count * active.size();
-  std::size_t next = 0;
   std::size_t pending = 0;
   const long long start = monotonic_ns();
   long long last_send = start;
+  ProbeSchedule sched(active.size(), plan.count, plan.interval_ns, start, plan.paced);
+  std::vector<std::size_t> slot_of(n_targets, 0); // target -> index in `active`
+  for (std::size_t a = 0; a < active.size(); ++a) slot_of[active[a]] = a;
   Activity act(fmt::format("probing {} target(s) with ICMP echo", active.size()));
 
   pollfd pfds[2];
@@ -241,6 +242,7 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
       got[idx] = true;
       --pending;
       obs[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
+      sched.replied(ProbeSlot{slot_of[r->id.target], static_cast<int>(r->id.probe)}, monotonic_ns());
     }
   };
 
@@ -252,40 +254,46 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
   for (;;) {
     long long now = monotonic_ns();
     std::size_t batch = 0;
-    while (next < total) {
+    bool busy = false;
+    while (auto p = sched.next(now)) {
       // Replies come back while a long burst is still being sent: read them
       // every few packets, before the receive buffer overflows.
-      if (++batch % 32 == 0) drain_all();
-      const int k = static_cast<int>(next / active.size());
-      const std::size_t slot = next % active.size();
-      if (start + send_offset_ns(k, slot, active.size(), plan.interval_ns) > now) break;
-      const std::size_t t = active[slot];
+      if (++batch % 32 == 0) {
+        drain_all();
+        now = monotonic_ns();
+        continue; // a reply may have changed what goes next
+      }
+      const std::size_t t = active[p->target];
+      const int k = p->probe;
       const Endpoint& ep = *targets[t];
       const IcmpSocket& s = socket_for(ep.family());
       EchoId id{cookie_, static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)};
       auto req = build_echo_request(s.family == AF_INET6, s.ident, static_cast<std::uint16_t>(k & 0xffff), id);
       const long long sent_at = realtime_ns();
       ssize_t w = ::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+      now = monotonic_ns();
       if (w < 0) {
         int err = errno;
-        if (err == EINTR || err == EAGAIN || err == ENOBUFS) break; // retry shortly
+        if (err == EINTR || err == EAGAIN || err == ENOBUFS) {
+          busy = true; // retry shortly
+          break;
+        }
         obs[t].send_error = errstr(err);
+        sched.skipped(*p, now);
       } else {
         tx[t * count + static_cast<std::size_t>(k)] = sent_at;
         ++obs[t].sent;
         ++pending;
-        last_send = monotonic_ns();
+        last_send = now;
+        sched.sent(*p, now);
       }
-      ++next;
     }
     now = monotonic_ns();
-    if (next == total && (pending == 0 || now >= last_send + plan.wait_ns)) break;
+    if (sched.all_sent() && (pending == 0 || now >= last_send + plan.wait_ns)) break;
     if (now >= plan.end_ns) break;
-    long long wake = next < total ? start + send_offset_ns(static_cast<int>(next / active.size()), next % active.size(),
-                                                           active.size(), plan.interval_ns)
-                                  : last_send + plan.wait_ns;
-    if (next < total && wake <= now) wake = now + 200'000; // the socket was busy
-    wake = std::min(wake, plan.end_ns);
+    long long wake = sched.all_sent() ? last_send + plan.wait_ns : sched.wake_at().value_or(plan.end_ns);
+    if (busy) wake = now + 200'000; // the socket was full
+    wake = std::max(now, std::min(wake, plan.end_ns));
     timespec ts = to_timespec(wake - now);
     int rc = ::ppoll(pfds, npfd, &ts, nullptr);
     if (rc > 0) {
@@ -340,24 +348,26 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
     conns[static_cast<std::size_t>(fd)].open = false;
     --open_count;
   };
+  const long long start = monotonic_ns();
+  // The same schedule as ICMP: a connect that completes lets the target's
+  // next probe go at once; INTERVAL is the longest gap (or, paced, the gap).
+  ProbeSchedule sched(active.size(), plan.count, plan.interval_ns, start, plan.paced);
+  std::vector<std::size_t> slot_of(n_targets, 0);
+  for (std::size_t a = 0; a < active.size(); ++a) slot_of[active[a]] = a;
   auto answer = [&](std::size_t t, std::size_t k, long long t0, bool refused) {
-    obs[t].rtt_ms[k] = static_cast<double>(monotonic_ns() - t0) / 1e6;
+    const long long now = monotonic_ns();
+    obs[t].rtt_ms[k] = static_cast<double>(now - t0) / 1e6;
     if (refused) ++obs[t].refused;
+    sched.replied(ProbeSlot{slot_of[t], static_cast<int>(k)}, now);
   };
 
-  const std::size_t total = count * active.size();
-  std::size_t next = 0;
-  const long long start = monotonic_ns();
   Activity act(fmt::format("probing {} target(s) on tcp/{}", active.size(), port));
   epoll_event events[256];
   for (;;) {
     long long now = monotonic_ns();
-    while (next < total) {
-      const int k = static_cast<int>(next / active.size());
-      const std::size_t slot = next % active.size();
-      if (start + send_offset_ns(k, slot, active.size(), plan.interval_ns) > now) break;
-      ++next;
-      const std::size_t t = active[slot];
+    while (auto p = sched.next(now)) {
+      const int k = p->probe;
+      const std::size_t t = active[p->target];
       Endpoint dst = *targets[t];
       if (dst.family() == AF_INET6) {
         sockaddr_in6 a{};
@@ -373,11 +383,13 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
       int fd = ::socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         obs[t].setup_error = "cannot open a TCP socket: " + errstr(errno);
+        sched.skipped(*p, monotonic_ns());
         continue;
       }
       if (source && ::bind(fd, reinterpret_cast<const sockaddr*>(&source->addr), source->len) != 0) {
         obs[t].setup_error = fmt::format("cannot use source address {}: {}", source->text(), errstr(errno));
         ::close(fd);
+        sched.skipped(*p, monotonic_ns());
         continue;
       }
       if (conns.size() <= static_cast<std::size_t>(fd)) conns.resize(static_cast<std::size_t>(fd) + 1);
@@ -394,14 +406,18 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
         ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
         queue.push_back({fd, c.serial, t0});
         ++obs[t].sent;
+        sched.sent(*p, t0);
       } else if (err == 0 || err == ECONNREFUSED) {
         ++obs[t].sent;
+        sched.sent(*p, t0);
         answer(t, static_cast<std::size_t>(k), t0, err != 0);
         finish(fd);
       } else {
         obs[t].send_error = errstr(err);
+        sched.skipped(*p, monotonic_ns());
         finish(fd);
       }
+      now = monotonic_ns();
     }
     now = monotonic_ns();
     // Unanswered probes older than the wait count as lost.
@@ -416,12 +432,10 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
       finish(q.fd);
       queue.pop_front();
     }
-    if (next == total && open_count == 0) break;
+    if (sched.all_sent() && open_count == 0) break;
     if (now >= plan.end_ns) break;
     long long wake = plan.end_ns;
-    if (next < total)
-      wake = std::min(wake, start + send_offset_ns(static_cast<int>(next / active.size()), next % active.size(),
-                                                   active.size(), plan.interval_ns));
+    if (auto at = sched.wake_at()) wake = std::min(wake, *at);
     if (!queue.empty()) wake = std::min(wake, queue.front().t0 + plan.wait_ns);
     pollfd pfd{ep, POLLIN, 0};
     timespec ts = to_timespec(wake - now);

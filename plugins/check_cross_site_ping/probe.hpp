@@ -12,6 +12,7 @@
 
 #include "evaluate.hpp"
 #include "net.hpp"
+#include "schedule.hpp"
 
 namespace sitelink::ping {
 
@@ -20,16 +21,8 @@ struct ProbePlan {
   long long interval_ns = 100'000'000;
   long long wait_ns = 1'000'000'000; // a reply later than this counts as lost
   long long end_ns = 0;              // CLOCK_MONOTONIC time by which probing must stop
+  bool paced = false;                // ICMP: keep every probe on the fixed schedule (see schedule.hpp)
 };
-
-// Every target gets its probe k at k × interval, and the targets are spread
-// evenly over the interval (target a of n at a/n × interval), so a thousand
-// targets do not leave in one burst that overflows queues and receive buffers.
-constexpr long long send_offset_ns(int probe, std::size_t slot, std::size_t slots, long long interval_ns) noexcept
-{
-  return static_cast<long long>(probe) * interval_ns +
-         (slots == 0 ? 0 : static_cast<long long>(slot) * interval_ns / static_cast<long long>(slots));
-}
 
 // One ICMP socket per address family: raw when CAP_NET_RAW is available,
 // else an unprivileged datagram ("ping") socket.

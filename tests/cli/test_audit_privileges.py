@@ -92,7 +92,8 @@ def assert_dropped(caps):
         assert int(caps[key], 16) == 0, f"{key} still set while waiting: {caps}"
 
 
-PING_ARGS = ["-H", "127.0.0.1", "-n", "8", "-i", "1s", "-t", "20"]
+# Paced, so that the plugin is still waiting for replies when sampled.
+PING_ARGS = ["-H", "127.0.0.1", "-n", "8", "-i", "1s", "-t", "20", "--paced"]
 
 
 def test_ping_needs_the_capability(install):

@@ -144,6 +144,22 @@ def test_many_packets_allowed():
     assert r.elapsed < 0.3 + 0.5
 
 
+def test_adaptive_schedule_finishes_in_round_trips():
+    # -i is the longest gap: with replies in microseconds, 20 packets 1 s
+    # apart at most take milliseconds.
+    r = ping("-H", "127.0.0.1", "-n", "20", "-i", "1s", "-t", "30", "-vv")
+    assert r.rc == 0 and "(20 of 20 replies)" in r.lines[1], str(r)
+    assert "plan: 20 packet(s) at most 1000 ms" in r.stdout
+    assert r.elapsed < 0.5, r.elapsed
+
+
+def test_paced_schedule_keeps_the_interval():
+    r = ping("-H", "127.0.0.1", "-n", "4", "-i", "150ms", "--paced", "-vv")
+    assert r.rc == 0 and "(4 of 4 replies)" in r.lines[1], str(r)
+    assert "plan: 4 packet(s) every 150 ms" in r.stdout
+    assert 0.45 <= r.elapsed < 0.45 + 0.5, r.elapsed
+
+
 def test_source_address():
     r = ping("-H", "127.0.0.1", "-s", "127.0.0.1", "-n", "2", "-i", "10ms")
     assert r.rc == 0, str(r)
@@ -168,7 +184,8 @@ def test_thousand_targets_in_one_run():
 
 
 def test_two_concurrent_instances_see_only_their_own_replies():
-    cmd = [plugin_path(P), "-H", "127.0.0.1", "-n", "40", "-i", "5ms", "-v"]
+    # Paced, so that the two runs overlap (adaptive ones end in microseconds).
+    cmd = [plugin_path(P), "-H", "127.0.0.1", "-n", "40", "-i", "5ms", "-v", "--paced"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=30) for p in procs]
     for p, (out, err) in zip(procs, outs):
@@ -212,8 +229,9 @@ def test_black_holed_target_is_critical_in_time():
     assert r.rc == 2, str(r)
     assert r.summary == "10.78.0.5: 100% loss", str(r)
     assert r.perf["pl"].value == 100 and r.perf["rta"].value is None
-    # 3 x 100 ms plus the 1 s reply wait.
-    assert 1.1 < r.elapsed < 2.0, r.elapsed
+    # A lost probe is followed one interval later: 2 x 100 ms plus the 1 s
+    # reply wait after the last one.
+    assert 1.15 < r.elapsed < 2.0, r.elapsed
 
 
 @needs_root
@@ -236,7 +254,7 @@ def test_tcp_dropped_syns_are_loss_in_time():
 
 @needs_root
 def test_sigterm_ends_within_a_second():
-    p = subprocess.Popen([plugin_path(P), "-H", "127.0.0.1", "-n", "80", "-i", "100ms"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([plugin_path(P), "-H", "127.0.0.1", "-n", "80", "-i", "100ms", "--paced"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
     t0 = time.monotonic()

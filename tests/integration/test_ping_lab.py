@@ -118,18 +118,23 @@ def test_tunnel_cut_is_critical_100_percent_loss(lab):
 
 
 @pytest.mark.parametrize("m,state", [(1, "OK"), (2, "WARNING"), (3, "CRITICAL")])
-def test_min_alive(lab, m, state):
+def test_min_alive(clean, m, state):
     # Site A's own gateway answers fast (OK), site B's host through the
-    # tunnel is above the 0.25 ms warning (WARNING), .99 does not exist.
+    # tunnel gets +3 ms each way, above the 5 ms warning (WARNING), .99 does
+    # not exist.
+    lab = clean
+    lab_ping("delay", 3)
     hosts = f"{lab['LAB_LAN_GW_A']},{lab['LAB_LAN_B']},10.102.0.99"
-    r = from_a_lan(lab, ["-H", hosts, "-w", "0.25ms,20%", "-c", "100ms,60%", "-n", "5", "-i", "20ms", "-m", m])
+    r = from_a_lan(lab, ["-H", hosts, "-w", "5ms,20%", "-c", "100ms,60%", "-n", "5", "-i", "20ms", "-m", m])
     assert r.state == state, str(r)
     assert f"(1 OK, {m} required)" in r.summary, str(r)
     assert r.perf["10.102.0.99_pl"].value == 100
+    assert 6 <= r.perf[f"{lab['LAB_LAN_B']}_rta"].value < 100, str(r)
 
 
 def test_two_concurrent_instances_count_only_their_own_replies(lab):
-    base = ["ip", "netns", "exec", lab["LAB_NS_A_LAN"], plugin_path(P), "-H", lab["LAB_LAN_B"], "-i", "10ms", "-v"]
+    base = ["ip", "netns", "exec", lab["LAB_NS_A_LAN"], plugin_path(P), "-H", lab["LAB_LAN_B"], "-i", "10ms", "-v",
+            "--paced"]  # paced, so that the two runs overlap for a second
     procs = [subprocess.Popen(base + ["-n", str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for n in (100, 60)]
     outs = [p.communicate(timeout=30)[0] for p in procs]

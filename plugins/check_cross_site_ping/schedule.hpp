@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+// When each probe leaves: pure logic, no sockets, so it is unit-tested with
+// made-up clocks. IcmpProber::run feeds it sends, replies and the time.
+//
+// Two modes:
+//  - adaptive (default, check_icmp's meaning of -i): a target's next probe
+//    leaves as soon as the reply to its previous one is in, and at the latest
+//    INTERVAL after it. With sub-millisecond round trips five probes take a
+//    few milliseconds instead of 5 x INTERVAL.
+//  - paced (--paced): probe k of every target leaves at k x INTERVAL, the
+//    targets spread evenly within each interval; the run samples the path
+//    over the whole n x INTERVAL.
+//
+// Both keep the paced schedule as a floor: probe k of a target never leaves
+// later than its paced time (unless a socket refuses to send), so n x
+// INTERVAL plus the reply wait bounds the run whatever the replies do.
+//
+// Early (reply-driven) probes are limited by a window of probes in flight, so
+// a thousand fast targets do not flood the path: a probe stops counting
+// against the window when its reply arrives or INTERVAL after it left. Probes
+// due on the paced floor or on the INTERVAL limit are not held back by the
+// window (they keep the time bound).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <vector>
+
+namespace sitelink::ping {
+
+// Every target gets its probe k at k × interval, and the targets are spread
+// evenly over the interval (target a of n at a/n × interval), so a thousand
+// targets do not leave in one burst that overflows queues and receive buffers.
+constexpr long long send_offset_ns(int probe, std::size_t slot, std::size_t slots, long long interval_ns) noexcept
+{
+  return static_cast<long long>(probe) * interval_ns +
+         (slots == 0 ? 0 : static_cast<long long>(slot) * interval_ns / static_cast<long long>(slots));
+}
+
+struct ProbeSlot {
+  std::size_t target = 0; // index into the scheduler's targets (0..targets-1)
+  int probe = 0;          // 0..count-1
+};
+
+class ProbeSchedule {
+public:
+  static constexpr std::size_t default_window = 256;
+
+  ProbeSchedule(std::size_t targets, int count, long long interval_ns, long long start_ns, bool paced,
+                std::size_t window = default_window);
+
+  // The next probe that may leave at `now`, if any. Call sent() once the
+  // kernel took it; when the socket was busy, just ask again later (the same
+  // probe is offered again).
+  std::optional<ProbeSlot> next(long long now);
+  void sent(ProbeSlot p, long long now);
+  // The probe cannot be sent at all (no route, ...): it is skipped.
+  void skipped(ProbeSlot p, long long now);
+  // The reply to a probe came in (at most once per probe).
+  void replied(ProbeSlot p, long long now);
+
+  // When next() may have something new to offer without a reply coming in;
+  // nullopt once every probe has left.
+  std::optional<long long> wake_at();
+  bool all_sent() const noexcept { return sent_total_ == total_; }
+  std::size_t in_flight() const noexcept { return in_flight_; }
+
+private:
+  struct Due {
+    long long at;
+    std::size_t target;
+    int probe;
+    bool operator>(const Due& o) const noexcept { return at != o.at ? at > o.at : target > o.target; }
+  };
+  long long paced_at(std::size_t t, int k) const noexcept;
+  void expire(long long now);
+  void advance(std::size_t t, int k, long long now);
+  bool stale(std::size_t t, int k) const noexcept { return next_probe_[t] != k; }
+
+  std::size_t targets_;
+  int count_;
+  long long interval_;
+  long long start_;
+  bool paced_;
+  std::size_t window_;
+  std::size_t total_;
+  std::size_t sent_total_ = 0;
+  std::size_t in_flight_ = 0;
+  std::vector<int> next_probe_;                        // per target: the probe that leaves next
+  std::vector<std::uint8_t> counted_;                  // per probe: still counts against the window
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> timers_; // floor and INTERVAL-limit sends
+  std::deque<ProbeSlot> early_;                        // reply-driven sends, in arrival order
+  std::deque<std::pair<long long, std::size_t>> flight_; // (left at, probe index), in sending order
+};
+
+} // namespace sitelink::ping

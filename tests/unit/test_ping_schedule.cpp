@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "schedule.hpp"
+
+using namespace sitelink::ping;
+
+namespace {
+
+constexpr long long ms = 1'000'000;
+
+struct Sent {
+  std::size_t target;
+  int probe;
+  long long at;
+};
+
+// Drives a schedule like the prober does: sends whatever is due, delivers
+// replies `rtt(target, probe)` after each send (nullopt = lost), and jumps
+// the clock to the next event. Returns every send in order and checks the
+// window on each early send.
+struct Sim {
+  ProbeSchedule sched;
+  long long now = 0;
+  std::vector<Sent> sends;
+  std::size_t max_in_flight = 0;
+
+  Sim(std::size_t targets, int count, long long interval, bool paced, std::size_t window = 256)
+      : sched(targets, count, interval, 0, paced, window)
+  {
+  }
+
+  template <class Rtt> void run(Rtt rtt, long long limit = 3'600'000 * ms)
+  {
+    std::multimap<long long, ProbeSlot> replies;
+    while (now < limit) {
+      while (auto p = sched.next(now)) {
+        sched.sent(*p, now);
+        sends.push_back({p->target, p->probe, now});
+        max_in_flight = std::max(max_in_flight, sched.in_flight());
+        if (auto r = rtt(p->target, p->probe)) replies.emplace(now + *r, *p);
+      }
+      std::optional<long long> wake = sched.wake_at();
+      if (!replies.empty()) wake = wake ? std::min(*wake, replies.begin()->first) : replies.begin()->first;
+      if (!wake) break;
+      now = std::max(now, *wake);
+      while (!replies.empty() && replies.begin()->first <= now) {
+        sched.replied(replies.begin()->second, replies.begin()->first);
+        replies.erase(replies.begin());
+      }
+    }
+  }
+};
+
+} // namespace
+
+TEST_CASE("adaptive: the next probe leaves when the reply is in")
+{
+  ProbeSchedule s(1, 3, 100 * ms, 0, false);
+  auto p = s.next(0);
+  REQUIRE(p);
+  CHECK(p->target == 0);
+  CHECK(p->probe == 0);
+  s.sent(*p, 0);
+  CHECK_FALSE(s.next(0));
+  CHECK(s.wake_at() == 100 * ms); // at the latest one interval later
+  s.replied(*p, 1 * ms);
+  p = s.next(1 * ms);
+  REQUIRE(p);
+  CHECK(p->probe == 1);
+  s.sent(*p, 1 * ms);
+  CHECK_FALSE(s.all_sent());
+  s.replied(*p, 2 * ms);
+  p = s.next(2 * ms);
+  REQUIRE(p);
+  CHECK(p->probe == 2);
+  s.sent(*p, 2 * ms);
+  CHECK(s.all_sent());
+  CHECK_FALSE(s.wake_at());
+  CHECK_FALSE(s.next(500 * ms));
+}
+
+TEST_CASE("adaptive: a lost probe is followed INTERVAL after it left")
+{
+  ProbeSchedule s(1, 2, 100 * ms, 0, false);
+  auto p = s.next(0);
+  REQUIRE(p);
+  s.sent(*p, 0);
+  CHECK_FALSE(s.next(99 * ms));
+  p = s.next(100 * ms);
+  REQUIRE(p);
+  CHECK(p->probe == 1);
+}
+
+TEST_CASE("adaptive: a late reply to an older probe does not send early")
+{
+  ProbeSchedule s(1, 3, 100 * ms, 0, false);
+  s.sent(*s.next(0), 0);
+  auto p1 = s.next(100 * ms);
+  REQUIRE(p1);
+  s.sent(*p1, 100 * ms);
+  s.replied(ProbeSlot{0, 0}, 120 * ms); // probe 0 answers after probe 1 left
+  CHECK_FALSE(s.next(120 * ms));
+  s.replied(*p1, 130 * ms);
+  auto p2 = s.next(130 * ms);
+  REQUIRE(p2);
+  CHECK(p2->probe == 2);
+}
+
+TEST_CASE("paced: replies do not bring probes forward")
+{
+  ProbeSchedule s(2, 2, 100 * ms, 0, true);
+  auto p = s.next(0);
+  REQUIRE(p);
+  CHECK(p->target == 0);
+  s.sent(*p, 0);
+  s.replied(*p, 1 * ms);
+  CHECK_FALSE(s.next(1 * ms));
+  CHECK(s.wake_at() == 50 * ms); // target 1's slot in the first interval
+  p = s.next(50 * ms);
+  REQUIRE(p);
+  CHECK(p->target == 1);
+  s.sent(*p, 50 * ms);
+  CHECK(s.wake_at() == 100 * ms);
+}
+
+TEST_CASE("paced: every probe leaves on its slot")
+{
+  Sim sim(4, 3, 100 * ms, true);
+  sim.run([](std::size_t, int) -> std::optional<long long> { return 1 * ms; });
+  REQUIRE(sim.sends.size() == 12);
+  for (const auto& x : sim.sends) CHECK(x.at == send_offset_ns(x.probe, x.target, 4, 100 * ms));
+}
+
+TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
+{
+  Sim sim(100, 5, 100 * ms, false);
+  sim.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
+  REQUIRE(sim.sends.size() == 500);
+  CHECK(sim.sends.back().at <= 5 * ms / 2);
+  // Each target's probes leave in order.
+  std::vector<int> last(100, -1);
+  for (const auto& x : sim.sends) {
+    CHECK(x.probe == last[x.target] + 1);
+    last[x.target] = x.probe;
+  }
+}
+
+TEST_CASE("adaptive: the window bounds probes in flight")
+{
+  Sim sim(1000, 5, 100 * ms, false, 64);
+  sim.run([](std::size_t, int) -> std::optional<long long> { return 2 * ms; });
+  REQUIRE(sim.sends.size() == 5000);
+  // Sends on the paced floor may pass the window, but with replies in 2 ms
+  // the window keeps the path busy long before the floor is reached.
+  CHECK(sim.max_in_flight <= 64 + 2);
+  CHECK(sim.sends.back().at < 5 * 100 * ms);
+}
+
+TEST_CASE("adaptive: a dead path keeps the paced floor, so n x INTERVAL bounds the run")
+{
+  for (std::size_t targets : {1u, 10u, 1000u}) {
+    CAPTURE(targets);
+    Sim sim(targets, 5, 100 * ms, false, 64);
+    sim.run([](std::size_t, int) -> std::optional<long long> { return std::nullopt; });
+    REQUIRE(sim.sends.size() == targets * 5);
+    for (const auto& x : sim.sends) CHECK(x.at <= send_offset_ns(x.probe, x.target, targets, 100 * ms));
+    CHECK(sim.sends.back().at < 5 * 100 * ms);
+  }
+}
+
+TEST_CASE("adaptive: on a lossy path no probe is later than its paced slot or more than INTERVAL after the previous one")
+{
+  std::uint32_t seed = 12345;
+  auto lossy = [&seed](std::size_t, int) -> std::optional<long long> {
+    seed = seed * 1103515245u + 12345u;
+    if ((seed >> 16) % 10 < 3) return std::nullopt; // 30 % loss
+    return 3 * ms;
+  };
+  Sim sim(50, 20, 10 * ms, false);
+  sim.run(lossy);
+  REQUIRE(sim.sends.size() == 1000);
+  std::vector<long long> prev(50, -1);
+  for (const auto& x : sim.sends) {
+    CHECK(x.at <= send_offset_ns(x.probe, x.target, 50, 10 * ms));
+    if (prev[x.target] >= 0) CHECK(x.at - prev[x.target] <= 10 * ms);
+    prev[x.target] = x.at;
+  }
+}
+
+TEST_CASE("a probe that cannot be sent is skipped, the rest go on")
+{
+  ProbeSchedule s(1, 2, 100 * ms, 0, false);
+  auto p = s.next(0);
+  REQUIRE(p);
+  s.skipped(*p, 0);
+  CHECK_FALSE(s.all_sent());
+  CHECK(s.in_flight() == 0);
+  CHECK_FALSE(s.next(50 * ms));
+  p = s.next(100 * ms);
+  REQUIRE(p);
+  CHECK(p->probe == 1);
+  s.skipped(*p, 100 * ms);
+  CHECK(s.all_sent());
+}
+
+TEST_CASE("nonsense events are ignored")
+{
+  ProbeSchedule s(2, 2, 100 * ms, 0, false);
+  s.replied(ProbeSlot{7, 0}, 0);  // no such target
+  s.replied(ProbeSlot{0, 9}, 0);  // no such probe
+  s.replied(ProbeSlot{0, -1}, 0);
+  s.sent(ProbeSlot{5, 0}, 0);
+  CHECK(s.in_flight() == 0);
+  auto p = s.next(0);
+  REQUIRE(p);
+  s.sent(*p, 0);
+  s.sent(*p, 0); // twice: the second is stale
+  CHECK(s.in_flight() == 1);
+  ProbeSchedule none(0, 5, 100 * ms, 0, false);
+  CHECK(none.all_sent());
+  CHECK_FALSE(none.next(0));
+}
