@@ -42,7 +42,7 @@ PluginInfo info()
             "counted as lost; the run also stops before the -t budget runs out.\n"
             "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
             "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
-            "Early packets (sent on a reply) are limited to 256 in flight across all targets.\n"
+            "Early packets (sent on a reply) are limited to 16 in flight across all targets.\n"
             "-m N: OK when at least N targets are OK, else WARNING when at least N are OK or\n"
             "WARNING, else the worst target state (check_icmp's meaning).\n"
             "--tcp PORT: the round trip is the TCP connect time; a refused connection still\n"

@@ -48,7 +48,7 @@ struct ProbeSlot {
 
 class ProbeSchedule {
 public:
-  static constexpr std::size_t default_window = 256;
+  static constexpr std::size_t default_window = 16;
 
   ProbeSchedule(std::size_t targets, int count, long long interval_ns, long long start_ns, bool paced,
                 std::size_t window = default_window);

@@ -141,10 +141,16 @@ TEST_CASE("paced: every probe leaves on its slot")
 
 TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
 {
-  Sim sim(100, 5, 100 * ms, false);
+  Sim sim(100, 5, 100 * ms, false, 256);
   sim.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
   REQUIRE(sim.sends.size() == 500);
   CHECK(sim.sends.back().at <= 5 * ms / 2);
+  // With the default window of 16: 500 probes, 16 per round trip.
+  Sim small(100, 5, 100 * ms, false);
+  small.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
+  REQUIRE(small.sends.size() == 500);
+  CHECK(small.max_in_flight <= ProbeSchedule::default_window + 2); // + the odd send on the paced floor
+  CHECK(small.sends.back().at <= (500 / 16 + 1) * ms / 2);
   // Each target's probes leave in order.
   std::vector<int> last(100, -1);
   for (const auto& x : sim.sends) {
