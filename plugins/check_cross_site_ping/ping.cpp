@@ -19,6 +19,7 @@ namespace {
 
 constexpr double output_margin_s = 0.3; // left of the budget for rendering
 constexpr int max_packets = 65535;      // the echo sequence number is 16 bits
+constexpr double max_probes = 1e6;      // targets x packets: bounds the memory of one run (~30 MB)
 
 PluginInfo info()
 {
@@ -127,6 +128,10 @@ Result run(Context& ctx)
   plan.interval_ns = std::llround(interval_ms * 1e6);
   plan.paced = ctx.get<bool>("paced", false);
 
+  if (static_cast<double>(hosts->size()) * plan.count > max_probes)
+    throw UsageError(fmt::format("{} targets x {} packets is more than {} probes in one run: lower -n or split "
+                                 "the targets",
+                                 hosts->size(), plan.count, format_number(max_probes)));
   if (ctx.has("min-alive")) {
     int m = ctx.vm()["min-alive"].as<int>();
     if (m < 1 || static_cast<std::size_t>(m) > hosts->size())

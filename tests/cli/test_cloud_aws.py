@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cloud_lab import CloudServer, base_env, fixture_secrets, run_clean, self_signed
+from cloud_lab import CloudServer, base_env, cloud_runner, fixture_secrets, run_clean, self_signed
 from sitelink_test import check_conventions
 
 SVC = "VPN_TUNNEL"
@@ -14,34 +14,13 @@ ROLE = "arn:aws:iam::123456789012:role/sitelink-monitor"
 RTB = "rtb-0123456789abcdef0"
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = CloudServer()
-    yield s
-    s.stop()
-
-
 @pytest.fixture
 def cloud(server, tmp_path):
-    server.control(None)
+    def args_for(a, region="eu-west-1", endpoint=True, **_):
+        return a + (["--region", region] if region else []) + (["--endpoint-url", server.url] if endpoint else [])
 
-    def run(*args, env=None, creds=ENV_KEY, region="eu-west-1", endpoint=True, timeout=None):
-        e = base_env(tmp_path)
-        e.update(creds or {})
-        e.update(env or {})
-        a = list(args)
-        if region:
-            a += ["--region", region]
-        if endpoint:
-            a += ["--endpoint-url", server.url]
-        if timeout is not None:
-            a += ["-t", str(timeout)]
-        r = run_clean(a, e)
-        check_conventions(r, SVC)
-        return r
-    run.server = server
-    run.home = tmp_path
-    yield run
+    server.control(None)
+    yield cloud_runner(server, tmp_path, SVC, args_for, lambda creds=ENV_KEY, **_: creds or {})
     server.control(None)
 
 

@@ -4,17 +4,9 @@ import os
 
 import pytest
 
-from cloud_lab import CloudServer, base_env, fixture_secrets, run_clean
-from sitelink_test import check_conventions
+from cloud_lab import cloud_runner, fixture_secrets
 
 SVC = "VPN_TUNNEL"
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = CloudServer()
-    yield s
-    s.stop()
 
 
 def password_env(server, user="monitor", password="os-password-0010"):
@@ -25,21 +17,8 @@ def password_env(server, user="monitor", password="os-password-0010"):
 @pytest.fixture
 def os_cloud(server, tmp_path):
     server.control(None)
-
-    def run(*args, env=None, auth=True, timeout=None):
-        e = base_env(tmp_path)
-        if auth:
-            e.update(password_env(server))
-        e.update(env or {})
-        a = ["--backend", "openstack"] + list(args)
-        if timeout is not None:
-            a += ["-t", str(timeout)]
-        r = run_clean(a, e)
-        check_conventions(r, SVC)
-        return r
-    run.server = server
-    run.home = tmp_path
-    yield run
+    yield cloud_runner(server, tmp_path, SVC, lambda a, **_: ["--backend", "openstack"] + a,
+                       lambda auth=True, **_: password_env(server) if auth else {})
     server.control(None)
 
 

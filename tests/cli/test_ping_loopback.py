@@ -160,6 +160,13 @@ def test_paced_schedule_keeps_the_interval():
     assert 0.45 <= r.elapsed < 0.45 + 0.5, r.elapsed
 
 
+def test_probe_count_is_bounded():
+    hosts = ",".join(f"127.0.{i // 250}.{1 + i % 250}" for i in range(1000))
+    r = run(P, ["-H", hosts, "-n", "2000", "-i", "1ms", "-t", "60"])
+    assert r.rc == 3 and "1000 targets x 2000 packets is more than 1000000 probes" in r.lines[0], str(r)
+    assert r.elapsed < 1
+
+
 def test_source_address():
     r = ping("-H", "127.0.0.1", "-s", "127.0.0.1", "-n", "2", "-i", "10ms")
     assert r.rc == 0, str(r)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -16,6 +17,19 @@ def lab_cmd(*args, timeout=120, check=True):
     if check and p.returncode != 0:
         raise AssertionError(f"lab {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return p
+
+
+def poll(fn, until, timeout, interval=0.25):
+    """Calls fn() until until(result); returns (result, seconds taken), or
+    fails with the last result after `timeout` seconds."""
+    start = time.monotonic()
+    while True:
+        r = fn()
+        if until(r):
+            return r, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not reached within {timeout} s; last result:\n{r}")
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")

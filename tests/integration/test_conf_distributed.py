@@ -13,27 +13,15 @@ import time
 import pytest
 
 from sitelink_icinga import DISTRIBUTED, SINGLE, Icinga, IcingaApi, lab_icinga, result_perf
-from sitelink_test import BUILD, SOURCE
+from sitelink_test import SOURCE
 
 MASTER = "master1.example.org"
 AGENT = "agent-a.example.org"
 CATALOG = os.path.join(SOURCE, "packaging", "runbooks.example.json")
 
 
-def plugin_dir(ic):
-    d = ic.path("plugins")
-    os.makedirs(d, exist_ok=True)
-    for src in ("/usr/lib/nagios/plugins", os.path.join(BUILD, "bin")):
-        for name in os.listdir(src):
-            link = os.path.join(d, name)
-            if os.path.lexists(link):
-                os.unlink(link)
-            os.symlink(os.path.join(src, name), link)
-    return d
-
-
 def constants(ic, node, zone):
-    return (f'const PluginDir = "{plugin_dir(ic)}"\n'
+    return (f'const PluginDir = "{ic.plugin_dir()}"\n'
             'const PluginContribDir = "/usr/lib/nagios/plugins"\n'
             'const ManubulonPluginDir = "/usr/lib/nagios/plugins"\n'
             f'const NodeName = "{node}"\nconst ZoneName = "{zone}"\n')

@@ -86,20 +86,6 @@ object Host "db-b" {{
 """
 
 
-def plugin_dir(ic):
-    """PluginDir as on an installed system: our plugins next to the
-    monitoring-plugins (the ITL's hostalive needs check_ping)."""
-    d = ic.path("plugins")
-    os.makedirs(d, exist_ok=True)
-    for src in ("/usr/lib/nagios/plugins", os.path.join(BUILD, "bin")):
-        for name in os.listdir(src):
-            link = os.path.join(d, name)
-            if os.path.lexists(link):
-                os.unlink(link)
-            os.symlink(os.path.join(src, name), link)
-    return d
-
-
 def main_conf(password, notify_file, plugins):
     return f"""
 const PluginDir = "{plugins}"
@@ -155,7 +141,7 @@ def icinga(lab):
     open(notify_file, "w").close()
     lab_icinga("icinga-cli", root, "api", "setup", "--cn", CN)
     password = secrets.token_hex(16)
-    ic.write("icinga2.conf", main_conf(password, notify_file, plugin_dir(ic)))
+    ic.write("icinga2.conf", main_conf(password, notify_file, ic.plugin_dir()))
     os.makedirs(os.path.join(ic.etc, "sitelink"), exist_ok=True)
     for f in ("templates.conf", "services.conf", "dependencies.conf"):
         shutil.copy(os.path.join(SINGLE, f), os.path.join(ic.etc, "sitelink", f))

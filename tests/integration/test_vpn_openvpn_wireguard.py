@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """check_vpn_tunnel_up --backend openvpn|wireguard against the lab (site A)."""
-import time
-
 import pytest
 
-from conftest import lab_cmd
+from conftest import lab_cmd, poll
 from sitelink_test import check_conventions, run
 
 P = "check_vpn_tunnel_up"
@@ -15,17 +13,6 @@ def check(*args, **kw):
     r = run(P, list(args), **kw)
     check_conventions(r, SVC)
     return r
-
-
-def poll(fn, until, timeout, interval=0.5):
-    start = time.monotonic()
-    while True:
-        r = fn()
-        if until(r):
-            return r, time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not reached within {timeout} s; last result:\n{r}")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import lab_cmd
+from conftest import lab_cmd, poll
 from sitelink_test import check_conventions, run
 
 P = "check_vpn_tunnel_up"
@@ -21,18 +21,6 @@ def swan(lab, *args, site="A", **kw):
     r = run(P, ["--backend", "strongswan", "--socket", "unix://" + lab[f"LAB_VICI_{site}"]] + list(args), **kw)
     check_conventions(r, SVC)
     return r
-
-
-def poll(fn, until, timeout, interval=0.25):
-    """Calls fn() until until(result); returns (result, seconds taken) or fails."""
-    start = time.monotonic()
-    while True:
-        r = fn()
-        if until(r):
-            return r, time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not reached within {timeout} s; last result:\n{r}")
-        time.sleep(interval)
 
 
 class Pinger:

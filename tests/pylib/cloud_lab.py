@@ -85,3 +85,25 @@ def run_clean(args, env, timeout=60):
     r = Run(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
     r.service, r.state, r.summary, r.perf, r.lines = parse_output(p.stdout)
     return r
+
+
+def cloud_runner(server, home, service, args_for, env_for):
+    """The runner behind the cloud CLI fixtures: `run(*args, ..., **kw)` runs
+    check_vpn_tunnel_up with a clean environment (base_env plus env_for(kw)
+    plus `env=`), the arguments args_for(args, kw) and `-t timeout`, and
+    checks the plugin conventions. The server is reset before and after."""
+    from sitelink_test import check_conventions
+
+    def run(*args, env=None, timeout=None, **kw):
+        e = base_env(home)
+        e.update(env_for(**kw))
+        e.update(env or {})
+        a = args_for(list(args), **kw)
+        if timeout is not None:
+            a += ["-t", str(timeout)]
+        r = run_clean(a, e)
+        check_conventions(r, service)
+        return r
+    run.server = server
+    run.home = home
+    return run
