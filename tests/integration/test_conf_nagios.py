@@ -11,9 +11,9 @@ import time
 import pytest
 
 from conftest import lab_cmd
-from sitelink_icinga import (NAGIOS_COMMANDS, NAGIOS_EXAMPLE, NAGIOS_PLUGIN_CONFIG, lab_icinga,
+from sitelink_icinga import (NAGIOS_COMMANDS, NAGIOS_EXAMPLE, NAGIOS_PLUGIN_CONFIG, lab_icinga, link_plugins,
                              nagios_main_cfg)
-from sitelink_test import BUILD, SOURCE, parse_perfdata
+from sitelink_test import SOURCE, parse_perfdata
 
 CATALOG = os.path.join(SOURCE, "packaging", "runbooks.example.json")
 
@@ -103,14 +103,7 @@ def nagios(lab):
     root = os.path.join(lab["LAB_STATE"], "conf-nagios")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    plugins = os.path.join(root, "plugins")
-    os.makedirs(plugins)
-    for src in ("/usr/lib/nagios/plugins", os.path.join(BUILD, "bin")):
-        for name in os.listdir(src):
-            link = os.path.join(plugins, name)
-            if os.path.lexists(link):
-                os.unlink(link)
-            os.symlink(os.path.join(src, name), link)
+    plugins = link_plugins(os.path.join(root, "plugins"))
     heartbeat = os.path.join(lab["LAB_STATE"], "conf-dr", "heartbeat-nagios")
     n = Nagios(root)
     example = os.path.join(root, "sitelink-example.cfg")

@@ -106,17 +106,20 @@ class Icinga:
         return [ICINGA2, "daemon", "-c", os.path.join(self.etc, "icinga2.conf")] + self.flags()
 
     def plugin_dir(self):
-        """PluginDir as on an installed system: the built plugins next to the
-        monitoring-plugins (the ITL's hostalive needs check_ping), as links."""
-        d = self.path("plugins")
-        os.makedirs(d, exist_ok=True)
-        for src in ("/usr/lib/nagios/plugins", os.path.join(BUILD, "bin")):
-            for name in os.listdir(src):
-                link = os.path.join(d, name)
-                if os.path.lexists(link):
-                    os.unlink(link)
-                os.symlink(os.path.join(src, name), link)
-        return d
+        return link_plugins(self.path("plugins"))
+
+
+def link_plugins(d):
+    """A plugin directory as on an installed system: the built plugins next
+    to the monitoring-plugins (the ITL's hostalive needs check_ping), as links."""
+    os.makedirs(d, exist_ok=True)
+    for src in ("/usr/lib/nagios/plugins", os.path.join(BUILD, "bin")):
+        for name in os.listdir(src):
+            link = os.path.join(d, name)
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(os.path.join(src, name), link)
+    return d
 
 
 def nagios_main_cfg(root, cfg_dirs, cfg_files, user, group, extra=None):
