@@ -78,8 +78,8 @@ case ${1:-checks} in
     wg "WireGuard peer that never completed a handshake" --peer-alias "never=$LAB_WG_PUB_NEVER" --tunnel never
     ;;
   restore)
-    "$LAB" start-peer ipsec 60 >/dev/null 2>&1 || true
-    "$LAB" restore all 60 >/dev/null 2>&1 || true
+    # restore also restarts site B's charon, stopped in "break".
+    "$LAB" restore all 90 >/dev/null 2>&1 || true
     swan "IPsec pair after restore"
     ovpn "OpenVPN after restore"
     wg "WireGuard after restore"
