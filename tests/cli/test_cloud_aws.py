@@ -312,6 +312,15 @@ def test_tls_verified_by_default(tmp_path):
         assert r.rc == 0, str(r)
         r = run_clean(args + ["--insecure"], e)
         assert r.rc == 0, str(r)
+        # The AWS CLI's variable for a private CA, and --cacert above it.
+        r = run_clean(args, dict(e, AWS_CA_BUNDLE=cert))
+        assert r.rc == 0, str(r)
+        os.makedirs(tmp_path / "other")
+        other, _ = self_signed(str(tmp_path / "other"))
+        r = run_clean(args + ["--cacert", other], dict(e, AWS_CA_BUNDLE=cert))
+        assert r.rc == 3 and "certificate" in r.summary.lower(), str(r)
+        r = run_clean(args, dict(e, AWS_CA_BUNDLE=str(tmp_path / "missing.pem")))
+        assert r.rc == 3 and r.summary.startswith("cannot read the CA bundle named by AWS_CA_BUNDLE: "), str(r)
     finally:
         s.stop()
 

@@ -140,7 +140,8 @@ po::options_description options()
     ("expect-target", po::value<std::string>()->value_name("ID"),
        "aws-route: the route's normal target; another one is a fail-over (WARNING)")
     ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
-    ("cacert", po::value<std::string>()->value_name("PATH"), "aws, openstack: CA bundle for TLS verification")
+    ("cacert", po::value<std::string>()->value_name("PATH"),
+       "aws, openstack: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
     ("insecure", po::bool_switch(), "aws, openstack: do not verify TLS certificates");
   // clang-format on
   return o;

@@ -2,6 +2,7 @@
 // The sitelink_cloud module's entry point: everything that needs libcurl,
 // pugixml or yaml-cpp runs behind it.
 #include <exception>
+#include <unistd.h>
 
 #include "aws.hpp"
 #include "cloud_api.hpp"
@@ -25,6 +26,16 @@ Reply run(const Request& req) noexcept
     opts.insecure = req.insecure;
     if (req.backend == Backend::OpenStack && opts.cacert.empty()) {
       if (auto a = openstack::resolve_auth(env, fs, req.os_cloud)) opts.cacert = a->cacert;
+    } else if (opts.cacert.empty()) {
+      // As the AWS CLI and SDKs: a private CA (TLS-inspecting proxy, VPC
+      // endpoint with an internal certificate) comes from AWS_CA_BUNDLE.
+      if (auto b = env.get("AWS_CA_BUNDLE")) {
+        if (::access(b->c_str(), R_OK) != 0) {
+          failed.error = "cannot read the CA bundle named by AWS_CA_BUNDLE: " + *b;
+          return failed;
+        }
+        opts.cacert = *b;
+      }
     }
     auto http = make_curl_client(opts);
     const double now = SystemClock().now();
