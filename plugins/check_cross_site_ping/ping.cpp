@@ -214,7 +214,7 @@ Result run(Context& ctx)
   plan.wait_ns = std::llround(std::max(1.0, std::min(wait_ms, left_ms)) * 1e6);
   plan.end_ns = monotonic_ns() + std::llround((ctx.deadline().remaining() - output_margin_s) * 1e9);
   ctx.debug(2, fmt::format("plan: {} packet(s) {} {} ms to {} target(s), reply wait {} ms", plan.count,
-                           plan.paced || tcp_port ? "every" : "at most", format_number(interval_ms), obs.targets.size(),
+                           plan.paced ? "every" : "at most", format_number(interval_ms), obs.targets.size(),
                            format_number(static_cast<double>(plan.wait_ns) / 1e6)));
 
   const long long t0 = monotonic_ns();

@@ -8,6 +8,7 @@
 #include <deque>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
@@ -354,9 +355,12 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
   ProbeSchedule sched(active.size(), plan.count, plan.interval_ns, start, plan.paced);
   std::vector<std::size_t> slot_of(n_targets, 0);
   for (std::size_t a = 0; a < active.size(); ++a) slot_of[active[a]] = a;
-  auto answer = [&](std::size_t t, std::size_t k, long long t0, bool refused) {
+  // kernel_rtt_us: the kernel's own handshake round trip (TCP_INFO), free of
+  // the plugin's scheduling delays; otherwise (refused, or a retransmitted
+  // SYN, where the kernel takes no sample) the connect time seen here.
+  auto answer = [&](std::size_t t, std::size_t k, long long t0, bool refused, long long kernel_rtt_us = 0) {
     const long long now = monotonic_ns();
-    obs[t].rtt_ms[k] = static_cast<double>(now - t0) / 1e6;
+    obs[t].rtt_ms[k] = kernel_rtt_us > 0 ? static_cast<double>(kernel_rtt_us) / 1e3 : static_cast<double>(now - t0) / 1e6;
     if (refused) ++obs[t].refused;
     sched.replied(ProbeSlot{slot_of[t], static_cast<int>(k)}, now);
   };
@@ -448,8 +452,18 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
       int soerr = 0;
       socklen_t len = sizeof soerr;
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-      if (soerr == 0 || soerr == ECONNREFUSED) answer(c.target, c.probe, c.t0, soerr != 0);
-      else obs[c.target].probe_error = errstr(soerr);
+      if (soerr == 0) {
+        tcp_info ti{};
+        socklen_t tlen = sizeof ti;
+        long long krtt = 0;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 && ti.tcpi_total_retrans == 0)
+          krtt = ti.tcpi_rtt;
+        answer(c.target, c.probe, c.t0, false, krtt);
+      } else if (soerr == ECONNREFUSED) {
+        answer(c.target, c.probe, c.t0, true);
+      } else {
+        obs[c.target].probe_error = errstr(soerr);
+      }
       ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
       finish(fd);
     }

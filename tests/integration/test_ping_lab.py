@@ -218,3 +218,17 @@ def test_tcp_open_closed_and_dropped(clean):
     # The same over IPv6.
     r = from_a_lan(lab, ["-H", lab["LAB_LAN6_B"], "--tcp", "8022", "-n", "2", "-i", "20ms"])
     assert r.rc == 0 and "port 8022 open" in r.stdout, str(r)
+
+
+def test_tcp_rtt_is_the_handshake_round_trip(clean):
+    # +25 ms each way: the connect round trip the plugin reports (the
+    # kernel's own handshake sample) is the ICMP round trip, within 1 ms.
+    lab = clean
+    lab_ping("tcp-listen", 8022)
+    host = lab["LAB_LAN_B"]
+    lab_ping("delay", 25)
+    icmp = from_a_lan(lab, ["-H", host, "-n", "10", "-i", "20ms"])
+    tcp = from_a_lan(lab, ["-H", host, "--tcp", "8022", "-n", "10", "-i", "20ms"])
+    assert icmp.rc == 0 and tcp.rc == 0, f"{icmp}\n{tcp}"
+    assert tcp.perf["rtmin"].value >= 50, str(tcp)
+    assert abs(tcp.perf["rta"].value - icmp.perf["rta"].value) <= 1.0, f"{icmp}\n{tcp}"
