@@ -6,8 +6,6 @@
 #include <ctime>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <fmt/format.h>
@@ -87,40 +85,6 @@ tl::expected<Endpoint, std::string> resolve(const std::string& host, int family)
   ::freeaddrinfo(res);
   if (e.len == 0) return tl::unexpected(std::string("no IPv4 or IPv6 address"));
   return e;
-}
-
-void raise_net_raw() noexcept
-{
-  cap_t caps = ::cap_get_proc();
-  if (caps == nullptr) return;
-  cap_flag_value_t permitted = CAP_CLEAR;
-  if (::cap_get_flag(caps, CAP_NET_RAW, CAP_PERMITTED, &permitted) == 0 && permitted == CAP_SET) {
-    cap_value_t v[1] = {CAP_NET_RAW};
-    if (::cap_set_flag(caps, CAP_EFFECTIVE, 1, v, CAP_SET) == 0) (void)::cap_set_proc(caps);
-  }
-  ::cap_free(caps);
-}
-
-tl::expected<void, std::string> drop_capabilities()
-{
-  cap_t none = ::cap_init();
-  if (none == nullptr) return tl::unexpected(fmt::format("cap_init: {}", std::strerror(errno)));
-  int rc = ::cap_set_proc(none);
-  int err = errno;
-  if (rc != 0) {
-    ::cap_free(none);
-    return tl::unexpected(fmt::format("cannot drop capabilities: {}", std::strerror(err)));
-  }
-  // Ambient capabilities would come back in a child; none are started, but
-  // the set is cleared anyway (EINVAL on kernels without ambient sets).
-  (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  (void)::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  cap_t now = ::cap_get_proc();
-  bool clean = now != nullptr && ::cap_compare(now, none) == 0;
-  if (now != nullptr) ::cap_free(now);
-  ::cap_free(none);
-  if (!clean) return tl::unexpected(std::string("capabilities are still set after dropping them"));
-  return {};
 }
 
 void raise_fd_limit() noexcept

@@ -27,14 +27,6 @@ std::optional<Endpoint> parse_numeric(const std::string& host);
 // (AF_UNSPEC, AF_INET or AF_INET6). The error is the resolver's message.
 tl::expected<Endpoint, std::string> resolve(const std::string& host, int family);
 
-// Makes CAP_NET_RAW effective when the permitted set has it (a binary with
-// `setcap cap_net_raw+p` starts without it in the effective set).
-void raise_net_raw() noexcept;
-
-// Clears every capability set (effective, permitted, inheritable, ambient)
-// and forbids regaining privileges through exec. Verified afterwards.
-tl::expected<void, std::string> drop_capabilities();
-
 // Raises the soft open-file limit to the hard one (many concurrent TCP
 // probes each need a socket).
 void raise_fd_limit() noexcept;

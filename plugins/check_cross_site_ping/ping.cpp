@@ -11,6 +11,7 @@
 #include "probe.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"
+#include "sitelink/privilege.hpp"
 #include "thresholds.hpp"
 
 namespace sitelink::ping {
@@ -20,6 +21,7 @@ namespace {
 constexpr double output_margin_s = 0.3; // left of the budget for rendering
 constexpr int max_packets = 65535;      // the echo sequence number is 16 bits
 constexpr double max_probes = 1e6;      // targets x packets: bounds the memory of one run (~30 MB)
+constexpr int default_max_rate = 10000; // packets/s on the fixed schedule (see --max-rate)
 
 PluginInfo info()
 {
@@ -27,7 +29,7 @@ PluginInfo info()
   i.name = "check_cross_site_ping";
   i.service = "CROSS_SITE_PING";
   i.synopsis = "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
-               "[--paced] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
+               "[--paced] [--max-rate PPS] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
                "[--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
   i.description = "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
                   "round-trip average, packet loss and jitter. All targets are probed at the same "
@@ -44,6 +46,10 @@ PluginInfo info()
             "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
             "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
             "Early packets (sent on a reply) are limited to 16 in flight across all targets.\n"
+            "--max-rate PPS (default 10000): the fixed schedule sends at most PPS packets/s over\n"
+            "all targets. When TARGETS / INTERVAL is more, INTERVAL is stretched to TARGETS / PPS\n"
+            "(shown at -vv), so that a large run does not overload the path and measure the loss\n"
+            "it caused itself. Early packets are paced by the replies and not counted.\n"
             "-m N: OK when at least N targets are OK, else WARNING when at least N are OK or\n"
             "WARNING, else the worst target state (check_icmp's meaning).\n"
             "--tcp PORT: the round trip is the TCP connect time; a refused connection still\n"
@@ -70,6 +76,8 @@ po::options_description plugin_options()
     ("interval,i", po::value<std::string>()->value_name("INTERVAL"),
        "Longest gap between packets to the same target (default 100ms; us, ms, s)")
     ("paced", po::bool_switch(), "Send every packet exactly INTERVAL after the previous one to that target")
+    ("max-rate", po::value<int>()->value_name("PPS"),
+       "Most packets per second on the fixed schedule, all targets together (default 10000)")
     ("min-alive,m", po::value<int>()->value_name("N"), "Targets that must be OK for an OK result")
     ("source,s", po::value<std::string>()->value_name("ADDRESS"), "Source address of the probes")
     ("ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only")
@@ -125,8 +133,23 @@ Result run(Context& ctx)
   if (interval_ms < 1 || interval_ms > 60000)
     throw UsageError(fmt::format("invalid value '{}' for option '--interval': expected 1ms to 60s",
                                  ctx.vm()["interval"].as<std::string>()));
-  plan.interval_ns = std::llround(interval_ms * 1e6);
   plan.paced = ctx.get<bool>("paced", false);
+  const int max_rate = ctx.get<int>("max-rate", default_max_rate);
+  if (max_rate < 1 || max_rate > 1000000)
+    throw UsageError(fmt::format("invalid value '{}' for option '--max-rate': expected 1 to 1000000 packets/s",
+                                 max_rate));
+  // One round of the fixed schedule sends a packet to every target; at most
+  // max_rate of them a second.
+  const double round_ms = static_cast<double>(hosts->size()) * 1000.0 / max_rate;
+  const bool stretched = round_ms > interval_ms;
+  if (stretched) {
+    ctx.debug(2, fmt::format("-i {} ms for {} targets is {} packets/s, more than --max-rate {}: interval {} ms",
+                             format_number(interval_ms), hosts->size(),
+                             format_number(std::round(static_cast<double>(hosts->size()) * 1000.0 / interval_ms)),
+                             max_rate, format_number(round_ms)));
+    interval_ms = round_ms;
+  }
+  plan.interval_ns = std::llround(interval_ms * 1e6);
 
   if (static_cast<double>(hosts->size()) * plan.count > max_probes)
     throw UsageError(fmt::format("{} targets x {} packets is more than {} probes in one run: lower -n or split "
@@ -160,27 +183,37 @@ Result run(Context& ctx)
                                    family_name(source->family()), only4 ? 4 : 6));
     family = source->family();
   }
+  // With only address literals, only their families need a socket; a name
+  // may resolve to either.
+  bool any_name = false, any4 = false, any6 = false;
   for (const auto& h : *hosts) {
     auto lit = parse_numeric(h);
     if (lit && family != AF_UNSPEC && lit->family() != family)
       throw UsageError(fmt::format("target {} is an {} address, but only {} is in use (-4/-6/-s)", h,
                                    family_name(lit->family()), family_name(family)));
+    if (!lit) any_name = true;
+    else (lit->family() == AF_INET ? any4 : any6) = true;
   }
+  const bool want4 = family != AF_INET6 && (any_name || any4);
+  const bool want6 = family != AF_INET && (any_name || any6);
   // The whole schedule has to fit in the budget, or the answer would be a
   // timeout instead of a measurement.
   const double schedule_s = plan.count * interval_ms / 1000.0;
   if (schedule_s + output_margin_s + 0.05 > ctx.deadline().remaining())
-    throw UsageError(fmt::format("-n {} packets every {} ms take {} s, more than the {} s timeout (-t)", plan.count,
-                                 format_number(interval_ms), format_number(schedule_s),
-                                 format_number(ctx.timeout().seconds)));
+    throw UsageError(fmt::format("-n {} packets every {} ms take {} s, more than the {} s timeout (-t){}",
+                                 plan.count, format_number(interval_ms), format_number(schedule_s),
+                                 format_number(ctx.timeout().seconds),
+                                 stretched ? fmt::format(" (the interval is {} targets at --max-rate {} packets/s)",
+                                                         hosts->size(), max_rate)
+                                           : std::string()));
 
   // Sockets are opened before anything from outside (DNS answers, replies)
   // is parsed, and the capabilities go right after.
   std::optional<IcmpProber> icmp;
   {
     Activity act("opening sockets");
-    if (!tcp_port) icmp.emplace(family != AF_INET6, family != AF_INET, source);
-    auto dropped = drop_capabilities();
+    if (!tcp_port) icmp.emplace(want4, want6, source);
+    auto dropped = sitelink::drop_capabilities();
     if (!dropped) return Result{State::Unknown, dropped.error(), {}, {}};
     if (icmp) {
       ctx.debug(1, icmp->socket_for(AF_INET).describe());

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <linux/capability.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "packet.hpp"
+#include "sitelink/privilege.hpp"
 #include "sitelink/timeout.hpp"
 
 namespace sitelink::ping {
@@ -151,7 +153,8 @@ IcmpProber::IcmpProber(bool want_v4, bool want_v6, const std::optional<Endpoint>
   v4_.family = AF_INET;
   v6_.family = AF_INET6;
   v4_.error = v6_.error = "address family not in use";
-  raise_net_raw();
+  // A binary with `setcap cap_net_raw+p` starts without it in the effective set.
+  sitelink::raise_capability(CAP_NET_RAW);
   if (want_v4) v4_ = open_icmp(AF_INET, source);
   if (want_v6) v6_ = open_icmp(AF_INET6, source);
   cookie_ = random_u64();

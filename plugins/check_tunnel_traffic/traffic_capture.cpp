@@ -10,13 +10,12 @@
 #include <string_view>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
 #include "sitelink/output.hpp"
+#include "sitelink/privilege.hpp"
 
 namespace sitelink::traffic {
 
@@ -73,21 +72,6 @@ std::optional<LinkType> link_type_of(int dlt) noexcept
 #endif
   default: return std::nullopt;
   }
-}
-
-tl::expected<void, std::string> drop_capabilities()
-{
-  cap_t none = cap_init(); // every flag of every capability clear
-  if (none == nullptr) return tl::make_unexpected(fmt::format("cap_init: {}", std::strerror(errno)));
-  const int rc = cap_set_proc(none);
-  const int err = errno;
-  cap_free(none);
-  if (rc != 0) return tl::make_unexpected(fmt::format("cannot drop capabilities: {}", std::strerror(err)));
-  // Ambient capabilities would survive in children; there are none, but a
-  // failure here must not go unnoticed either (EINVAL: kernel without them).
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-    return tl::make_unexpected(fmt::format("cannot clear ambient capabilities: {}", std::strerror(errno)));
-  return {};
 }
 
 std::string capability_status()
@@ -151,7 +135,7 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
   pcap_set_buffer_size(p.get(), 4 << 20);
   const int rc = pcap_activate(p.get());
   // Whatever happened, no capability is needed from here on.
-  auto dropped = drop_capabilities();
+  auto dropped = sitelink::drop_capabilities();
   if (rc < 0) {
     const std::string why = sanitize(pcap_geterr(p.get()));
     switch (rc) {
@@ -220,7 +204,7 @@ tl::expected<CaptureStats, std::string> read_capture_file(const std::string& pat
   Activity act("opening capture file " + name);
   Pcap p(pcap_open_offline(path.c_str(), errbuf));
   // Nothing from here on needs a privilege, and file contents are untrusted.
-  auto dropped = drop_privileges ? drop_capabilities() : tl::expected<void, std::string>{};
+  auto dropped = drop_privileges ? sitelink::drop_capabilities() : tl::expected<void, std::string>{};
   if (!p) {
     // libpcap puts the path in front of some messages; it is in ours already.
     std::string_view why(errbuf);

@@ -44,9 +44,6 @@ tl::expected<CaptureStats, std::string> read_capture_file(const std::string& pat
 // The addresses of this network namespace's interfaces.
 std::vector<Address> local_addresses();
 
-// Clears every capability (effective, permitted, inheritable, ambient).
-tl::expected<void, std::string> drop_capabilities();
-
 // The CapEff/CapPrm lines of /proc/self/status, for -vvv.
 std::string capability_status();
 

@@ -112,6 +112,7 @@ def test_names_follow_4_and_6(tmp_path):
     ("-i", "0.5ms", "--interval"), ("-i", "5x", "--interval"),
     ("-m", "2", "--min-alive"), ("-m", "0", "--min-alive"),
     ("--tcp", "0", "--tcp"), ("--tcp", "65536", "--tcp"),
+    ("--max-rate", "0", "--max-rate"), ("--max-rate", "1000001", "--max-rate"), ("--max-rate", "fast", "max-rate"),
     ("-s", "not-an-address", "--source"),
     ("--jitter-warning", "fast", "--jitter-warning"),
 ])
@@ -188,6 +189,30 @@ def test_thousand_targets_in_one_run():
     assert "more lines omitted" in r.stdout
     # n x interval plus a little: the targets are probed concurrently.
     assert r.elapsed < 0.5 + 0.5, str(r.elapsed)
+
+
+def test_max_rate_stretches_the_fixed_schedule():
+    hosts = [f"127.0.{4 + i // 250}.{1 + i % 250}" for i in range(1000)]
+    # 1,000 targets every 10 ms would be 100,000 packets/s: the default cap
+    # (10,000/s) stretches the interval to 100 ms, so the paced run takes
+    # about 3 x 100 ms instead of 3 x 10 ms.
+    r = ping("-H", ",".join(hosts), "-n", "3", "-i", "10ms", "--paced")
+    assert r.rc == 0 and r.perf["pl"].value == 0, str(r)
+    assert 0.3 <= r.elapsed < 0.3 + 0.6, r.elapsed
+    r = ping("-H", ",".join(hosts), "-n", "3", "-i", "10ms", "--paced", "--max-rate", "200000")
+    assert r.rc == 0 and r.elapsed < 0.25, r.elapsed
+    # What -vv says (20 targets, so the debug lines fit in the output).
+    few = ",".join(hosts[:20])
+    r = ping("-H", few, "-n", "3", "-i", "10ms", "--paced", "--max-rate", "200", "-vv")
+    assert r.rc == 0, str(r)
+    assert "-i 10 ms for 20 targets is 2000 packets/s, more than --max-rate 200: interval 100 ms" in r.stdout
+    assert "plan: 3 packet(s) every 100 ms to 20 target(s)" in r.stdout
+    r = ping("-H", few, "-n", "3", "-i", "10ms", "--paced", "-vv")
+    assert "plan: 3 packet(s) every 10 ms to 20 target(s)" in r.stdout and "--max-rate" not in r.stdout, str(r)
+    # The budget check uses the stretched interval and says why.
+    r = run(P, ["-H", ",".join(hosts), "-n", "20", "-i", "10ms", "--max-rate", "100", "-t", "30"])
+    assert r.rc == 3 and "more than the 30 s timeout" in r.lines[0], str(r)
+    assert "(the interval is 1000 targets at --max-rate 100 packets/s)" in r.lines[0], str(r)
 
 
 def test_two_concurrent_instances_see_only_their_own_replies():
