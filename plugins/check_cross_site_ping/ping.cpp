@@ -21,7 +21,7 @@ namespace {
 constexpr double output_margin_s = 0.3; // left of the budget for rendering
 constexpr int max_packets = 65535;      // the echo sequence number is 16 bits
 constexpr double max_probes = 1e6;      // targets x packets: bounds the memory of one run (~30 MB)
-constexpr int default_max_rate = 10000; // packets/s on the fixed schedule (see --max-rate)
+constexpr int default_max_rate = 5000;  // packets/s on the fixed schedule (see --max-rate)
 
 PluginInfo info()
 {
@@ -46,7 +46,7 @@ PluginInfo info()
             "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
             "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
             "Early packets (sent on a reply) are limited to 16 in flight across all targets.\n"
-            "--max-rate PPS (default 10000): the fixed schedule sends at most PPS packets/s over\n"
+            "--max-rate PPS (default 5000): the fixed schedule sends at most PPS packets/s over\n"
             "all targets. When TARGETS / INTERVAL is more, INTERVAL is stretched to TARGETS / PPS\n"
             "(shown at -vv), so that a large run does not overload the path and measure the loss\n"
             "it caused itself. Early packets are paced by the replies and not counted.\n"
@@ -77,7 +77,7 @@ po::options_description plugin_options()
        "Longest gap between packets to the same target (default 100ms; us, ms, s)")
     ("paced", po::bool_switch(), "Send every packet exactly INTERVAL after the previous one to that target")
     ("max-rate", po::value<int>()->value_name("PPS"),
-       "Most packets per second on the fixed schedule, all targets together (default 10000)")
+       "Most packets per second on the fixed schedule, all targets together (default 5000)")
     ("min-alive,m", po::value<int>()->value_name("N"), "Targets that must be OK for an OK result")
     ("source,s", po::value<std::string>()->value_name("ADDRESS"), "Source address of the probes")
     ("ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only")
