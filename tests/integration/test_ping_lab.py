@@ -95,14 +95,26 @@ def test_injected_loss_within_binomial_bounds(clean, pct):
 def test_injected_latency_25ms_each_way(clean):
     lab = clean
     args = ["-H", lab["LAB_LAN_B"], "-n", "20", "-i", "20ms"]
-    base = from_a_lan(lab, args)
-    assert base.rc == 0, str(base)
-    lab_ping("delay", 25)
-    r = from_a_lan(lab, args)
-    expected = base.perf["rta"].value + 50
-    assert abs(r.perf["rta"].value - expected) <= 1.0, f"baseline {base.perf['rta'].value}\n{r}"
-    assert r.perf["rtmin"].value >= 50, str(r)
-    assert r.rc == 0
+    # The path holds two userspace daemons (charon's ESP, the delay helper)
+    # that share the CPUs with whatever else ctest runs: one late packet
+    # moves a 20-packet mean by more than the 1 ms allowed. A pair of runs
+    # (baseline, delayed) is repeated up to three times; a plugin that is
+    # off by more than 1 ms fails every pair.
+    tries = []
+    for _ in range(3):
+        lab_ping("clear")
+        base = from_a_lan(lab, args)
+        assert base.rc == 0, str(base)
+        lab_ping("delay", 25)
+        r = from_a_lan(lab, args)
+        assert r.rc == 0 and r.perf["rtmin"].value >= 50, str(r)
+        expected = base.perf["rta"].value + 50
+        tries.append(f"baseline {base.perf['rta'].value} ms, delayed {r.perf['rta'].value} ms "
+                     f"(min {r.perf['rtmin'].value}, max {r.perf['rtmax'].value})")
+        if abs(r.perf["rta"].value - expected) <= 1.0:
+            break
+    else:
+        pytest.fail("rta not within 1 ms of baseline + 50 ms in 3 tries:\n" + "\n".join(tries))
 
 
 def test_tunnel_cut_is_critical_100_percent_loss(lab):
