@@ -2,13 +2,17 @@
 #include "sitelink/privilege.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <linux/capability.h>
+#include <string_view>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "sitelink/output.hpp"
 
 namespace sitelink {
 namespace {
@@ -52,6 +56,23 @@ bool capabilities_clear() noexcept
   for (const auto& d : s.data)
     if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return false;
   return true;
+}
+
+std::string capability_status()
+{
+  std::FILE* f = std::fopen("/proc/self/status", "re");
+  if (f == nullptr) return "capabilities: /proc/self/status unreadable";
+  std::string out = "capabilities:";
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    std::string_view l(line);
+    if (l.rfind("CapEff:", 0) == 0 || l.rfind("CapPrm:", 0) == 0) {
+      while (!l.empty() && (l.back() == '\n' || l.back() == ' ')) l.remove_suffix(1);
+      out += " " + sanitize(l);
+    }
+  }
+  std::fclose(f);
+  return out;
 }
 
 tl::expected<void, std::string> drop_capabilities()

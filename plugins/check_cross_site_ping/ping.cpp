@@ -140,12 +140,12 @@ Result run(Context& ctx)
                                  max_rate));
   // One round of the fixed schedule sends a packet to every target; at most
   // max_rate of them a second.
-  const double round_ms = static_cast<double>(hosts->size()) * 1000.0 / max_rate;
-  const bool stretched = round_ms > interval_ms;
+  const double asked_rate = static_cast<double>(hosts->size()) * 1000.0 / interval_ms;
+  const bool stretched = asked_rate > max_rate;
   if (stretched) {
+    const double round_ms = static_cast<double>(hosts->size()) * 1000.0 / max_rate;
     ctx.debug(2, fmt::format("-i {} ms for {} targets is {} packets/s, more than --max-rate {}: interval {} ms",
-                             format_number(interval_ms), hosts->size(),
-                             format_number(std::round(static_cast<double>(hosts->size()) * 1000.0 / interval_ms)),
+                             format_number(interval_ms), hosts->size(), format_number(std::round(asked_rate)),
                              max_rate, format_number(round_ms)));
     interval_ms = round_ms;
   }

@@ -6,11 +6,11 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <linux/capability.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <linux/capability.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <unistd.h>

@@ -74,23 +74,6 @@ std::optional<LinkType> link_type_of(int dlt) noexcept
   }
 }
 
-std::string capability_status()
-{
-  std::FILE* f = std::fopen("/proc/self/status", "re");
-  if (f == nullptr) return "capabilities: /proc/self/status unreadable";
-  std::string out = "capabilities:";
-  char line[256];
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    std::string_view l(line);
-    if (l.rfind("CapEff:", 0) == 0 || l.rfind("CapPrm:", 0) == 0) {
-      while (!l.empty() && (l.back() == '\n' || l.back() == ' ')) l.remove_suffix(1);
-      out += " " + sanitize(l);
-    }
-  }
-  std::fclose(f);
-  return out;
-}
-
 std::vector<Address> local_addresses()
 {
   std::vector<Address> out;

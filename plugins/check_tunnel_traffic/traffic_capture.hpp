@@ -44,7 +44,4 @@ tl::expected<CaptureStats, std::string> read_capture_file(const std::string& pat
 // The addresses of this network namespace's interfaces.
 std::vector<Address> local_addresses();
 
-// The CapEff/CapPrm lines of /proc/self/status, for -vvv.
-std::string capability_status();
-
 } // namespace sitelink::traffic

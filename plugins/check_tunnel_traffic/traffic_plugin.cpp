@@ -12,6 +12,7 @@
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/plugin.hpp"
+#include "sitelink/privilege.hpp"
 
 namespace sitelink::traffic {
 

@@ -27,4 +27,7 @@ tl::expected<void, std::string> drop_capabilities();
 // True when the effective, permitted and inheritable sets are all empty.
 bool capabilities_clear() noexcept;
 
+// The CapEff and CapPrm lines of /proc/self/status as one line, for -vvv.
+std::string capability_status();
+
 } // namespace sitelink
