@@ -12,6 +12,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 LAB = os.environ.get("LAB", os.path.join(os.path.dirname(__file__), "..", "lab", "lab"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "timing: measures latency; ctest runs these alone (lab.<file>.timing, RUN_SERIAL)")
+
+
 def lab_cmd(*args, timeout=120, check=True):
     p = subprocess.run([LAB] + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:

@@ -4,7 +4,9 @@ site B's LAN through the IPsec tunnel (dr-primary), with faults injected by
 `lab` (loss, cuts) and `lab-ping` (latency, TCP listeners and drops)."""
 import math
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -92,29 +94,112 @@ def test_injected_loss_within_binomial_bounds(clean, pct):
     assert f"({n - round(pl * n / 100)} of {n} replies)" in r.stdout, str(r)
 
 
+HELD = re.compile(r"^held (\d+) packets: mean ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms", re.M)
+ECHO = re.compile(r"^(\d+\.\d+) .*ICMP echo (request|reply), id (\d+), seq (\d+)", re.M)
+
+
+class WireCapture:
+    """tcpdump in a lab namespace, kernel timestamps in nanoseconds: the round
+    trip of each echo as the host's network stack saw it leave and return.
+    --immediate-mode: without it, packets still in the capture ring's open
+    block when tcpdump is stopped are counted but never written."""
+
+    def __init__(self, ns, host):
+        self.ns, self.host = ns, host
+        self.file = tempfile.NamedTemporaryFile(suffix=".pcap", delete=False).name
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "tcpdump", "-i", "any", "-n", "-U", "--immediate-mode", "-s", "128",
+             "--time-stamp-precision=nano", "-w", self.file, f"icmp and host {self.host}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        line = ""
+        while "listening on" not in line:
+            assert time.monotonic() < deadline and self.proc.poll() is None, f"tcpdump did not start: {line}"
+            line = self.proc.stderr.readline()
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.proc.stderr.close()
+
+    def rtts_ms(self):
+        out = subprocess.run(["tcpdump", "-r", self.file, "-n", "-tt", "--time-stamp-precision=nano"],
+                             capture_output=True, text=True, check=True).stdout
+        os.unlink(self.file)
+        sent, rtts = {}, []
+        for ts, kind, ident, seq in ECHO.findall(out):
+            key = (ident, seq)
+            if kind == "request":
+                sent[key] = float(ts)
+            elif key in sent:
+                rtts.append((float(ts) - sent.pop(key)) * 1000)
+        return rtts
+
+
+def latency_try(lab, args, n):
+    """One baseline/delayed pair; returns (failed assertions, report)."""
+    lab_ping("clear")
+    base = from_a_lan(lab, args)
+    assert base.rc == 0, str(base)
+    lab_ping("delay", 25)
+    with WireCapture(lab["LAB_NS_A_LAN"], lab["LAB_LAN_B"]) as cap:
+        r = from_a_lan(lab, args)
+    held = HELD.search(lab_ping("clear").stdout)
+    wire = cap.rtts_ms()
+    assert held, "nfq_delay printed no hold statistics"
+    count, mean_hold, min_hold = int(held.group(1)), float(held.group(2)), float(held.group(3))
+    injected = 2 * mean_hold
+    report = (f"baseline rta {base.perf['rta'].value} ms; {held.group(0)}; injected {injected:.3f} ms; "
+              f"wire: {len(wire)} echoes, mean {statistics.mean(wire) if wire else 0:.3f} ms, "
+              f"min {min(wire, default=0):.3f}, max {max(wire, default=0):.3f}; plugin: {r.stdout.strip()}")
+    # Every echo request and every reply was held once, nothing else was.
+    assert count == 2 * n and min_hold >= 25.0, report
+    assert r.rc == 0 and r.perf["pl"].value == 0, report
+    assert len(wire) == n, report
+    checks = {
+        "injected 50-53 ms": 50.0 <= injected <= 53.0,
+        "rta = wire mean +-0.25 ms": abs(r.perf["rta"].value - statistics.mean(wire)) <= 0.25,
+        "rtmin = wire min +-0.25 ms": abs(r.perf["rtmin"].value - min(wire)) <= 0.25,
+        "rtmax = wire max +-0.5 ms": abs(r.perf["rtmax"].value - max(wire)) <= 0.5,
+        "rta - (baseline + injected) in [-1, +3] ms":
+            -1.0 <= r.perf["rta"].value - (base.perf["rta"].value + injected) <= 3.0,
+    }
+    return [k for k, ok in checks.items() if not ok], report
+
+
+@pytest.mark.timing
 def test_injected_latency_25ms_each_way(clean):
+    """+25 ms each way at site B's gateway (nfq_delay, NFQUEUE). Three
+    references:
+    - the helper's own account of how long it held each packet (from the
+      kernel's receive timestamp to its verdict): 40 packets, 50 ms injected
+      per round trip, give or take a scheduler wake-up;
+    - the wire: tcpdump on site A's LAN host, kernel timestamps of every echo
+      request leaving and every reply arriving. The plugin's rta and rtmin
+      must match it within 0.25 ms, rtmax (one sample, so one preemption
+      between the send timestamp and sendto) within 0.5 ms: that is the
+      plugin's own error;
+    - baseline + injected delay, the path's expectation. A delayed round trip
+      crosses the tunnel daemons after 25 ms of idleness instead of 0.1 ms,
+      and each cold wake-up on the way back costs up to a few hundred
+      microseconds; the plugin is right to report that. Measured 0.0-0.9 ms
+      above on an idle machine; the assertion allows -1/+3 ms.
+    ctest runs this test alone (marker "timing", RUN_SERIAL); a pair is tried
+    up to three times, and every try is printed."""
     lab = clean
-    args = ["-H", lab["LAB_LAN_B"], "-n", "20", "-i", "20ms"]
-    # The path holds two userspace daemons (charon's ESP, the delay helper)
-    # that share the CPUs with whatever else ctest runs: one late packet
-    # moves a 20-packet mean by more than the 1 ms allowed. A pair of runs
-    # (baseline, delayed) is repeated up to three times; a plugin that is
-    # off by more than 1 ms fails every pair.
+    n = 20
+    args = ["-H", lab["LAB_LAN_B"], "-n", str(n), "-i", "20ms"]
     tries = []
     for _ in range(3):
-        lab_ping("clear")
-        base = from_a_lan(lab, args)
-        assert base.rc == 0, str(base)
-        lab_ping("delay", 25)
-        r = from_a_lan(lab, args)
-        assert r.rc == 0 and r.perf["rtmin"].value >= 50, str(r)
-        expected = base.perf["rta"].value + 50
-        tries.append(f"baseline {base.perf['rta'].value} ms, delayed {r.perf['rta'].value} ms "
-                     f"(min {r.perf['rtmin'].value}, max {r.perf['rtmax'].value})")
-        if abs(r.perf["rta"].value - expected) <= 1.0:
-            break
-    else:
-        pytest.fail("rta not within 1 ms of baseline + 50 ms in 3 tries:\n" + "\n".join(tries))
+        failed, report = latency_try(lab, args, n)
+        print(report)
+        tries.append(f"{report}\n  failed: {', '.join(failed) or 'none'}")
+        if not failed:
+            return
+    pytest.fail("3 tries, none within bounds:\n" + "\n".join(tries))
 
 
 def test_tunnel_cut_is_critical_100_percent_loss(lab):
