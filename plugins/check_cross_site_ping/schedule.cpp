@@ -53,7 +53,9 @@ std::optional<ProbeSlot> ProbeSchedule::next(long long now)
       early_.pop_front();
       continue;
     }
-    if (in_flight_ < window_) return p;
+    if (in_flight_ <= window_ / 2) refilling_ = true;
+    if (in_flight_ >= window_) refilling_ = false;
+    if (refilling_) return p;
     break;
   }
   return std::nullopt;
@@ -106,8 +108,9 @@ std::optional<long long> ProbeSchedule::wake_at()
   while (!timers_.empty() && stale(timers_.top().target, timers_.top().probe)) timers_.pop();
   if (!timers_.empty()) at = timers_.top().at;
   while (!early_.empty() && stale(early_.front().target, early_.front().probe)) early_.pop_front();
-  // Early probes wait for the window: it opens when the oldest probe in
-  // flight reaches INTERVAL (or a reply comes in, which wakes the caller).
+  // Early probes wait for the window: it opens as probes in flight reach
+  // INTERVAL (or replies come in, which wake the caller); next() decides
+  // whether enough of it has drained.
   if (!early_.empty() && !flight_.empty()) {
     const long long opens = flight_.front().first + interval_;
     at = at ? std::min(*at, opens) : opens;

@@ -30,6 +30,7 @@ struct Sim {
   ProbeSchedule sched;
   long long now = 0;
   std::vector<Sent> sends;
+  std::vector<std::size_t> in_flight_before; // per send
   std::size_t max_in_flight = 0;
 
   Sim(std::size_t targets, int count, long long interval, bool paced, std::size_t window)
@@ -42,6 +43,7 @@ struct Sim {
     std::multimap<long long, ProbeSlot> replies;
     while (now < limit) {
       while (auto p = sched.next(now)) {
+        in_flight_before.push_back(sched.in_flight());
         sched.sent(*p, now);
         sends.push_back({p->target, p->probe, now});
         max_in_flight = std::max(max_in_flight, sched.in_flight());
@@ -157,6 +159,29 @@ TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
     CHECK(x.probe == last[x.target] + 1);
     last[x.target] = x.probe;
   }
+}
+
+TEST_CASE("adaptive: a full window refills in batches once half of it has drained")
+{
+  // INTERVAL 10 s: no floor or INTERVAL-limit send happens during the run
+  // (target 0's first probe at 0 is the only one), so every send after the
+  // first is reply-driven. Round trips differ per target, so replies come in
+  // one by one.
+  Sim sim(100, 5, 10'000 * ms, false, 16);
+  sim.run([](std::size_t t, int) -> std::optional<long long> { return ms / 2 + static_cast<long long>(t % 13) * ms / 50; });
+  REQUIRE(sim.sends.size() == 500);
+  CHECK(sim.max_in_flight <= 16);
+  std::size_t batches = 0;
+  for (std::size_t i = 1; i < sim.sends.size(); ++i) {
+    if (sim.sends[i].at == sim.sends[i - 1].at) continue; // same batch
+    ++batches;
+    CAPTURE(i);
+    CHECK(sim.in_flight_before[i] <= 8);
+  }
+  // 500 probes in batches of 8 to 16, not one reply at a time.
+  CHECK(batches >= 500 / 16);
+  CHECK(batches <= 500 / 8 + 1);
+  CHECK(sim.sends.back().at < 100 * ms);
 }
 
 TEST_CASE("adaptive: the window bounds probes in flight")
