@@ -47,24 +47,18 @@ extern "C" void on_signal(int)
   g_stop = 1;
 }
 
-long long now_ns()
+long long clock_ns(clockid_t clock)
 {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-long long realtime_ns()
-{
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+long long now_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 struct Held {
   std::uint32_t id;
-  long long start;   // CLOCK_MONOTONIC
-  long long release; // CLOCK_MONOTONIC
+  long long start; // CLOCK_MONOTONIC; released at start + delay
 };
 
 struct Stats {
@@ -101,13 +95,13 @@ int on_packet(nfq_q_handle*, nfgenmsg*, nfq_data* nfa, void* data)
     // The kernel's stamp is wall-clock time; its age moves it onto the
     // monotonic clock. An age that is negative or implausible (the wall clock
     // stepped) is ignored.
-    long long age = realtime_ns() - (static_cast<long long>(tv.tv_sec) * 1000000000LL + tv.tv_usec * 1000LL);
+    long long age = clock_ns(CLOCK_REALTIME) - (static_cast<long long>(tv.tv_sec) * 1000000000LL + tv.tv_usec * 1000LL);
     if (age >= 0 && age < 1'000'000'000LL) {
       start = now - age;
       ++st->stats.stamped;
     }
   }
-  st->held.push_back({ntohl(ph->packet_id), start, start + st->delay_ns});
+  st->held.push_back({ntohl(ph->packet_id), start});
   return 0;
 }
 
@@ -192,8 +186,8 @@ int main(int argc, char** argv)
   alignas(8) char buf[65536];
   while (g_stop == 0) {
     long long now = now_ns();
-    while (!st.held.empty() && st.held.front().release <= now) release(qh, st);
-    long long wait = st.held.empty() ? 200'000'000LL : st.held.front().release - now;
+    while (!st.held.empty() && st.held.front().start + st.delay_ns <= now) release(qh, st);
+    long long wait = st.held.empty() ? 200'000'000LL : st.held.front().start + st.delay_ns - now;
     timespec ts{static_cast<time_t>(wait / 1000000000LL), static_cast<long>(wait % 1000000000LL)};
     pollfd p{fd, POLLIN, 0};
     int rc = ppoll(&p, 1, &ts, nullptr);
