@@ -1,8 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# sitelink_add_plugin(NAME SOURCES src... [LIBS lib...])
+# sitelink_add_plugin(NAME SOURCES src... [LIBS lib...] [STATIC_PIE])
 #   Builds the plugin executable, installs it into the plugin directory and
 #   registers its --help/--version smoke tests (both must exit 3).
+#   STATIC_PIE links the C library in too (a static position-independent
+#   executable, still randomised by ASLR): for a plugin that loads no backend
+#   modules and whose start-up time is part of its run (check_cross_site_ping:
+#   1.9 ms instead of 2.6 ms to start on the lab machine). Host names still
+#   resolve through /etc/hosts and DNS, which the static C library carries;
+#   other NSS modules of nsswitch.conf are loaded only when the installed C
+#   library is the one the plugin was built against. Off with
+#   -DSITELINK_STATIC_PIE=OFF.
 #
 # sitelink_add_module(NAME SOURCES src... [LIBS lib...])
 #   Builds a backend module (a shared object opened with dlopen only when its
@@ -13,14 +21,20 @@ include(CheckLinkerFlag)
 # statically linked C++ runtime brings thousands of relative relocations, and
 # the packed table is read in fewer pages at every start.
 check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" SITELINK_HAVE_RELR)
+check_linker_flag(CXX "-static-pie" SITELINK_HAVE_STATIC_PIE)
 
 function(sitelink_add_plugin name)
-  cmake_parse_arguments(P "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(P "STATIC_PIE" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${P_SOURCES})
   target_link_libraries(${name} PRIVATE sitelink::common ${P_LIBS} sitelink_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
   if(SITELINK_STATIC_RUNTIME AND NOT SITELINK_SANITIZE)
-    target_link_options(${name} PRIVATE -static-libstdc++ -static-libgcc)
+    if(P_STATIC_PIE AND SITELINK_STATIC_PIE AND SITELINK_HAVE_STATIC_PIE)
+      # Alone: with -static-libstdc++ beside it the driver links dynamically.
+      target_link_options(${name} PRIVATE -static-pie)
+    else()
+      target_link_options(${name} PRIVATE -static-libstdc++ -static-libgcc)
+    endif()
     if(SITELINK_HAVE_RELR)
       target_link_options(${name} PRIVATE -Wl,-z,pack-relative-relocs)
     endif()

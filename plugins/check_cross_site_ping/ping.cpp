@@ -45,8 +45,10 @@ PluginInfo info()
             "counted as lost; the run also stops before the -t budget runs out.\n"
             "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
             "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
-            "Early packets (sent on a reply) are limited to 16 in flight across all targets;\n"
-            "a full window refills in one batch once 8 have come back.\n"
+            "Early packets (sent on a reply) are limited in flight across all targets to 16 per\n"
+            "millisecond of the shortest round trip seen (at least 16, at most 256): 16 on a LAN\n"
+            "path, every target at once across a 20 ms link. A full window refills in one batch\n"
+            "once half of it has come back, or after 2 ms.\n"
             "--max-rate PPS (default 5000): the fixed schedule sends at most PPS packets/s over\n"
             "all targets. When TARGETS / INTERVAL is more, INTERVAL is stretched to TARGETS / PPS\n"
             "(shown at -vv), so that a large run does not overload the path and measure the loss\n"
@@ -255,6 +257,9 @@ Result run(Context& ctx)
   if (tcp_port) probe_tcp(endpoints, obs.targets, plan, *tcp_port, source);
   else icmp->run(endpoints, obs.targets, plan);
   ctx.debug(1, fmt::format("probing took {} ms", format_number(std::round(static_cast<double>(monotonic_ns() - t0) / 1e3) / 1e3)));
+  if (icmp)
+    ctx.debug(2, fmt::format("window of reply-driven probes: {} at its widest, {} at the end", icmp->peak_window(),
+                             icmp->final_window()));
   if (icmp && icmp->foreign_replies() > 0)
     ctx.debug(1, fmt::format("ignored {} echo replies addressed to other programs", icmp->foreign_replies()));
   if (ctx.verbosity() >= 3)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <linux/capability.h>
@@ -202,51 +203,76 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
   for (const IcmpSocket* s : {&v4_, &v6_})
     if (s->fd >= 0) pfds[npfd++] = pollfd{s->fd, POLLIN, 0};
 
+  // Replies are read in batches with recvmmsg: one system call per wake-up
+  // however many replies are queued, and none that only learns the queue is
+  // empty (a short batch means it was drained). An echo reply of ours is at
+  // most 60 bytes of IPv4 header plus 64 of ICMP; longer datagrams are not
+  // ours and are cut (MSG_TRUNC) before parsing rejects them.
+  constexpr std::size_t rx_batch = 64;
+  constexpr std::size_t rx_size = 256;
+  struct RxSlot {
+    std::uint8_t buf[rx_size];
+    alignas(cmsghdr) char ctrl[64];
+    sockaddr_storage from;
+    iovec iov;
+  };
+  std::vector<RxSlot> rx_slots(rx_batch);
+  std::vector<mmsghdr> rx_msgs(rx_batch);
+
+  auto take = [&](const IcmpSocket& s, const RxSlot& slot, const msghdr& m, std::size_t n) {
+    long long rx = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        rx = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+      }
+    }
+    if (rx < 0) rx = realtime_ns();
+    auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, slot.buf, std::min(n, rx_size));
+    if (!r) return;
+    // Identifier, cookie, sequence and source must all be ours: a raw
+    // socket also sees the replies of every other ping on the host.
+    if (r->ident != s.ident || r->id.cookie != cookie_ || r->id.target >= n_targets || r->id.probe >= count ||
+        r->seq != static_cast<std::uint16_t>(r->id.probe & 0xffff) || !targets[r->id.target] ||
+        !targets[r->id.target]->same_host(slot.from)) {
+      ++foreign_;
+      return;
+    }
+    const std::size_t idx = r->id.target * count + r->id.probe;
+    if (tx[idx] < 0 || got[idx]) return; // never sent, or a duplicate
+    const long long rtt = std::max(0LL, rx - tx[idx]);
+    if (rtt > plan.wait_ns) return; // too late: counted as lost
+    got[idx] = true;
+    --pending;
+    obs[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
+    sched.replied(ProbeSlot{slot_of[r->id.target], static_cast<int>(r->id.probe)}, monotonic_ns(), rtt);
+  };
+
   auto drain = [&](const IcmpSocket& s) {
-    std::uint8_t buf[2048];
-    alignas(cmsghdr) char ctrl[256];
     for (;;) {
-      sockaddr_storage from{};
-      iovec iov{buf, sizeof buf};
-      msghdr m{};
-      m.msg_name = &from;
-      m.msg_namelen = sizeof from;
-      m.msg_iov = &iov;
-      m.msg_iovlen = 1;
-      m.msg_control = ctrl;
-      m.msg_controllen = sizeof ctrl;
-      ssize_t n = ::recvmsg(s.fd, &m, 0);
-      if (n < 0) {
+      for (std::size_t i = 0; i < rx_batch; ++i) {
+        RxSlot& slot = rx_slots[i];
+        slot.iov = iovec{slot.buf, rx_size};
+        msghdr& m = rx_msgs[i].msg_hdr;
+        m = msghdr{};
+        m.msg_name = &slot.from;
+        m.msg_namelen = sizeof slot.from;
+        m.msg_iov = &slot.iov;
+        m.msg_iovlen = 1;
+        m.msg_control = slot.ctrl;
+        m.msg_controllen = sizeof slot.ctrl;
+        rx_msgs[i].msg_len = 0;
+      }
+      const int got_n = ::recvmmsg(s.fd, rx_msgs.data(), static_cast<unsigned>(rx_batch), MSG_DONTWAIT, nullptr);
+      if (got_n < 0) {
         if (errno == EINTR) continue;
         return;
       }
-      long long rx = -1;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-          timespec ts{};
-          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          rx = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-        }
-      }
-      if (rx < 0) rx = realtime_ns();
-      auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, buf, static_cast<std::size_t>(n));
-      if (!r) continue;
-      // Identifier, cookie, sequence and source must all be ours: a raw
-      // socket also sees the replies of every other ping on the host.
-      if (r->ident != s.ident || r->id.cookie != cookie_ || r->id.target >= n_targets || r->id.probe >= count ||
-          r->seq != static_cast<std::uint16_t>(r->id.probe & 0xffff) || !targets[r->id.target] ||
-          !targets[r->id.target]->same_host(from)) {
-        ++foreign_;
-        continue;
-      }
-      const std::size_t idx = r->id.target * count + r->id.probe;
-      if (tx[idx] < 0 || got[idx]) continue; // never sent, or a duplicate
-      const long long rtt = std::max(0LL, rx - tx[idx]);
-      if (rtt > plan.wait_ns) continue; // too late: counted as lost
-      got[idx] = true;
-      --pending;
-      obs[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
-      sched.replied(ProbeSlot{slot_of[r->id.target], static_cast<int>(r->id.probe)}, monotonic_ns());
+      for (int i = 0; i < got_n; ++i)
+        take(s, rx_slots[static_cast<std::size_t>(i)], rx_msgs[static_cast<std::size_t>(i)].msg_hdr,
+             rx_msgs[static_cast<std::size_t>(i)].msg_len);
+      if (static_cast<std::size_t>(got_n) < rx_batch) return;
     }
   };
 
@@ -305,6 +331,8 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
         if (pfds[i].revents & POLLIN) drain(pfds[i].fd == v4_.fd ? v4_ : v6_);
     }
   }
+  peak_window_ = sched.peak_window();
+  final_window_ = sched.window();
 }
 
 void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
@@ -365,7 +393,7 @@ void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<
     const long long now = monotonic_ns();
     obs[t].rtt_ms[k] = kernel_rtt_us > 0 ? static_cast<double>(kernel_rtt_us) / 1e3 : static_cast<double>(now - t0) / 1e6;
     if (refused) ++obs[t].refused;
-    sched.replied(ProbeSlot{slot_of[t], static_cast<int>(k)}, now);
+    sched.replied(ProbeSlot{slot_of[t], static_cast<int>(k)}, now, std::llround(*obs[t].rtt_ms[k] * 1e6));
   };
 
   Activity act(fmt::format("probing {} target(s) on tcp/{}", active.size(), port));

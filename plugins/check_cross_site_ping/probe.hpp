@@ -51,11 +51,17 @@ public:
            const ProbePlan& plan);
 
   std::size_t foreign_replies() const noexcept { return foreign_; }
+  // The adaptive window of early probes in the last run: its widest, and
+  // where it ended.
+  std::size_t peak_window() const noexcept { return peak_window_; }
+  std::size_t final_window() const noexcept { return final_window_; }
 
 private:
   IcmpSocket v4_, v6_;
   std::uint64_t cookie_ = 0;
   std::size_t foreign_ = 0; // echo replies that were not ours (another instance's)
+  std::size_t peak_window_ = 0;
+  std::size_t final_window_ = 0;
 };
 
 // TCP connect probes to `port`; a refused connection is an answer (the host

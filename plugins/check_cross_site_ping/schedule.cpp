@@ -6,15 +6,21 @@
 namespace sitelink::ping {
 
 ProbeSchedule::ProbeSchedule(std::size_t targets, int count, long long interval_ns, long long start_ns, bool paced,
-                             std::size_t window)
+                             WindowPolicy window)
     : targets_(targets), count_(std::max(count, 0)), interval_(interval_ns), start_(start_ns), paced_(paced),
-      window_(std::max<std::size_t>(window, 1)), total_(targets * static_cast<std::size_t>(count_)),
-      next_probe_(targets, 0), counted_(total_, 0)
+      policy_(window), total_(targets * static_cast<std::size_t>(count_)), next_probe_(targets, 0),
+      counted_(total_, 0)
 {
+  policy_.min = std::max<std::size_t>(policy_.min, 1);
+  // A target has at most one reply-driven probe out: a wider window is idle.
+  if (policy_.adaptive()) policy_.max = std::min(policy_.max, std::max<std::size_t>(targets, 1));
+  policy_.max = std::max(policy_.max, policy_.min);
+  window_ = policy_.min;
+  peak_window_ = window_;
   if (count_ == 0) return;
   for (std::size_t t = 0; t < targets_; ++t) {
     timers_.push(Due{paced_at(t, 0), t, 0});
-    if (!paced_) early_.push_back(ProbeSlot{t, 0});
+    if (!paced_) early_.push_back(Early{ProbeSlot{t, 0}, start_});
   }
 }
 
@@ -35,9 +41,21 @@ void ProbeSchedule::expire(long long now)
   }
 }
 
+void ProbeSchedule::resize(long long now) noexcept
+{
+  if (!policy_.adaptive()) return;
+  long long rtt = min_rtt_;
+  if (rtt < 0) rtt = first_sent_ >= 0 ? std::max(0LL, now - first_sent_) : 0;
+  const long long w = std::clamp(rtt / 1'000'000 * policy_.per_ms + rtt % 1'000'000 * policy_.per_ms / 1'000'000,
+                                 static_cast<long long>(policy_.min), static_cast<long long>(policy_.max));
+  window_ = static_cast<std::size_t>(w);
+  peak_window_ = std::max(peak_window_, window_);
+}
+
 std::optional<ProbeSlot> ProbeSchedule::next(long long now)
 {
   expire(now);
+  resize(now);
   while (!timers_.empty()) {
     const Due& d = timers_.top();
     if (stale(d.target, d.probe)) {
@@ -48,14 +66,17 @@ std::optional<ProbeSlot> ProbeSchedule::next(long long now)
     break;
   }
   while (!early_.empty()) {
-    const ProbeSlot& p = early_.front();
-    if (stale(p.target, p.probe)) {
+    const Early& e = early_.front();
+    if (stale(e.p.target, e.p.probe)) {
       early_.pop_front();
       continue;
     }
-    if (in_flight_ <= window_ / 2) refilling_ = true;
+    // Before the first reply the window widens with time: fill it as it does.
+    if (in_flight_ <= window_ / 2 || (policy_.adaptive() && min_rtt_ < 0)) refilling_ = true;
+    if (!refilling_ && policy_.max_hold_ns >= 0 && e.ready + policy_.max_hold_ns <= now && in_flight_ < window_)
+      refilling_ = true;
     if (in_flight_ >= window_) refilling_ = false;
-    if (refilling_) return p;
+    if (refilling_) return e.p;
     break;
   }
   return std::nullopt;
@@ -74,6 +95,7 @@ void ProbeSchedule::advance(std::size_t t, int k, long long now)
 void ProbeSchedule::sent(ProbeSlot p, long long now)
 {
   if (p.target >= targets_ || stale(p.target, p.probe)) return;
+  if (first_sent_ < 0) first_sent_ = now;
   const std::size_t idx = p.target * static_cast<std::size_t>(count_) + static_cast<std::size_t>(p.probe);
   counted_[idx] = 1;
   ++in_flight_;
@@ -87,18 +109,21 @@ void ProbeSchedule::skipped(ProbeSlot p, long long now)
   advance(p.target, p.probe, now);
 }
 
-void ProbeSchedule::replied(ProbeSlot p, long long now)
+void ProbeSchedule::replied(ProbeSlot p, long long now, long long rtt_ns)
 {
-  (void)now;
   if (p.target >= targets_ || p.probe < 0 || p.probe >= count_) return;
   const std::size_t idx = p.target * static_cast<std::size_t>(count_) + static_cast<std::size_t>(p.probe);
   if (counted_[idx] != 0) {
     counted_[idx] = 0;
     --in_flight_;
   }
+  if (rtt_ns >= 0 && (min_rtt_ < 0 || rtt_ns < min_rtt_)) {
+    min_rtt_ = rtt_ns;
+    resize(now);
+  }
   // Only the reply to a target's latest probe lets the next one go early.
   if (!paced_ && next_probe_[p.target] == p.probe + 1 && p.probe + 1 < count_)
-    early_.push_back(ProbeSlot{p.target, p.probe + 1});
+    early_.push_back(Early{ProbeSlot{p.target, p.probe + 1}, now});
 }
 
 std::optional<long long> ProbeSchedule::wake_at()
@@ -107,12 +132,19 @@ std::optional<long long> ProbeSchedule::wake_at()
   std::optional<long long> at;
   while (!timers_.empty() && stale(timers_.top().target, timers_.top().probe)) timers_.pop();
   if (!timers_.empty()) at = timers_.top().at;
-  while (!early_.empty() && stale(early_.front().target, early_.front().probe)) early_.pop_front();
+  while (!early_.empty() && stale(early_.front().p.target, early_.front().p.probe)) early_.pop_front();
   // Early probes wait for the window: it opens as probes in flight reach
-  // INTERVAL (or replies come in, which wake the caller); next() decides
-  // whether enough of it has drained.
+  // INTERVAL (or replies come in, which wake the caller), or when the first
+  // in line has waited max_hold; next() decides whether enough of it has
+  // drained.
   if (!early_.empty() && !flight_.empty()) {
-    const long long opens = flight_.front().first + interval_;
+    long long opens = flight_.front().first + interval_;
+    if (policy_.max_hold_ns >= 0 && in_flight_ < window_)
+      opens = std::min(opens, early_.front().ready + policy_.max_hold_ns);
+    // Before the first reply the window widens with the time waited.
+    if (policy_.adaptive() && min_rtt_ < 0 && first_sent_ >= 0 && window_ < policy_.max && policy_.per_ms > 0)
+      opens = std::min(opens, first_sent_ + ((static_cast<long long>(in_flight_) + 1) * 1'000'000 + policy_.per_ms - 1) /
+                                                policy_.per_ms); // rounded up: the window has grown by then
     at = at ? std::min(*at, opens) : opens;
   }
   return at;

@@ -3,8 +3,9 @@
 // sends, replies (also duplicate, stale and made-up ones), refused sends and
 // clock jumps.
 // Input: byte 0: targets (1-64), byte 1: packets (1-32), byte 2: interval
-// (1-256 ms), byte 3: bit 0 paced, bits 1-4 window (1-16); then one event
-// per 2 bytes: (kind, argument).
+// (1-256 ms), byte 3: bit 0 paced, bits 1-4 window (1-16), bit 5 a window
+// that follows the round trip (from that size up to 8 times it, bits 6-7:
+// probes per ms 0-3, hold 1 ms); then one event per 2 bytes: (kind, argument).
 #include <map>
 #include <vector>
 
@@ -21,7 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const long long interval = (1 + data[2]) * 1'000'000LL;
   const bool paced = (data[3] & 1) != 0;
   const std::size_t window = 1 + ((data[3] >> 1) & 15);
-  ProbeSchedule s(targets, count, interval, 0, paced, window);
+  const bool follows = (data[3] & 32) != 0;
+  ProbeSchedule s = follows ? ProbeSchedule(targets, count, interval, 0, paced,
+                                            WindowPolicy{window, window * 8, (data[3] >> 6) & 3, 1'000'000})
+                            : ProbeSchedule(targets, count, interval, 0, paced, window);
 
   long long now = 0;
   std::vector<int> sent_upto(targets, -1); // highest probe handed out per target
@@ -49,9 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     } else if (kind == 1 && !flying.empty()) { // a reply to one in flight
       auto& f = flying[arg % flying.size()];
-      s.replied(f.first, now);
+      s.replied(f.first, now, now - f.second);
     } else if (kind == 2) { // a made-up reply
-      s.replied(ProbeSlot{static_cast<std::size_t>(arg % (targets + 2)), static_cast<int>(arg) - 3}, now);
+      s.replied(ProbeSlot{static_cast<std::size_t>(arg % (targets + 2)), static_cast<int>(arg) - 3}, now,
+                static_cast<long long>(arg) * 1000 - 1000);
     } else if (kind == 3) { // time passes
       now += static_cast<long long>(arg) * interval / 16;
     } else { // jump to the schedule's own wake-up
@@ -61,6 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     if (s.in_flight() > total) sitelink::fuzz::fail("more in flight than sent");
+    if (s.window() < 1 || (follows && s.window() > window * 8)) sitelink::fuzz::fail("window outside its bounds");
   }
   // Whatever happened, the schedule drains: waking when it says and sending
   // what it offers ends with every probe out, no later than the paced plan.

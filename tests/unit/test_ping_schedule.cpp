@@ -37,24 +37,33 @@ struct Sim {
       : sched(targets, count, interval, 0, paced, window)
   {
   }
+  Sim(std::size_t targets, int count, long long interval, WindowPolicy policy = {})
+      : sched(targets, count, interval, 0, false, policy)
+  {
+  }
+
+  std::size_t sent_before(long long t) const
+  {
+    return static_cast<std::size_t>(std::count_if(sends.begin(), sends.end(), [t](const Sent& x) { return x.at < t; }));
+  }
 
   template <class Rtt> void run(Rtt rtt, long long limit = 3'600'000 * ms)
   {
-    std::multimap<long long, ProbeSlot> replies;
+    std::multimap<long long, std::pair<ProbeSlot, long long>> replies; // at -> (probe, its round trip)
     while (now < limit) {
       while (auto p = sched.next(now)) {
         in_flight_before.push_back(sched.in_flight());
         sched.sent(*p, now);
         sends.push_back({p->target, p->probe, now});
         max_in_flight = std::max(max_in_flight, sched.in_flight());
-        if (auto r = rtt(p->target, p->probe)) replies.emplace(now + *r, *p);
+        if (auto r = rtt(p->target, p->probe)) replies.emplace(now + *r, std::make_pair(*p, *r));
       }
       std::optional<long long> wake = sched.wake_at();
       if (!replies.empty()) wake = wake ? std::min(*wake, replies.begin()->first) : replies.begin()->first;
       if (!wake) break;
       now = std::max(now, *wake);
       while (!replies.empty() && replies.begin()->first <= now) {
-        sched.replied(replies.begin()->second, replies.begin()->first);
+        sched.replied(replies.begin()->second.first, replies.begin()->first, replies.begin()->second.second);
         replies.erase(replies.begin());
       }
     }
@@ -147,11 +156,11 @@ TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
   sim.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
   REQUIRE(sim.sends.size() == 500);
   CHECK(sim.sends.back().at <= 5 * ms / 2);
-  // With the default window of 16: 500 probes, 16 per round trip.
-  Sim small(100, 5, 100 * ms, false, ProbeSchedule::default_window);
+  // With a window of 16: 500 probes, 16 per round trip.
+  Sim small(100, 5, 100 * ms, false, 16);
   small.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
   REQUIRE(small.sends.size() == 500);
-  CHECK(small.max_in_flight <= ProbeSchedule::default_window);
+  CHECK(small.max_in_flight <= 16);
   CHECK(small.sends.back().at <= (500 / 16 + 1) * ms / 2);
   // Each target's probes leave in order.
   std::vector<int> last(100, -1);
@@ -182,6 +191,98 @@ TEST_CASE("adaptive: a full window refills in batches once half of it has draine
   CHECK(batches >= 500 / 16);
   CHECK(batches <= 500 / 8 + 1);
   CHECK(sim.sends.back().at < 100 * ms);
+}
+
+TEST_CASE("window: on a sub-millisecond path it stays at its minimum of 16")
+{
+  Sim sim(100, 5, 100 * ms);
+  sim.run([](std::size_t, int) -> std::optional<long long> { return 3 * ms / 10; });
+  REQUIRE(sim.sends.size() == 500);
+  CHECK(sim.max_in_flight == 16);
+  CHECK(sim.sched.peak_window() == 16);
+}
+
+TEST_CASE("window: across a 20 ms link it carries every target at once, a fixed window of 16 does not")
+{
+  auto wan = [](std::size_t, int) -> std::optional<long long> { return 20 * ms; };
+  Sim sim(100, 5, 1'000 * ms);
+  sim.run(wan);
+  REQUIRE(sim.sends.size() == 500);
+  CHECK(sim.max_in_flight == 100);
+  CHECK(sim.sched.window() == 100); // 16 per ms x 20 ms, capped at the targets
+  // Five round trips, plus the first round leaving at 16 probes per ms.
+  CHECK(sim.sends.back().at <= 4 * 20 * ms + 100 * ms / 16 + ms);
+
+  Sim fixed(100, 5, 1'000 * ms, false, 16);
+  fixed.run(wan);
+  REQUIRE(fixed.sends.size() == 500);
+  CHECK(fixed.sends.back().at >= 500 / 16 * 20 * ms);
+}
+
+TEST_CASE("window: before the first reply it widens with the time waited, up to its maximum")
+{
+  Sim sim(1000, 2, 10'000 * ms);
+  sim.run([](std::size_t, int) -> std::optional<long long> { return 40 * ms; });
+  REQUIRE(sim.sends.size() == 2000);
+  // 16 at once, then 16 more per millisecond without a reply.
+  CHECK(sim.sent_before(1) == 16);
+  CHECK(sim.sent_before(5 * ms) >= 16 * 5 - 1);
+  CHECK(sim.sent_before(5 * ms) <= 16 * 5 + 1);
+  // 256 at most (16 ms), however long the first reply takes.
+  CHECK(sim.sent_before(40 * ms) == 256);
+  CHECK(sim.max_in_flight == 256);
+}
+
+TEST_CASE("window: the ramp before the first reply wakes when the window has grown (fuzz regression)")
+{
+  // 3 probes per ms: the k-th probe is due at k/3 ms, which is not a whole
+  // number of nanoseconds; a wake-up rounded down found the window one short
+  // and woke again at once, for ever.
+  Sim sim(62, 2, 190 * ms, WindowPolicy{1, 100, 3, 1 * ms});
+  sim.run([](std::size_t, int) -> std::optional<long long> { return 30 * ms; }, 10'000 * ms);
+  REQUIRE(sim.sends.size() == 124);
+  CHECK(sim.sent_before(10 * ms) >= 29);
+  CHECK(sim.sent_before(10 * ms) <= 31);
+}
+
+TEST_CASE("window: a round trip that grows does not widen it")
+{
+  // The probes' own queue: each probe of a target waits longer than the one
+  // before. The shortest round trip (0.3 ms) sets the window, not the queue.
+  Sim sim(100, 5, 1'000 * ms);
+  sim.run([](std::size_t, int k) -> std::optional<long long> { return 3 * ms / 10 + k * 5 * ms; });
+  REQUIRE(sim.sends.size() == 500);
+  CHECK(sim.max_in_flight <= 16);
+  CHECK(sim.sched.peak_window() == 16);
+}
+
+TEST_CASE("window: a probe waits for the window to drain to half at most max_hold, and only while it has room")
+{
+  // A window of 4 that does not follow the round trip (per_ms 0), 2 ms hold.
+  ProbeSchedule s(6, 2, 10'000 * ms, 0, false, WindowPolicy{4, 8, 0, 2 * ms});
+  for (std::size_t t = 0; t < 4; ++t) {
+    auto p = s.next(0);
+    REQUIRE(p);
+    CHECK(p->target == t);
+    s.sent(*p, 0);
+  }
+  CHECK_FALSE(s.next(0)); // full
+  s.replied(ProbeSlot{0, 0}, 1 * ms, 1 * ms);
+  // 3 in flight of 4: not drained to half, and target 4 has waited 1 ms.
+  CHECK_FALSE(s.next(1 * ms));
+  REQUIRE(s.wake_at());
+  CHECK(*s.wake_at() == 2 * ms);
+  auto p = s.next(2 * ms);
+  REQUIRE(p);
+  CHECK(p->target == 4);
+  s.sent(*p, 2 * ms);
+  // Full again: target 5 and target 0's second probe wait, held or not.
+  CHECK_FALSE(s.next(3 * ms));
+  s.replied(ProbeSlot{1, 0}, 3 * ms, 3 * ms);
+  s.replied(ProbeSlot{2, 0}, 3 * ms, 3 * ms);
+  p = s.next(3 * ms); // drained to half: the rest go together
+  REQUIRE(p);
+  CHECK(p->target == 5);
 }
 
 TEST_CASE("adaptive: the window bounds probes in flight")
