@@ -86,4 +86,22 @@ std::optional<EchoReply> parse_echo_reply(bool ipv6, bool with_ip_header, const 
   return r;
 }
 
+std::optional<EchoId> find_echo_id(const std::uint8_t* data, std::size_t len, std::uint64_t cookie)
+{
+  std::uint8_t want[8];
+  put32(want, static_cast<std::uint32_t>(cookie >> 32));
+  put32(want + 4, static_cast<std::uint32_t>(cookie & 0xffffffffu));
+  for (std::size_t i = 0; i + 16 <= len; ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < 8 && match; ++j) match = data[i + j] == want[j];
+    if (!match) continue;
+    EchoId id;
+    id.cookie = cookie;
+    id.target = get32(data + i + 8);
+    id.probe = get32(data + i + 12);
+    return id;
+  }
+  return std::nullopt;
+}
+
 } // namespace sitelink::ping

@@ -43,4 +43,10 @@ struct EchoReply {
 // truncated packets, bad IPv4 checksums).
 std::optional<EchoReply> parse_echo_reply(bool ipv6, bool with_ip_header, const std::uint8_t* data, std::size_t len);
 
+// Finds the payload of one of our echo requests (the run's cookie followed by
+// target and probe) anywhere in `data`: a transmit timestamp comes back on
+// the socket's error queue with a copy of the packet as the device sent it,
+// whose headers (link, IP, extension) differ by device and family.
+std::optional<EchoId> find_echo_id(const std::uint8_t* data, std::size_t len, std::uint64_t cookie);
+
 } // namespace sitelink::ping

@@ -260,6 +260,9 @@ Result run(Context& ctx)
   if (icmp)
     ctx.debug(2, fmt::format("window of reply-driven probes: {} at its widest, {} at the end", icmp->peak_window(),
                              icmp->final_window()));
+  if (icmp)
+    ctx.debug(2, fmt::format("{} of {} replies timed from the kernel's transmit timestamp", icmp->kernel_tx_stamps(),
+                             icmp->replies()));
   if (icmp && icmp->foreign_replies() > 0)
     ctx.debug(1, fmt::format("ignored {} echo replies addressed to other programs", icmp->foreign_replies()));
   if (ctx.verbosity() >= 3)

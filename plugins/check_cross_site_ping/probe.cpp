@@ -8,6 +8,8 @@
 #include <cstring>
 #include <deque>
 #include <linux/capability.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -76,6 +78,14 @@ IcmpSocket open_icmp(int family, const std::optional<Endpoint>& source)
   }
   s.fd = fd;
   set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  // Transmit timestamps: the device's time for each request, looped back on
+  // the error queue with a copy of the packet. The round trip then starts
+  // when the request left instead of before the system call that sent it
+  // (about 30 us earlier in the lab). Without them (an old kernel,
+  // net.core.tstamp_allow_data=0 for an unprivileged socket) the user-space
+  // time stays.
+  const int ts_flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  s.tx_stamps = ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts_flags, sizeof ts_flags) == 0;
   // Replies of many targets arrive close together; the default buffer holds
   // only a few hundred. The kernel caps SO_RCVBUF at net.core.rmem_max;
   const int rcvbuf = 8 << 20;
@@ -187,7 +197,9 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
 
   // Requests are built once per target and patched per probe.
   std::vector<std::vector<std::uint8_t>> requests(n_targets);
-  std::vector<long long> tx(n_targets * count, -1);
+  std::vector<long long> tx(n_targets * count, -1);        // user space, just before sendto
+  std::vector<long long> tx_kernel(n_targets * count, -1); // the device's transmit timestamp
+  kernel_tx_ = replies_ = 0;
   std::vector<bool> got(n_targets * count, false);
 
   std::size_t pending = 0;
@@ -212,7 +224,7 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
   constexpr std::size_t rx_size = 256;
   struct RxSlot {
     std::uint8_t buf[rx_size];
-    alignas(cmsghdr) char ctrl[64];
+    alignas(cmsghdr) char ctrl[256];
     sockaddr_storage from;
     iovec iov;
   };
@@ -241,29 +253,88 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
     }
     const std::size_t idx = r->id.target * count + r->id.probe;
     if (tx[idx] < 0 || got[idx]) return; // never sent, or a duplicate
-    const long long rtt = std::max(0LL, rx - tx[idx]);
+    const bool kernel_tx = tx_kernel[idx] >= 0;
+    const long long rtt = std::max(0LL, rx - (kernel_tx ? tx_kernel[idx] : tx[idx]));
     if (rtt > plan.wait_ns) return; // too late: counted as lost
     got[idx] = true;
     --pending;
+    ++replies_;
+    if (kernel_tx) ++kernel_tx_;
     obs[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
     sched.replied(ProbeSlot{slot_of[r->id.target], static_cast<int>(r->id.probe)}, monotonic_ns(), rtt);
   };
 
+  // A transmit timestamp: SCM_TIMESTAMPING (software time first) with an
+  // extended error of origin TIMESTAMPING, and the packet as sent, in which
+  // the payload names the probe.
+  auto take_tx = [&](const RxSlot& slot, const msghdr& m, std::size_t n) {
+    long long when = -1;
+    bool stamp = false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
+          c->cmsg_len >= CMSG_LEN(sizeof(scm_timestamping))) {
+        scm_timestamping t{};
+        std::memcpy(&t, CMSG_DATA(c), sizeof t);
+        if (t.ts[0].tv_sec != 0 || t.ts[0].tv_nsec != 0)
+          when = static_cast<long long>(t.ts[0].tv_sec) * 1000000000LL + t.ts[0].tv_nsec;
+      } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                  (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                 c->cmsg_len >= CMSG_LEN(sizeof(sock_extended_err))) {
+        sock_extended_err e{};
+        std::memcpy(&e, CMSG_DATA(c), sizeof e);
+        stamp = e.ee_origin == SO_EE_ORIGIN_TIMESTAMPING;
+      }
+    }
+    if (!stamp || when < 0) return;
+    auto id = find_echo_id(slot.buf, std::min(n, rx_size), cookie_);
+    if (!id || id->target >= n_targets || id->probe >= count) return;
+    const std::size_t idx = id->target * count + id->probe;
+    // Same clock as the user-space time taken before sendto, and after it.
+    if (tx[idx] < 0 || got[idx] || tx_kernel[idx] >= 0 || when < tx[idx] || when - tx[idx] > plan.wait_ns) return;
+    tx_kernel[idx] = when;
+  };
+
+  auto reset_slots = [&]() {
+    for (std::size_t i = 0; i < rx_batch; ++i) {
+      RxSlot& slot = rx_slots[i];
+      slot.iov = iovec{slot.buf, rx_size};
+      msghdr& m = rx_msgs[i].msg_hdr;
+      m = msghdr{};
+      m.msg_name = &slot.from;
+      m.msg_namelen = sizeof slot.from;
+      m.msg_iov = &slot.iov;
+      m.msg_iovlen = 1;
+      m.msg_control = slot.ctrl;
+      m.msg_controllen = sizeof slot.ctrl;
+      rx_msgs[i].msg_len = 0;
+    }
+  };
+
+  // The error queue first: a reply is then matched with its request's
+  // transmit timestamp, which the device queued while sendto ran.
+  auto drain_errors = [&](const IcmpSocket& s) {
+    bool any = false;
+    if (!s.tx_stamps) return any;
+    for (;;) {
+      reset_slots();
+      const int got_n =
+          ::recvmmsg(s.fd, rx_msgs.data(), static_cast<unsigned>(rx_batch), MSG_ERRQUEUE | MSG_DONTWAIT, nullptr);
+      if (got_n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      any = any || got_n > 0;
+      for (int i = 0; i < got_n; ++i)
+        take_tx(rx_slots[static_cast<std::size_t>(i)], rx_msgs[static_cast<std::size_t>(i)].msg_hdr,
+                rx_msgs[static_cast<std::size_t>(i)].msg_len);
+      if (static_cast<std::size_t>(got_n) < rx_batch) break;
+    }
+    return any;
+  };
+
   auto drain = [&](const IcmpSocket& s) {
     for (;;) {
-      for (std::size_t i = 0; i < rx_batch; ++i) {
-        RxSlot& slot = rx_slots[i];
-        slot.iov = iovec{slot.buf, rx_size};
-        msghdr& m = rx_msgs[i].msg_hdr;
-        m = msghdr{};
-        m.msg_name = &slot.from;
-        m.msg_namelen = sizeof slot.from;
-        m.msg_iov = &slot.iov;
-        m.msg_iovlen = 1;
-        m.msg_control = slot.ctrl;
-        m.msg_controllen = sizeof slot.ctrl;
-        rx_msgs[i].msg_len = 0;
-      }
+      reset_slots();
       const int got_n = ::recvmmsg(s.fd, rx_msgs.data(), static_cast<unsigned>(rx_batch), MSG_DONTWAIT, nullptr);
       if (got_n < 0) {
         if (errno == EINTR) continue;
@@ -278,13 +349,16 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
 
   auto drain_all = [&]() {
     for (const IcmpSocket* s : {&v4_, &v6_})
-      if (s->fd >= 0) drain(*s);
+      if (s->fd >= 0) {
+        drain_errors(*s);
+        drain(*s);
+      }
   };
 
   for (;;) {
     long long now = monotonic_ns();
     std::size_t batch = 0;
-    bool busy = false;
+    bool busy = false, sent_any = false;
     while (auto p = sched.next(now)) {
       // Replies come back while a long burst is still being sent: read them
       // every few packets, before the receive buffer overflows.
@@ -312,12 +386,18 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
         sched.skipped(*p, now);
       } else {
         tx[t * count + static_cast<std::size_t>(k)] = sent_at;
+        sent_any = true;
         ++obs[t].sent;
         ++pending;
         last_send = now;
         sched.sent(*p, now);
       }
     }
+    // The transmit timestamps of this batch are queued by now (the device
+    // stamps while sendto runs): one read for all, before the replies.
+    if (sent_any)
+      for (const IcmpSocket* s : {&v4_, &v6_})
+        if (s->fd >= 0) drain_errors(*s);
     now = monotonic_ns();
     if (sched.all_sent() && (pending == 0 || now >= last_send + plan.wait_ns)) break;
     if (now >= plan.end_ns) break;
@@ -327,8 +407,18 @@ void IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, std::v
     timespec ts = to_timespec(wake - now);
     int rc = ::ppoll(pfds, npfd, &ts, nullptr);
     if (rc > 0) {
-      for (nfds_t i = 0; i < npfd; ++i)
-        if (pfds[i].revents & POLLIN) drain(pfds[i].fd == v4_.fd ? v4_ : v6_);
+      for (nfds_t i = 0; i < npfd; ++i) {
+        const IcmpSocket& s = pfds[i].fd == v4_.fd ? v4_ : v6_;
+        // POLLERR: a transmit timestamp stamped later (a queueing device),
+        // or a pending socket error, which reading SO_ERROR clears; either
+        // way poll would report it again at once.
+        if ((pfds[i].revents & POLLERR) && !drain_errors(s)) {
+          int err = 0;
+          socklen_t len = sizeof err;
+          (void)::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        }
+        if (pfds[i].revents & POLLIN) drain(s);
+      }
     }
   }
   peak_window_ = sched.peak_window();

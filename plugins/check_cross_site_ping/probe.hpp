@@ -31,6 +31,7 @@ struct IcmpSocket {
   int family = 0;
   bool raw = false;
   std::uint16_t ident = 0; // raw: ours; datagram: the one the kernel assigned
+  bool tx_stamps = false;  // the kernel reports when each request left (SO_TIMESTAMPING)
   std::string error;       // why there is no socket
   std::string describe() const;
 };
@@ -55,12 +56,18 @@ public:
   // where it ended.
   std::size_t peak_window() const noexcept { return peak_window_; }
   std::size_t final_window() const noexcept { return final_window_; }
+  // Replies in the last run whose round trip starts at the kernel's transmit
+  // timestamp (the others start just before the system call that sent them).
+  std::size_t kernel_tx_stamps() const noexcept { return kernel_tx_; }
+  std::size_t replies() const noexcept { return replies_; }
 
 private:
   IcmpSocket v4_, v6_;
   std::uint64_t cookie_ = 0;
   std::size_t foreign_ = 0; // echo replies that were not ours (another instance's)
   std::size_t peak_window_ = 0;
+  std::size_t kernel_tx_ = 0;
+  std::size_t replies_ = 0;
   std::size_t final_window_ = 0;
 };
 

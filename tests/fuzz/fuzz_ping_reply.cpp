@@ -18,6 +18,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool with_ip = !v6 && (data[0] & 2) != 0;
   // A copy of exactly the packet, so ASan sees any read past its end.
   std::vector<std::uint8_t> pkt(data + 1, data + size);
+
+  // The transmit-timestamp copy scan, with the packet's first 8 bytes as the
+  // cookie: a match lies wholly inside the packet and starts with it.
+  if (pkt.size() >= 8) {
+    std::uint64_t cookie = 0;
+    for (int i = 0; i < 8; ++i) cookie = (cookie << 8) | pkt[static_cast<std::size_t>(i)];
+    auto id = find_echo_id(pkt.data(), pkt.size(), cookie);
+    if (pkt.size() >= 16 && (!id || id->cookie != cookie)) sitelink::fuzz::fail("cookie at offset 0 not found");
+    if (pkt.size() < 16 && id) sitelink::fuzz::fail("echo id found in fewer than 16 bytes");
+  }
+
   auto r = parse_echo_reply(v6, with_ip, pkt.data(), pkt.size());
   if (!r) return 0;
 

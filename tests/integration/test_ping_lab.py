@@ -15,6 +15,7 @@ import pytest
 
 from conftest import lab_cmd
 from sitelink_test import BUILD, check_conventions, parse_output, plugin_path, Run
+from wire import WireCapture
 
 P = "check_cross_site_ping"
 SVC = "CROSS_SITE_PING"
@@ -83,60 +84,29 @@ def test_ipv6_target_across_the_tunnel(lab):
 
 @pytest.mark.parametrize("pct", [20, 50])
 def test_injected_loss_within_binomial_bounds(clean, pct):
+    """The loss the plugin reports lies inside the central 99% of the binomial
+    distribution of the injected loss. A correct plugin lands outside in 1%
+    of runs, so a run outside is repeated once: a biased count fails both,
+    chance fails both in 0.01% of runs."""
     lab = clean
     lab_cmd("loss", "ipsec", pct)
     n = 200
-    r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", n, "-i", "10ms", "-w", "500,95%", "-c", "1000,99%", "-t", "15"])
     lo, hi = binomial_bounds(n, pct / 100)
-    pl = r.perf["pl"].value
-    assert 100 * lo / n <= pl <= 100 * hi / n, f"pl {pl}% outside [{100 * lo / n}, {100 * hi / n}]\n{r}"
+    outside = []
+    for _ in range(2):
+        r = from_a_lan(lab, ["-H", lab["LAB_LAN_B"], "-n", n, "-i", "10ms", "-w", "500,95%", "-c", "1000,99%",
+                             "-t", "15"])
+        pl = r.perf["pl"].value
+        if 100 * lo / n <= pl <= 100 * hi / n:
+            break
+        outside.append(pl)
+        print(f"pl {pl}% outside [{100 * lo / n}, {100 * hi / n}]: once more")
+    assert len(outside) < 2, f"pl {outside}% outside [{100 * lo / n}, {100 * hi / n}] twice\n{r}"
     assert r.rc == 0, str(r)
     assert f"({n - round(pl * n / 100)} of {n} replies)" in r.stdout, str(r)
 
 
 HELD = re.compile(r"^held (\d+) packets: mean ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms", re.M)
-ECHO = re.compile(r"^(\d+\.\d+) .*ICMP echo (request|reply), id (\d+), seq (\d+)", re.M)
-
-
-class WireCapture:
-    """tcpdump in a lab namespace, kernel timestamps in nanoseconds: the round
-    trip of each echo as the host's network stack saw it leave and return.
-    --immediate-mode: without it, packets still in the capture ring's open
-    block when tcpdump is stopped are counted but never written."""
-
-    def __init__(self, ns, host):
-        self.ns, self.host = ns, host
-        self.file = tempfile.NamedTemporaryFile(suffix=".pcap", delete=False).name
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "tcpdump", "-i", "any", "-n", "-U", "--immediate-mode", "-s", "128",
-             "--time-stamp-precision=nano", "-w", self.file, f"icmp and host {self.host}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
-        line = ""
-        while "listening on" not in line:
-            assert time.monotonic() < deadline and self.proc.poll() is None, f"tcpdump did not start: {line}"
-            line = self.proc.stderr.readline()
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.proc.stderr.close()
-
-    def rtts_ms(self):
-        out = subprocess.run(["tcpdump", "-r", self.file, "-n", "-tt", "--time-stamp-precision=nano"],
-                             capture_output=True, text=True, check=True).stdout
-        os.unlink(self.file)
-        sent, rtts = {}, []
-        for ts, kind, ident, seq in ECHO.findall(out):
-            key = (ident, seq)
-            if kind == "request":
-                sent[key] = float(ts)
-            elif key in sent:
-                rtts.append((float(ts) - sent.pop(key)) * 1000)
-        return rtts
 
 
 def latency_try(lab, args, n):

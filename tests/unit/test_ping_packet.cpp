@@ -141,6 +141,28 @@ TEST_CASE("parse_echo_reply")
   }
 }
 
+TEST_CASE("find_echo_id: our payload in the copy of a sent packet, whatever the headers before it")
+{
+  const EchoId id{0x0123456789abcdefULL, 42, 7};
+  const auto req = build_echo_request(true, 0x1234, 7, id);
+  for (std::size_t headers : {0u, 14u, 54u, 62u}) { // none, Ethernet, Ethernet + IPv6, + an extension
+    CAPTURE(headers);
+    std::vector<std::uint8_t> copy(headers, 0xab);
+    copy.insert(copy.end(), req.begin(), req.end());
+    auto got = find_echo_id(copy.data(), copy.size(), id.cookie);
+    REQUIRE(got);
+    CHECK(got->cookie == id.cookie);
+    CHECK(got->target == 42);
+    CHECK(got->probe == 7);
+    // Another run's cookie is not ours.
+    CHECK_FALSE(find_echo_id(copy.data(), copy.size(), id.cookie ^ 1));
+    // Cut inside the target/probe fields: not enough to name the probe.
+    const std::size_t cut = headers + echo_header_size + 12;
+    CHECK_FALSE(find_echo_id(copy.data(), cut, id.cookie));
+  }
+  CHECK_FALSE(find_echo_id(nullptr, 0, id.cookie));
+}
+
 TEST_CASE("send_offset_ns")
 {
   SUBCASE("targets are spread over the interval")
