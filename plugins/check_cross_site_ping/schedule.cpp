@@ -20,7 +20,7 @@ ProbeSchedule::ProbeSchedule(std::size_t targets, int count, long long interval_
   if (count_ == 0) return;
   for (std::size_t t = 0; t < targets_; ++t) {
     timers_.push(Due{paced_at(t, 0), t, 0});
-    if (!paced_) early_.push_back(Early{ProbeSlot{t, 0}, start_});
+    if (!paced_) early_.push_back(ProbeSlot{t, 0});
   }
 }
 
@@ -66,17 +66,21 @@ std::optional<ProbeSlot> ProbeSchedule::next(long long now)
     break;
   }
   while (!early_.empty()) {
-    const Early& e = early_.front();
-    if (stale(e.p.target, e.p.probe)) {
+    const ProbeSlot& p = early_.front();
+    if (stale(p.target, p.probe)) {
       early_.pop_front();
       continue;
     }
     // Before the first reply the window widens with time: fill it as it does.
     if (in_flight_ <= window_ / 2 || (policy_.adaptive() && min_rtt_ < 0)) refilling_ = true;
-    if (!refilling_ && policy_.max_hold_ns >= 0 && e.ready + policy_.max_hold_ns <= now && in_flight_ < window_)
+    // A full window waits for half of it to come back, max_hold at most.
+    if (!refilling_ && policy_.max_hold_ns >= 0 && paused_at_ + policy_.max_hold_ns <= now && in_flight_ < window_)
       refilling_ = true;
-    if (in_flight_ >= window_) refilling_ = false;
-    if (refilling_) return e.p;
+    if (in_flight_ >= window_) {
+      if (refilling_) paused_at_ = now;
+      refilling_ = false;
+    }
+    if (refilling_) return p;
     break;
   }
   return std::nullopt;
@@ -123,7 +127,7 @@ void ProbeSchedule::replied(ProbeSlot p, long long now, long long rtt_ns)
   }
   // Only the reply to a target's latest probe lets the next one go early.
   if (!paced_ && next_probe_[p.target] == p.probe + 1 && p.probe + 1 < count_)
-    early_.push_back(Early{ProbeSlot{p.target, p.probe + 1}, now});
+    early_.push_back(ProbeSlot{p.target, p.probe + 1});
 }
 
 std::optional<long long> ProbeSchedule::wake_at()
@@ -132,15 +136,15 @@ std::optional<long long> ProbeSchedule::wake_at()
   std::optional<long long> at;
   while (!timers_.empty() && stale(timers_.top().target, timers_.top().probe)) timers_.pop();
   if (!timers_.empty()) at = timers_.top().at;
-  while (!early_.empty() && stale(early_.front().p.target, early_.front().p.probe)) early_.pop_front();
+  while (!early_.empty() && stale(early_.front().target, early_.front().probe)) early_.pop_front();
   // Early probes wait for the window: it opens as probes in flight reach
-  // INTERVAL (or replies come in, which wake the caller), or when the first
-  // in line has waited max_hold; next() decides whether enough of it has
+  // INTERVAL (or replies come in, which wake the caller), or when a full
+  // window has waited max_hold; next() decides whether enough of it has
   // drained.
   if (!early_.empty() && !flight_.empty()) {
     long long opens = flight_.front().first + interval_;
-    if (policy_.max_hold_ns >= 0 && in_flight_ < window_)
-      opens = std::min(opens, early_.front().ready + policy_.max_hold_ns);
+    if (!refilling_ && policy_.max_hold_ns >= 0 && in_flight_ < window_)
+      opens = std::min(opens, paused_at_ + policy_.max_hold_ns);
     // Before the first reply the window widens with the time waited.
     if (policy_.adaptive() && min_rtt_ < 0 && first_sent_ >= 0 && window_ < policy_.max && policy_.per_ms > 0)
       opens = std::min(opens, first_sent_ + ((static_cast<long long>(in_flight_) + 1) * 1'000'000 + policy_.per_ms - 1) /

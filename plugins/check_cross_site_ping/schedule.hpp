@@ -60,10 +60,10 @@ struct WindowPolicy {
   std::size_t min = 16;
   std::size_t max = 256;
   long long per_ms = 16; // probes in flight per millisecond of round trip
-  // How long a probe whose reply is in may wait for the window to drain to
-  // half (negative: as long as it takes). On the lab's 0.3 ms path half the
-  // window drains well within it; across a 20 ms link it would take a round
-  // trip when the window is narrower than the targets.
+  // How long a full window waits for half of it to come back before it
+  // refills as probes return (negative: as long as it takes). On the lab's
+  // 0.3 ms path half the window drains well within it; across a 20 ms link
+  // it would take a round trip when the window is narrower than the targets.
   long long max_hold_ns = 2'000'000;
 
   static WindowPolicy fixed(std::size_t w) noexcept { return WindowPolicy{w, w, 0, -1}; }
@@ -132,14 +132,11 @@ private:
   std::size_t sent_total_ = 0;
   std::size_t in_flight_ = 0;
   bool refilling_ = true;                              // early probes may leave until the window is full
+  long long paused_at_ = 0;                            // when the window last filled up
   std::vector<int> next_probe_;                        // per target: the probe that leaves next
   std::vector<std::uint8_t> counted_;                  // per probe: still counts against the window
   std::priority_queue<Due, std::vector<Due>, std::greater<>> timers_; // floor and INTERVAL-limit sends
-  struct Early {
-    ProbeSlot p;
-    long long ready; // when its previous probe's reply came in
-  };
-  std::deque<Early> early_;                            // reply-driven sends, in arrival order
+  std::deque<ProbeSlot> early_;                        // reply-driven sends, in arrival order
   std::deque<std::pair<long long, std::size_t>> flight_; // (left at, probe index), in sending order
 };
 
