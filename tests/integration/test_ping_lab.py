@@ -205,7 +205,17 @@ def test_tunnel_cut_is_critical_100_percent_loss(lab):
         assert r.summary == f"{lab['LAB_LAN_B']}: 100% loss", str(r)
         assert r.perf["pl"].value == 100 and r.perf["rta"].value is None
         assert r.elapsed < 5, r.elapsed
+        # bench/ping's table without the tunnel: site A's gateway answers
+        # for these itself, so they stay up while the tunnel is cut.
+        gw = lab_ping("gateway-targets", 1000).stdout.split()
+        assert len(gw) == 1000 and gw[0] == "fd00:101:ff::1", gw[:3]
+        r = from_a_lan(lab, ["-H", ",".join(gw), "-n", "3", "-i", "10ms", "-t", "10"])
+        assert r.state == "OK" and r.perf["hosts_alive"].value == 1000 and r.perf["pl"].value == 0, str(r)
+        lab_ping("clear")
+        r = from_a_lan(lab, ["-H", gw[0], "-n", "2", "-i", "10ms", "-t", "5"])
+        assert r.state == "CRITICAL", str(r)  # `clear` took them away again
     finally:
+        lab_ping("clear", check=False)
         lab_cmd("restore", "ipsec", timeout=120)
 
 
