@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/version.hpp"
 
@@ -203,6 +204,11 @@ int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
       result = Result{State::Unknown, e.what(), {}, {}};
     }
     watchdog::disarm();
+    if (result.timed_out_while) {
+      result.state = timeout.state;
+      result.summary =
+          fmt::format("timed out after {} s while {}", format_number(timeout.seconds), *result.timed_out_while);
+    }
 
     // A broken runbook configuration must not pass silently, but it must not
     // hide a real CRITICAL either.

@@ -24,4 +24,12 @@ Result aggregate(const std::vector<SubResult>& parts)
   return r;
 }
 
+Result Result::timed_out(std::string activity, std::vector<std::string> details)
+{
+  Result r;
+  r.details = std::move(details);
+  r.timed_out_while = std::move(activity);
+  return r;
+}
+
 } // namespace sitelink

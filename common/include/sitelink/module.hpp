@@ -24,8 +24,11 @@
 // secure_getenv), then `<executable dir>/../modules` (the build tree), then
 // the install directory compiled in (`<libdir>/sitelink`).
 
+#include <cstring>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include <tl/expected.hpp>
 
@@ -35,4 +38,28 @@ namespace sitelink {
 // `symbol`. The handle is kept open for the life of the process.
 tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::string_view symbol);
 
+// The one loader every dlopen'd backend goes through. A module exports
+// `extern "C" const Table* SYMBOL()` (write it with SITELINK_MODULE_ENTRY);
+// `Table` starts with `const char* abi`, which must equal `abi`, so a module
+// from another build is refused with a clear error instead of crashing.
+template <class Table>
+tl::expected<const Table*, std::string> load_module(std::string_view name, std::string_view symbol,
+                                                    std::string_view abi)
+{
+  auto sym = load_module_symbol(name, symbol);
+  if (!sym) return tl::make_unexpected(sym.error());
+  const Table* (*entry)() = nullptr;
+  static_assert(sizeof entry == sizeof(void*));
+  std::memcpy(&entry, &*sym, sizeof entry);
+  const Table* table = entry();
+  if (table == nullptr || table->abi == nullptr || abi != table->abi)
+    return tl::make_unexpected(fmt::format("backend module {} is from another build (ABI {}, expected {})", name,
+                                           table != nullptr && table->abi != nullptr ? table->abi : "?", abi));
+  return table;
+}
+
 } // namespace sitelink
+
+// Defines a module's one exported entry point returning `&TABLE`.
+#define SITELINK_MODULE_ENTRY(SYMBOL, TABLE_TYPE, TABLE)                                                       \
+  extern "C" __attribute__((visibility("default"))) const TABLE_TYPE* SYMBOL() noexcept { return &(TABLE); }

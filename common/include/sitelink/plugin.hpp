@@ -16,6 +16,7 @@
 #include <boost/program_options.hpp>
 
 #include "sitelink/clock.hpp"
+#include "sitelink/options.hpp"
 #include "sitelink/range.hpp"
 #include "sitelink/result.hpp"
 #include "sitelink/runbook.hpp"
@@ -33,12 +34,6 @@ struct PluginInfo {
   std::string notes;       // extra --help text (examples, defaults)
 };
 
-// A bad command line: exit 3 with the message and a short usage.
-class UsageError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
 class Context {
 public:
   Context(const po::variables_map& vm, int verbosity, const Deadline& deadline, const Clock& clock,
@@ -47,6 +42,8 @@ public:
   {
   }
   const po::variables_map& vm() const noexcept { return vm_; }
+  // The parsed options, for the plugin's make_config() only.
+  Options options() const { return Options(vm_); }
   int verbosity() const noexcept { return verbosity_; }
   const Deadline& deadline() const noexcept { return deadline_; }
   const Clock& clock() const noexcept { return clock_; }
@@ -79,6 +76,18 @@ using RunFunction = std::function<Result(Context&)>;
 // watchdog, renders the result and returns the exit code. Catches everything.
 int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
                const po::options_description& plugin_options, const RunFunction& run);
+
+// The plugin skeleton's entry: the runtime parses the options, the plugin's
+// `make_config` turns them into its typed Config (throwing UsageError on bad
+// input), and `run` does config -> source -> evaluate -> Result.
+template <class Config>
+int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
+               const po::options_description& plugin_options, Config (*make_config)(const Options&),
+               Result (*run)(const Config&, Context&))
+{
+  return run_plugin(argc, argv, info, plugin_options,
+                    [make_config, run](Context& ctx) { return run(make_config(ctx.options()), ctx); });
+}
 
 // Boost.Program_options validator for Range values (found by ADL): a bad
 // range is a usage error naming the option.

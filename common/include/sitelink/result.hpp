@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@ struct Result {
   std::string summary;
   std::vector<std::string> details; // one fact per line
   std::vector<Perfdatum> perfdata;
+  // Set when a source ran out of time: what it was doing. The runtime then
+  // writes the summary "timed out after N s while <this>" and the -t state;
+  // plugins never format that line themselves.
+  std::optional<std::string> timed_out_while = std::nullopt;
+
+  // A source ran out of time while doing `activity`; `details` say more.
+  static Result timed_out(std::string activity, std::vector<std::string> details = {});
 };
 
 // A part of a check (one tunnel, one target, one replica, one metric).

@@ -19,6 +19,11 @@ struct TimeoutSpec {
 };
 tl::expected<TimeoutSpec, std::string> parse_timeout(std::string_view text);
 
+// Seconds of the budget that I/O leaves unused, so that a source that runs out
+// of time still returns and says what it was doing (Result::timed_out) before
+// the watchdog has to fire. The one margin every source uses.
+inline constexpr double io_margin_seconds = 0.3;
+
 // The check's time budget on the monotonic clock. Every blocking call derives
 // its own deadline from remaining(), so a black-holed peer ends the check on
 // time even where a call cannot be interrupted.
@@ -34,6 +39,10 @@ public:
   std::chrono::milliseconds slice(double fraction = 1.0, double margin_seconds = 0.2,
                                   long min_ms = 50) const noexcept;
   bool expired() const noexcept { return remaining() <= 0; }
+  // The budget for I/O: slice(1.0, io_margin_seconds, 50). Sources take their
+  // per-call timeouts from these two and nothing else.
+  std::chrono::milliseconds io_slice() const noexcept { return slice(1.0, io_margin_seconds, 50); }
+  clock::time_point io_end() const noexcept { return clock::now() + io_slice(); }
 
 private:
   clock::time_point start_;
