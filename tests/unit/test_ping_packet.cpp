@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "packet.hpp"
-#include "probe.hpp"
+#include "source_icmp.hpp"
 
 using namespace sitelink::ping;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "probe.hpp"
+#include "source_icmp.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "ping.hpp"
+#include "plugin.hpp"
 
 #include <cmath>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 
 #include "evaluate.hpp"
 #include "net.hpp"
-#include "probe.hpp"
+#include "source_icmp.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"
 #include "sitelink/privilege.hpp"
