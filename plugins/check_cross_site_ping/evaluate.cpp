@@ -81,8 +81,9 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
   j.host = t.address.empty() || t.address == t.name ? name : fmt::format("{} ({})", name, t.address);
   if (!t.resolve_error.empty()) {
     j.state = State::Critical;
-    j.reason = fmt::format("{}: cannot resolve host name", name);
-    j.detail = fmt::format("{}: cannot resolve host name: {}", name, sanitize(t.resolve_error));
+    // The resolver's own words on line 1 too: many notifications show only it.
+    j.reason = fmt::format("{}: cannot resolve host name: {}", name, sanitize(t.resolve_error));
+    j.detail = j.reason;
     return j;
   }
   j.st = compute_stats(t);
@@ -194,6 +195,99 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& 
                  0.0, std::nullopt});
 }
 
+// Counts over all judged targets.
+struct Tally {
+  int total = 0, alive = 0, ok = 0, ok_or_warn = 0, sent = 0, received = 0;
+  State worst_target = State::Ok;
+  const Judged* slowest = nullptr;
+};
+
+Tally tally(const std::vector<Judged>& js)
+{
+  Tally tl;
+  tl.total = static_cast<int>(js.size());
+  for (const auto& j : js) {
+    if (j.st.received > 0) ++tl.alive;
+    if (j.state == State::Ok) ++tl.ok;
+    if (j.state == State::Ok || j.state == State::Warning) ++tl.ok_or_warn;
+    tl.worst_target = worst(tl.worst_target, j.state);
+    if (j.t->resolve_error.empty()) {
+      tl.sent += j.st.sent;
+      tl.received += j.st.received;
+    }
+    if (j.st.rta && (!tl.slowest || *j.st.rta > *tl.slowest->st.rta)) tl.slowest = &j;
+  }
+  return tl;
+}
+
+// The worst target's state, or with -m N (check_icmp's meaning): OK when at
+// least N targets are OK, else WARNING when at least N are OK or WARNING.
+State overall_state(const Tally& tl, const Policy& policy)
+{
+  State state = tl.worst_target;
+  if (policy.min_alive) {
+    if (tl.ok >= *policy.min_alive) state = State::Ok;
+    else if (tl.ok_or_warn >= *policy.min_alive) state = State::Warning;
+  }
+  return state;
+}
+
+// The targets (all, or only those not OK), worst state first, stable.
+std::vector<const Judged*> worst_first(const std::vector<Judged>& js, bool only_not_ok)
+{
+  std::vector<const Judged*> order;
+  for (const auto& j : js)
+    if (!only_not_ok || j.state != State::Ok) order.push_back(&j);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Judged* a, const Judged* b) { return severity(a->state) > severity(b->state); });
+  return order;
+}
+
+// Names the targets in the worst state first; keeps line 1 short.
+std::string problem_list(const std::vector<Judged>& js)
+{
+  const auto order = worst_first(js, true);
+  std::string list;
+  std::size_t shown = 0;
+  for (const auto* j : order) {
+    if (shown == 2 || (shown > 0 && list.size() + j->reason.size() > 120)) break;
+    list += (shown ? "; " : "") + j->reason;
+    ++shown;
+  }
+  if (order.size() > shown) list += fmt::format("; {} more not OK", order.size() - shown);
+  return list;
+}
+
+std::string summary(const std::vector<Judged>& js, const Tally& tl, State state, const Policy& policy,
+                    const std::optional<int>& tcp_port)
+{
+  const std::string hosts = tcp_port ? fmt::format("hosts answering on tcp/{}", *tcp_port) : "hosts alive";
+  const std::string required = policy.min_alive ? fmt::format(" ({} OK, {} required)", tl.ok, *policy.min_alive) : "";
+  if (state == State::Ok && tl.worst_target != State::Ok) {
+    // -m accepted failing targets: still name one of them.
+    std::string text = fmt::format("{} of {} {}{}", tl.alive, tl.total, hosts, required);
+    for (const auto& j : js)
+      if (j.state == tl.worst_target) {
+        text += "; " + j.reason;
+        break;
+      }
+    return text;
+  }
+  if (state != State::Ok) {
+    const std::string list = problem_list(js);
+    return tl.total == 1 && !policy.min_alive
+               ? list
+               : fmt::format("{}; {} of {} {}{}", list, tl.alive, tl.total, hosts, required);
+  }
+  if (tl.slowest && tl.total == 1) return tl.slowest->reason;
+  std::string text = fmt::format("{} of {} {}", tl.alive, tl.total, hosts);
+  if (tl.slowest)
+    text += fmt::format(", worst rta {} ms ({}), loss {}%", ms(*tl.slowest->st.rta),
+                        sanitize_quote(tl.slowest->t->name, 60),
+                        pct(tl.sent > 0 ? 100.0 * (tl.sent - tl.received) / tl.sent : 100.0));
+  return text;
+}
+
 } // namespace
 
 Stats compute_stats(const TargetObservation& t)
@@ -244,78 +338,16 @@ Result evaluate(const Observation& obs, const Policy& policy)
   std::vector<Judged> js;
   js.reserve(obs.targets.size());
   for (const auto& t : obs.targets) js.push_back(judge(t, policy, obs.tcp_port));
-
-  const int total = static_cast<int>(js.size());
-  int alive = 0, ok = 0, ok_or_warn = 0, sent = 0, received = 0;
-  State worst_target = State::Ok;
-  const Judged* slowest = nullptr;
-  for (const auto& j : js) {
-    if (j.st.received > 0) ++alive;
-    if (j.state == State::Ok) ++ok;
-    if (j.state == State::Ok || j.state == State::Warning) ++ok_or_warn;
-    worst_target = worst(worst_target, j.state);
-    if (j.t->resolve_error.empty()) {
-      sent += j.st.sent;
-      received += j.st.received;
-    }
-    if (j.st.rta && (!slowest || *j.st.rta > *slowest->st.rta)) slowest = &j;
-  }
-  State state = worst_target;
-  if (policy.min_alive) {
-    if (ok >= *policy.min_alive) state = State::Ok;
-    else if (ok_or_warn >= *policy.min_alive) state = State::Warning;
-  }
-  r.state = state;
-
-  const std::string hosts = obs.tcp_port ? fmt::format("hosts answering on tcp/{}", *obs.tcp_port) : "hosts alive";
-  const std::string required = policy.min_alive ? fmt::format(" ({} OK, {} required)", ok, *policy.min_alive) : "";
-  if (state == State::Ok && worst_target == State::Ok) {
-    r.summary = fmt::format("{} of {} {}", alive, total, hosts);
-    if (slowest) {
-      if (total == 1) r.summary = slowest->reason;
-      else
-        r.summary += fmt::format(", worst rta {} ms ({}), loss {}%", ms(*slowest->st.rta),
-                                 sanitize_quote(slowest->t->name, 60),
-                                 pct(sent > 0 ? 100.0 * (sent - received) / sent : 100.0));
-    }
-  } else {
-    // Name the targets in the worst state first; keep line 1 short.
-    std::vector<const Judged*> order;
-    for (const auto& j : js)
-      if (j.state != State::Ok) order.push_back(&j);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const Judged* a, const Judged* b) { return severity(a->state) > severity(b->state); });
-    std::string list;
-    std::size_t shown = 0;
-    for (const auto* j : order) {
-      if (shown == 2 || (shown > 0 && list.size() + j->reason.size() > 120)) break;
-      list += (shown ? "; " : "") + j->reason;
-      ++shown;
-    }
-    if (order.size() > shown) list += fmt::format("; {} more not OK", order.size() - shown);
-    r.summary = total == 1 && !policy.min_alive ? list
-                                                : fmt::format("{}; {} of {} {}{}", list, alive, total, hosts, required);
-  }
-  if (state == State::Ok && worst_target != State::Ok) {
-    // -m accepted failing targets: still name one of them.
-    r.summary = fmt::format("{} of {} {}{}", alive, total, hosts, required);
-    for (const auto& j : js)
-      if (j.state == worst_target) {
-        r.summary += "; " + j.reason;
-        break;
-      }
-  }
+  const Tally tl = tally(js);
+  r.state = overall_state(tl, policy);
+  r.summary = summary(js, tl, r.state, policy, obs.tcp_port);
 
   // Long output: worst targets first, so the 8 KiB cap drops healthy ones.
-  std::vector<const Judged*> order;
-  for (const auto& j : js) order.push_back(&j);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const Judged* a, const Judged* b) { return severity(a->state) > severity(b->state); });
-  for (const auto* j : order) r.details.push_back(fmt::format("{}: {}", to_string(j->state), j->detail));
+  for (const auto* j : worst_first(js, false)) r.details.push_back(fmt::format("{}: {}", to_string(j->state), j->detail));
 
   std::vector<std::string> names;
   for (const auto& t : obs.targets) names.push_back(t.name);
-  if (total == 1) target_perfdata(r.perfdata, "", js.front(), policy);
+  if (tl.total == 1) target_perfdata(r.perfdata, "", js.front(), policy);
   else if (per_target_perfdata(names))
     for (const auto& j : js) target_perfdata(r.perfdata, j.t->name + "_", j, policy);
   else aggregate_perfdata(r.perfdata, js, policy);

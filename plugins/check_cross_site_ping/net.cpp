@@ -110,4 +110,23 @@ long long monotonic_ns() noexcept
   return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
+long long monotonic_ns(std::chrono::steady_clock::time_point t) noexcept
+{
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+timespec to_timespec(long long ns) noexcept
+{
+  if (ns < 0) ns = 0;
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000LL);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000LL);
+  return ts;
+}
+
+std::string errstr(int err)
+{
+  return std::strerror(err);
+}
+
 } // namespace sitelink::ping

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// Addresses, name resolution and capabilities: the small system edges that
-// both probe kinds share.
+// Addresses, name resolution, clocks and resource limits: the small system
+// edges that both probe kinds share.
 
+#include <chrono>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <sys/socket.h>
@@ -35,5 +37,11 @@ void raise_fd_limit() noexcept;
 // CLOCK_MONOTONIC (for scheduling).
 long long realtime_ns() noexcept;
 long long monotonic_ns() noexcept;
+// A steady_clock time point (CLOCK_MONOTONIC) as monotonic_ns() counts it.
+long long monotonic_ns(std::chrono::steady_clock::time_point t) noexcept;
+// A wait of `ns` nanoseconds for ppoll (negative: none).
+timespec to_timespec(long long ns) noexcept;
+// strerror(err) as a string.
+std::string errstr(int err);
 
 } // namespace sitelink::ping

@@ -8,17 +8,18 @@
 
 #include "evaluate.hpp"
 #include "net.hpp"
-#include "source_icmp.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"
 #include "sitelink/privilege.hpp"
+#include "source_icmp.hpp"
+#include "source_tcp.hpp"
 #include "thresholds.hpp"
 
 namespace sitelink::ping {
 
 namespace {
 
-constexpr double output_margin_s = 0.3; // left of the budget for rendering
+constexpr double min_reply_wait_s = 0.05; // the budget check leaves at least this for the last reply
 constexpr int max_packets = 65535;      // the echo sequence number is 16 bits
 constexpr double max_probes = 1e6;      // targets x packets: bounds the memory of one run (~30 MB)
 constexpr int default_max_rate = 5000;  // packets/s on the fixed schedule (see --max-rate)
@@ -54,7 +55,7 @@ PluginInfo info()
             "(shown at -vv), so that a large run does not overload the path and measure the loss\n"
             "it caused itself. Early packets are paced by the replies and not counted.\n"
             "-m N: OK when at least N targets are OK, else WARNING when at least N are OK or\n"
-            "WARNING, else the worst target state (check_icmp's meaning).\n"
+            "WARNING, else the worst target state (check_icmp's meaning; -m 0 is always OK).\n"
             "--tcp PORT: the round trip is the TCP connect time; a refused connection still\n"
             "proves the host is alive and counts as a reply.\n"
             "Perfdata: one target: rta, pl, rtmin, rtmax, jitter. Several targets: the same per\n"
@@ -83,8 +84,8 @@ po::options_description plugin_options()
        "Most packets per second on the fixed schedule, all targets together (default 5000)")
     ("min-alive,m", po::value<int>()->value_name("N"), "Targets that must be OK for an OK result")
     ("source,s", po::value<std::string>()->value_name("ADDRESS"), "Source address of the probes")
-    ("ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only")
-    ("ipv6,6", po::bool_switch(), "Resolve names to IPv6 addresses only")
+    ("ipv4,use-ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only (also --use-ipv4)")
+    ("ipv6,use-ipv6,6", po::bool_switch(), "Resolve names to IPv6 addresses only (also --use-ipv6)")
     ("jitter-warning", po::value<std::string>()->value_name("MS"), "Warning when jitter reaches MS")
     ("jitter-critical", po::value<std::string>()->value_name("MS"), "Critical when jitter reaches MS")
     ("tcp", po::value<int>()->value_name("PORT"), "Probe with TCP connects to PORT instead of ICMP");
@@ -92,18 +93,35 @@ po::options_description plugin_options()
   return o;
 }
 
-Thresholds thresholds_or(const Context& ctx, const char* name, Thresholds fallback)
+// The command line, checked and typed: nothing after make_config reads the
+// option map.
+struct Config {
+  std::vector<std::string> hosts; // as given, deduplicated
+  Policy policy;
+  ProbePlan plan;
+  double interval_ms = 100;     // the plan's interval, after --max-rate
+  int max_rate = default_max_rate;
+  std::string stretch_note;     // -vv: why --max-rate stretched -i (empty: it did not)
+  std::optional<std::uint16_t> tcp_port;
+  int family = AF_UNSPEC;       // from -4/-6/-s
+  std::optional<Endpoint> source;
+  bool want4 = false, want6 = false; // which ICMP sockets the targets need
+};
+
+std::optional<Thresholds> thresholds_opt(const Options& o, const char* name)
 {
-  if (!ctx.has(name)) return fallback;
-  auto t = parse_thresholds(ctx.vm()[name].as<std::string>());
+  auto text = o.optional_text(name);
+  if (!text) return std::nullopt;
+  auto t = parse_thresholds(*text);
   if (!t) throw UsageError(t.error() + fmt::format(" for option '--{}'", name));
   return *t;
 }
 
-std::optional<double> duration_opt(const Context& ctx, const char* name)
+std::optional<double> duration_opt(const Options& o, const char* name)
 {
-  if (!ctx.has(name)) return std::nullopt;
-  auto v = parse_duration_ms(ctx.vm()[name].as<std::string>());
+  auto text = o.optional_text(name);
+  if (!text) return std::nullopt;
+  auto v = parse_duration_ms(*text);
   if (!v) throw UsageError(v.error() + fmt::format(" for option '--{}'", name));
   return *v;
 }
@@ -113,126 +131,142 @@ const char* family_name(int f)
   return f == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-Result run(Context& ctx)
+std::vector<std::string> target_list(const Options& o)
 {
-  // Options first: nothing touches the network before they are all valid.
-  if (!ctx.has("hostname")) throw UsageError("missing -H HOST");
-  auto hosts = split_hosts(ctx.vm()["hostname"].as<std::vector<std::string>>());
+  if (!o.has("hostname")) throw UsageError("missing -H HOST");
+  auto hosts = split_hosts(o.list("hostname"));
   if (!hosts) throw UsageError(hosts.error() + " for option '--hostname'");
+  return *hosts;
+}
+
+// -w, -c and the jitter limits; -m is checked once the targets are counted.
+Policy make_policy(const Options& o)
+{
   Policy policy;
-  policy.warn = thresholds_or(ctx, "warning", policy.warn);
-  policy.crit = thresholds_or(ctx, "critical", policy.crit);
+  policy.warn = thresholds_opt(o, "warning").value_or(policy.warn);
+  policy.crit = thresholds_opt(o, "critical").value_or(policy.crit);
   if (auto ok = check_order(policy.warn, policy.crit); !ok) throw UsageError(ok.error() + " (-w/-c)");
-  policy.jitter_warn_ms = duration_opt(ctx, "jitter-warning");
-  policy.jitter_crit_ms = duration_opt(ctx, "jitter-critical");
+  policy.jitter_warn_ms = duration_opt(o, "jitter-warning");
+  policy.jitter_crit_ms = duration_opt(o, "jitter-critical");
   if (policy.jitter_warn_ms && policy.jitter_crit_ms && *policy.jitter_warn_ms > *policy.jitter_crit_ms)
     throw UsageError("--jitter-warning is above --jitter-critical");
+  return policy;
+}
 
-  ProbePlan plan;
-  plan.count = ctx.get<int>("packets", 5);
-  if (plan.count < 1 || plan.count > max_packets)
-    throw UsageError(fmt::format("invalid value '{}' for option '--packets': expected 1 to {}", plan.count, max_packets));
-  double interval_ms = duration_opt(ctx, "interval").value_or(100);
-  if (interval_ms < 1 || interval_ms > 60000)
-    throw UsageError(fmt::format("invalid value '{}' for option '--interval': expected 1ms to 60s",
-                                 ctx.vm()["interval"].as<std::string>()));
-  plan.paced = ctx.get<bool>("paced", false);
-  const int max_rate = ctx.get<int>("max-rate", default_max_rate);
-  if (max_rate < 1 || max_rate > 1000000)
-    throw UsageError(fmt::format("invalid value '{}' for option '--max-rate': expected 1 to 1000000 packets/s",
-                                 max_rate));
+// -n, -i, --paced and --max-rate; the reply wait follows the critical rta.
+void make_plan(const Options& o, Config& c)
+{
+  const std::size_t n = c.hosts.size();
+  c.plan.count = static_cast<int>(check_integer("packets", o.integer("packets").value_or(5), 1, max_packets));
+  c.interval_ms = duration_opt(o, "interval").value_or(100);
+  if (c.interval_ms < 1 || c.interval_ms > 60000) invalid_value("interval", o.text("interval"), "1ms to 60s");
+  c.plan.paced = o.flag("paced");
+  c.max_rate = static_cast<int>(check_integer("max-rate", o.integer("max-rate").value_or(default_max_rate), 1, 1000000));
   // One round of the fixed schedule sends a packet to every target; at most
   // max_rate of them a second.
-  const double asked_rate = static_cast<double>(hosts->size()) * 1000.0 / interval_ms;
-  const bool stretched = asked_rate > max_rate;
-  if (stretched) {
-    const double round_ms = static_cast<double>(hosts->size()) * 1000.0 / max_rate;
-    ctx.debug(2, fmt::format("-i {} ms for {} targets is {} packets/s, more than --max-rate {}: interval {} ms",
-                             format_number(interval_ms), hosts->size(), format_number(std::round(asked_rate)),
-                             max_rate, format_number(round_ms)));
-    interval_ms = round_ms;
+  const double asked_rate = static_cast<double>(n) * 1000.0 / c.interval_ms;
+  if (asked_rate > c.max_rate) {
+    const double round_ms = static_cast<double>(n) * 1000.0 / c.max_rate;
+    c.stretch_note = fmt::format("-i {} ms for {} targets is {} packets/s, more than --max-rate {}: interval {} ms",
+                                 format_number(c.interval_ms), n, format_number(std::round(asked_rate)), c.max_rate,
+                                 format_number(round_ms));
+    c.interval_ms = round_ms;
   }
-  plan.interval_ns = std::llround(interval_ms * 1e6);
-
-  if (static_cast<double>(hosts->size()) * plan.count > max_probes)
+  c.plan.interval_ns = std::llround(c.interval_ms * 1e6);
+  if (static_cast<double>(n) * c.plan.count > max_probes)
     throw UsageError(fmt::format("{} targets x {} packets is more than {} probes in one run: lower -n or split "
                                  "the targets",
-                                 hosts->size(), plan.count, format_number(max_probes)));
-  if (ctx.has("min-alive")) {
-    int m = ctx.vm()["min-alive"].as<int>();
-    if (m < 1 || static_cast<std::size_t>(m) > hosts->size())
-      throw UsageError(fmt::format("invalid value '{}' for option '--min-alive': expected 1 to the number of "
-                                   "targets ({})",
-                                   m, hosts->size()));
-    policy.min_alive = m;
-  }
-  std::optional<std::uint16_t> tcp_port;
-  if (ctx.has("tcp")) {
-    int p = ctx.vm()["tcp"].as<int>();
-    if (p < 1 || p > 65535) throw UsageError(fmt::format("invalid value '{}' for option '--tcp': expected 1 to 65535", p));
-    tcp_port = static_cast<std::uint16_t>(p);
-  }
-  const bool only4 = ctx.get<bool>("ipv4", false);
-  const bool only6 = ctx.get<bool>("ipv6", false);
+                                 n, c.plan.count, format_number(max_probes)));
+  // A reply is awaited up to twice the critical rta, so that a slow link is
+  // reported as slow rather than lossy (fitted into the budget when probing).
+  c.plan.reply_wait_ns = std::llround(std::max(200.0, 2 * c.policy.crit.rta_ms) * 1e6);
+}
+
+// -4, -6 and -s, checked against the address literals among the targets.
+// With only literals, only their families need a socket; a name may
+// resolve to either.
+void make_families(const Options& o, Config& c)
+{
+  const bool only4 = o.flag("ipv4");
+  const bool only6 = o.flag("ipv6");
   if (only4 && only6) throw UsageError("-4 and -6 exclude each other");
-  int family = only4 ? AF_INET : only6 ? AF_INET6 : AF_UNSPEC;
-  std::optional<Endpoint> source;
-  if (ctx.has("source")) {
-    const auto& text = ctx.vm()["source"].as<std::string>();
-    source = parse_numeric(text);
-    if (!source) throw UsageError(fmt::format("invalid value '{}' for option '--source': expected an IPv4 or IPv6 address", text));
-    if (family != AF_UNSPEC && family != source->family())
-      throw UsageError(fmt::format("--source {} is an {} address, but -{} was given", text,
-                                   family_name(source->family()), only4 ? 4 : 6));
-    family = source->family();
+  c.family = only4 ? AF_INET : only6 ? AF_INET6 : AF_UNSPEC;
+  if (auto text = o.optional_text("source")) {
+    c.source = parse_numeric(*text);
+    if (!c.source) invalid_value("source", *text, "an IPv4 or IPv6 address");
+    if (c.family != AF_UNSPEC && c.family != c.source->family())
+      throw UsageError(fmt::format("--source {} is an {} address, but -{} was given", *text,
+                                   family_name(c.source->family()), only4 ? 4 : 6));
+    c.family = c.source->family();
   }
-  // With only address literals, only their families need a socket; a name
-  // may resolve to either.
   bool any_name = false, any4 = false, any6 = false;
-  for (const auto& h : *hosts) {
+  for (const auto& h : c.hosts) {
     auto lit = parse_numeric(h);
-    if (lit && family != AF_UNSPEC && lit->family() != family)
+    if (lit && c.family != AF_UNSPEC && lit->family() != c.family)
       throw UsageError(fmt::format("target {} is an {} address, but only {} is in use (-4/-6/-s)", h,
-                                   family_name(lit->family()), family_name(family)));
+                                   family_name(lit->family()), family_name(c.family)));
     if (!lit) any_name = true;
     else (lit->family() == AF_INET ? any4 : any6) = true;
   }
-  const bool want4 = family != AF_INET6 && (any_name || any4);
-  const bool want6 = family != AF_INET && (any_name || any6);
-  // The whole schedule has to fit in the budget, or the answer would be a
-  // timeout instead of a measurement.
-  const double schedule_s = plan.count * interval_ms / 1000.0;
-  if (schedule_s + output_margin_s + 0.05 > ctx.deadline().remaining())
-    throw UsageError(fmt::format("-n {} packets every {} ms take {} s, more than the {} s timeout (-t){}",
-                                 plan.count, format_number(interval_ms), format_number(schedule_s),
-                                 format_number(ctx.timeout().seconds),
-                                 stretched ? fmt::format(" (the interval is {} targets at --max-rate {} packets/s)",
-                                                         hosts->size(), max_rate)
-                                           : std::string()));
+  c.want4 = c.family != AF_INET6 && (any_name || any4);
+  c.want6 = c.family != AF_INET && (any_name || any6);
+}
 
-  // Sockets are opened before anything from outside (DNS answers, replies)
-  // is parsed, and the capabilities go right after.
-  std::optional<IcmpProber> icmp;
-  {
-    Activity act("opening sockets");
-    if (!tcp_port) icmp.emplace(want4, want6, source);
-    auto dropped = sitelink::drop_capabilities();
-    if (!dropped) return Result{State::Unknown, dropped.error(), {}, {}};
-    if (icmp) {
-      ctx.debug(1, icmp->socket_for(AF_INET).describe());
-      ctx.debug(1, icmp->socket_for(AF_INET6).describe());
-    }
-    ctx.debug(1, "capabilities dropped");
+Config make_config(const Options& o)
+{
+  Config c;
+  c.hosts = target_list(o);
+  c.policy = make_policy(o);
+  make_plan(o, c);
+  // -m 0 is check_icmp's "no target needs to be alive": always OK.
+  if (auto m = o.integer("min-alive"))
+    c.policy.min_alive = static_cast<int>(check_integer("min-alive", *m, 0, static_cast<long long>(c.hosts.size())));
+  if (auto p = o.integer("tcp")) c.tcp_port = static_cast<std::uint16_t>(check_integer("tcp", *p, 1, 65535));
+  make_families(o, c);
+  return c;
+}
+
+// The whole schedule has to fit in the budget, or the answer would be a
+// timeout instead of a measurement.
+void check_budget(const Config& c, const Context& ctx)
+{
+  const double schedule_s = c.plan.count * c.interval_ms / 1000.0;
+  if (schedule_s + io_margin_seconds + min_reply_wait_s <= ctx.deadline().remaining()) return;
+  throw UsageError(fmt::format("-n {} packets every {} ms take {} s, more than the {} s timeout (-t){}", c.plan.count,
+                               format_number(c.interval_ms), format_number(schedule_s),
+                               format_number(ctx.timeout().seconds),
+                               c.stretch_note.empty()
+                                   ? std::string()
+                                   : fmt::format(" (the interval is {} targets at --max-rate {} packets/s)",
+                                                 c.hosts.size(), c.max_rate)));
+}
+
+// Sockets are opened before anything from outside (DNS answers, replies) is
+// parsed, and the capabilities go right after. An error is the Result.
+std::optional<Result> open_sockets(const Config& c, Context& ctx, std::optional<IcmpProber>& icmp)
+{
+  Activity act("opening sockets");
+  if (!c.tcp_port) icmp.emplace(c.want4, c.want6, c.source);
+  auto dropped = sitelink::drop_capabilities();
+  if (!dropped) return Result{State::Unknown, dropped.error(), {}, {}};
+  if (icmp) {
+    ctx.debug(1, icmp->socket_for(AF_INET).describe());
+    ctx.debug(1, icmp->socket_for(AF_INET6).describe());
   }
+  ctx.debug(1, "capabilities dropped");
+  return std::nullopt;
+}
 
-  Observation obs;
-  if (tcp_port) obs.tcp_port = *tcp_port;
+// One endpoint per target, parallel to obs.targets (nullopt: unresolved,
+// with the resolver's message in the target's observation).
+std::vector<std::optional<Endpoint>> resolve_targets(const Config& c, Observation& obs)
+{
   std::vector<std::optional<Endpoint>> endpoints;
-  for (const auto& h : *hosts) {
+  for (const auto& h : c.hosts) {
     TargetObservation t;
     t.name = h;
     Activity act("resolving " + h);
-    auto ep = resolve(h, family);
+    auto ep = resolve(h, c.family);
     if (ep) {
       t.address = ep->text();
       endpoints.push_back(*ep);
@@ -242,43 +276,67 @@ Result run(Context& ctx)
     }
     obs.targets.push_back(std::move(t));
   }
+  return endpoints;
+}
 
-  // A reply is awaited up to twice the critical rta, so that a slow link is
-  // reported as slow rather than lossy, but never past the budget.
-  const double wait_ms = std::max(200.0, 2 * policy.crit.rta_ms);
-  const double left_ms = (ctx.deadline().remaining() - output_margin_s) * 1000 - plan.count * interval_ms;
-  plan.wait_ns = std::llround(std::max(1.0, std::min(wait_ms, left_ms)) * 1e6);
-  plan.end_ns = monotonic_ns() + std::llround((ctx.deadline().remaining() - output_margin_s) * 1e9);
-  ctx.debug(2, fmt::format("plan: {} packet(s) {} {} ms to {} target(s), reply wait {} ms", plan.count,
-                           plan.paced ? "every" : "at most", format_number(interval_ms), obs.targets.size(),
-                           format_number(static_cast<double>(plan.wait_ns) / 1e6)));
-
-  const long long t0 = monotonic_ns();
-  if (tcp_port) probe_tcp(endpoints, obs.targets, plan, *tcp_port, source);
-  else icmp->run(endpoints, obs.targets, plan);
-  ctx.debug(1, fmt::format("probing took {} ms", format_number(std::round(static_cast<double>(monotonic_ns() - t0) / 1e3) / 1e3)));
-  if (icmp)
+void debug_probing(const IcmpProber* icmp, const Observation& obs, long long took_ns, Context& ctx)
+{
+  ctx.debug(1, fmt::format("probing took {} ms", format_number(std::round(static_cast<double>(took_ns) / 1e3) / 1e3)));
+  if (icmp) {
     ctx.debug(2, fmt::format("window of reply-driven probes: {} at its widest, {} at the end", icmp->peak_window(),
                              icmp->final_window()));
-  if (icmp)
     ctx.debug(2, fmt::format("{} of {} replies timed from the kernel's transmit timestamp", icmp->kernel_tx_stamps(),
                              icmp->replies()));
-  if (icmp && icmp->foreign_replies() > 0)
-    ctx.debug(1, fmt::format("ignored {} echo replies addressed to other programs", icmp->foreign_replies()));
+    if (icmp->foreign_replies() > 0)
+      ctx.debug(1, fmt::format("ignored {} echo replies addressed to other programs", icmp->foreign_replies()));
+  }
   if (ctx.verbosity() >= 3)
     for (const auto& t : obs.targets) {
       std::string line = t.name + ":";
       for (const auto& r : t.rtt_ms) line += r ? " " + format_number(std::round(*r * 1000) / 1000) : std::string(" -");
       ctx.debug(3, line);
     }
-  return evaluate(obs, policy);
+}
+
+bool nothing_sent(const Observation& obs)
+{
+  for (const auto& t : obs.targets)
+    if (t.sent > 0) return false;
+  return true;
+}
+
+Result run(const Config& c, Context& ctx)
+{
+  check_budget(c, ctx);
+  if (!c.stretch_note.empty()) ctx.debug(2, c.stretch_note);
+  std::optional<IcmpProber> icmp;
+  if (auto failed = open_sockets(c, ctx, icmp)) return *failed;
+
+  Observation obs;
+  if (c.tcp_port) obs.tcp_port = *c.tcp_port;
+  const auto endpoints = resolve_targets(c, obs);
+  const Deadline& deadline = ctx.deadline();
+  ctx.debug(2, fmt::format("plan: {} packet(s) {} {} ms to {} target(s), reply wait {} ms", c.plan.count,
+                           c.plan.paced ? "every" : "at most", format_number(c.interval_ms), obs.targets.size(),
+                           format_number(static_cast<double>(fitted_reply_wait_ns(
+                                             c.plan, std::chrono::nanoseconds(deadline.io_slice()).count())) /
+                                         1e6)));
+  const long long t0 = monotonic_ns();
+  const ProbeRun probed = c.tcp_port ? probe_tcp(endpoints, obs.targets, c.plan, *c.tcp_port, c.source, deadline)
+                                     : icmp->run(endpoints, obs.targets, c.plan, deadline);
+  debug_probing(icmp ? &*icmp : nullptr, obs, monotonic_ns() - t0, ctx);
+  // Out of time before a single probe left (the names took the budget): no
+  // measurement to judge.
+  if (probed.out_of_time && nothing_sent(obs))
+    return Result::timed_out(fmt::format("probing {} target(s)", obs.targets.size()));
+  return evaluate(obs, c.policy);
 }
 
 } // namespace
 
 int main(int argc, const char* const* argv)
 {
-  return run_plugin(argc, argv, info(), plugin_options(), run);
+  return run_plugin(argc, argv, info(), plugin_options(), make_config, run);
 }
 
 } // namespace sitelink::ping

@@ -2,6 +2,7 @@
 #include "schedule.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace sitelink::ping {
 
@@ -152,6 +153,13 @@ std::optional<long long> ProbeSchedule::wake_at()
     at = at ? std::min(*at, opens) : opens;
   }
   return at;
+}
+
+long long fitted_reply_wait_ns(const ProbePlan& plan, long long io_left_ns) noexcept
+{
+  const double left_ms = static_cast<double>(io_left_ns - plan.count * plan.interval_ns) / 1e6;
+  const double wait_ms = static_cast<double>(plan.reply_wait_ns) / 1e6;
+  return std::llround(std::max(1.0, std::min(wait_ms, left_ms)) * 1e6);
 }
 
 } // namespace sitelink::ping

@@ -2,7 +2,7 @@
 #pragma once
 
 // When each probe leaves: pure logic, no sockets, so it is unit-tested with
-// made-up clocks. IcmpProber::run feeds it sends, replies and the time.
+// made-up clocks. The ICMP and TCP probers feed it sends, replies and the time.
 //
 // Two modes:
 //  - adaptive (default, check_icmp's meaning of -i): a target's next probe
@@ -138,6 +138,25 @@ private:
   std::priority_queue<Due, std::vector<Due>, std::greater<>> timers_; // floor and INTERVAL-limit sends
   std::deque<ProbeSlot> early_;                        // reply-driven sends, in arrival order
   std::deque<std::pair<long long, std::size_t>> flight_; // (left at, probe index), in sending order
+};
+
+// What a probing run is asked to do, whatever the probe kind.
+struct ProbePlan {
+  int count = 5;
+  long long interval_ns = 100'000'000;
+  long long reply_wait_ns = 1'000'000'000; // a reply later than this counts as lost (before fitted_reply_wait_ns)
+  bool paced = false;                      // keep every probe on the fixed schedule
+};
+
+// The reply wait that fits the time left for I/O: the plan's, cut so that
+// the whole schedule plus the wait ends within `io_left_ns`, and at least
+// 1 ms, so that a slow link is measured as slow, never past the budget.
+long long fitted_reply_wait_ns(const ProbePlan& plan, long long io_left_ns) noexcept;
+
+// How a probing run ended: `out_of_time` when the deadline stopped it while
+// probes were still unsent (the measurement covers the probes that left).
+struct ProbeRun {
+  bool out_of_time = false;
 };
 
 } // namespace sitelink::ping

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// The Sources of check_cross_site_ping: concurrent ICMP echo and TCP
-// connect probes. They fill TargetObservations; evaluate() judges them.
+// The ICMP echo Source of check_cross_site_ping: concurrent echo probes to
+// every target over one socket per address family. It fills
+// TargetObservations; evaluate() judges them. I/O only.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,16 +14,9 @@
 #include "evaluate.hpp"
 #include "net.hpp"
 #include "schedule.hpp"
+#include "sitelink/timeout.hpp"
 
 namespace sitelink::ping {
-
-struct ProbePlan {
-  int count = 5;
-  long long interval_ns = 100'000'000;
-  long long wait_ns = 1'000'000'000; // a reply later than this counts as lost
-  long long end_ns = 0;              // CLOCK_MONOTONIC time by which probing must stop
-  bool paced = false;                // ICMP: keep every probe on the fixed schedule (see schedule.hpp)
-};
 
 // One ICMP socket per address family: raw when CAP_NET_RAW is available,
 // else an unprivileged datagram ("ping") socket.
@@ -48,8 +42,9 @@ public:
   const IcmpSocket& socket_for(int family) const noexcept { return family == AF_INET6 ? v6_ : v4_; }
 
   // Probes every target with an endpoint; `obs` is parallel to `targets`.
-  void run(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
-           const ProbePlan& plan);
+  // The schedule and the reply wait end within deadline.io_slice().
+  ProbeRun run(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+               const ProbePlan& plan, const Deadline& deadline);
 
   std::size_t foreign_replies() const noexcept { return foreign_; }
   // The adaptive window of early probes in the last run: its widest, and
@@ -71,11 +66,7 @@ private:
   std::size_t final_window_ = 0;
 };
 
-// TCP connect probes to `port`; a refused connection is an answer (the host
-// is alive) and is counted in TargetObservation::refused.
-void probe_tcp(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
-               const ProbePlan& plan, std::uint16_t port, const std::optional<Endpoint>& source);
-
+// 64 random bits (getrandom, else the clock and the pid).
 std::uint64_t random_u64();
 
 } // namespace sitelink::ping

@@ -86,7 +86,11 @@ def test_repeated_and_listed_hosts_get_prefixed_labels():
 def test_unresolvable_name_is_critical_naming_host():
     r = ping("-H", "no-such-host.invalid", "-n", "1")
     assert r.rc == 2, str(r)
-    assert r.summary == "no-such-host.invalid: cannot resolve host name", str(r)
+    # The resolver's own message is on line 1 (notifications often show only
+    # that line), and the same text on line 2.
+    assert r.summary.startswith("no-such-host.invalid: cannot resolve host name: "), str(r)
+    assert len(r.summary) > len("no-such-host.invalid: cannot resolve host name: "), str(r)
+    assert r.lines[1] == "CRITICAL: " + r.summary, str(r)
     assert r.perf["rta"].value is None and r.perf["pl"].value is None
 
 
@@ -100,7 +104,12 @@ def test_names_follow_4_and_6(tmp_path):
     r = in_netns(setup, ["-H", "dual.test", "-6", "-n", "1"])
     assert r.rc == 0 and "dual.test (::1)" in r.stdout, str(r)
     r = in_netns(setup, ["-H", "v4only.test", "-6", "-n", "1"])
-    assert r.rc == 2 and r.summary == "v4only.test: cannot resolve host name", str(r)
+    assert r.rc == 2 and r.summary.startswith("v4only.test: cannot resolve host name: "), str(r)
+    # The Monitoring Plugins' reserved long options are the same switches.
+    r = in_netns(setup, ["-H", "dual.test", "--use-ipv4", "-n", "1"])
+    assert r.rc == 0 and "dual.test (127.0.0.1)" in r.stdout, str(r)
+    r = in_netns(setup, ["-H", "dual.test", "--use-ipv6", "-n", "1"])
+    assert r.rc == 0 and "dual.test (::1)" in r.stdout, str(r)
 
 
 @pytest.mark.parametrize("opt,bad,needle", [
@@ -110,7 +119,7 @@ def test_names_follow_4_and_6(tmp_path):
     ("-w", "600,20%", "above critical"), ("-w", "100,70%", "above critical"),
     ("-n", "0", "--packets"), ("-n", "65536", "--packets"), ("-n", "abc", "packets"),
     ("-i", "0.5ms", "--interval"), ("-i", "5x", "--interval"),
-    ("-m", "2", "--min-alive"), ("-m", "0", "--min-alive"),
+    ("-m", "2", "--min-alive"), ("-m", "-1", "--min-alive"),
     ("--tcp", "0", "--tcp"), ("--tcp", "65536", "--tcp"),
     ("--max-rate", "0", "--max-rate"), ("--max-rate", "1000001", "--max-rate"), ("--max-rate", "fast", "max-rate"),
     ("-s", "not-an-address", "--source"),
@@ -130,6 +139,26 @@ def test_conflicting_families_are_usage_errors():
         assert r.rc == 3 and r.state == "UNKNOWN", str(r)
     r = run(P, [])
     assert r.rc == 3 and "missing -H" in r.lines[0]
+
+
+def test_use_ipv4_and_use_ipv6_are_aliases_of_4_and_6():
+    # The Monitoring Plugins reserve --use-ipv4/--use-ipv6 for -4/-6.
+    r = ping("-H", "127.0.0.1", "--use-ipv4", "-n", "1")
+    assert r.rc == 0, str(r)
+    r = ping("-H", "::1", "--use-ipv6", "-n", "1")
+    assert r.rc == 0, str(r)
+    for args in (["-H", "::1", "--use-ipv4"], ["-H", "127.0.0.1", "--use-ipv6"], ["-H", "127.0.0.1", "--use-ipv4", "-6"],
+                 ["-H", "127.0.0.1", "--use-ipv4", "--use-ipv6"]):
+        r = run(P, args)
+        assert r.rc == 3 and r.state == "UNKNOWN", str(r)
+        assert "IPv4" in r.lines[0] or "exclude each other" in r.lines[0], str(r)
+
+
+def test_min_alive_0_is_ok_whatever_the_targets_do():
+    # check_icmp: -m counts the targets that must be OK; none must be with 0.
+    r = ping("-H", "no-such-host.invalid", "-n", "1", "-m", "0")
+    assert r.rc == 0, str(r)
+    assert r.summary.startswith("0 of 1 hosts alive (0 OK, 0 required); no-such-host.invalid: cannot resolve"), str(r)
 
 
 def test_schedule_longer_than_timeout_is_refused():
@@ -264,6 +293,14 @@ def test_black_holed_target_is_critical_in_time():
     # A lost probe is followed one interval later: 2 x 100 ms plus the 1 s
     # reply wait after the last one.
     assert 1.15 < r.elapsed < 2.0, r.elapsed
+
+
+@needs_root
+def test_min_alive_0_against_a_down_target_is_ok():
+    r = in_netns(BLACKHOLE, ["-H", "10.78.0.5", "-n", "1", "-m", "0"])
+    assert r.rc == 0 and r.state == "OK", str(r)
+    assert r.summary == "0 of 1 hosts alive (0 OK, 0 required); 10.78.0.5: 100% loss", str(r)
+    assert r.perf["pl"].value == 100
 
 
 @needs_root

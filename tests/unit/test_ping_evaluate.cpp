@@ -45,7 +45,7 @@ std::vector<std::string> labels(const Result& r)
 
 } // namespace
 
-TEST_CASE("compute_stats")
+TEST_CASE("ping::evaluate: compute_stats")
 {
   SUBCASE("all replies")
   {
@@ -85,7 +85,7 @@ TEST_CASE("compute_stats")
   }
 }
 
-TEST_CASE("per_target_perfdata")
+TEST_CASE("ping::evaluate: per_target_perfdata")
 {
   CHECK(per_target_perfdata({"a"}));
   CHECK(per_target_perfdata(std::vector<std::string>(20, "10.102.0.10")));
@@ -94,7 +94,7 @@ TEST_CASE("per_target_perfdata")
   CHECK_FALSE(per_target_perfdata(std::vector<std::string>(10, std::string(100, 'n'))));
 }
 
-TEST_CASE("evaluate")
+TEST_CASE("ping::evaluate")
 {
   Policy p; // -w 200,20% -c 500,60%
   Observation o;
@@ -155,7 +155,8 @@ TEST_CASE("evaluate")
     o.targets = {unresolved("db.dr.invalid"), target("10.102.0.10", {1.0})};
     auto r = evaluate(o, p);
     CHECK(r.state == State::Critical);
-    CHECK(r.summary == "db.dr.invalid: cannot resolve host name; 1 of 2 hosts alive");
+    // The resolver's words are on line 1, where notifications look.
+    CHECK(r.summary == "db.dr.invalid: cannot resolve host name: Name or service not known; 1 of 2 hosts alive");
     CHECK(r.details.front() == "CRITICAL: db.dr.invalid: cannot resolve host name: Name or service not known");
     CHECK(find(r, "db.dr.invalid_pl")->value == std::nullopt);
     CHECK(find(r, "10.102.0.10_rta")->value == 1.0);

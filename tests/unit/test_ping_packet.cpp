@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "packet.hpp"
-#include "source_icmp.hpp"
+#include "schedule.hpp"
 
 using namespace sitelink::ping;
 
@@ -35,7 +35,7 @@ std::vector<std::uint8_t> with_ipv4_header(const std::vector<std::uint8_t>& icmp
 
 } // namespace
 
-TEST_CASE("inet_checksum")
+TEST_CASE("ping::packet: inet_checksum")
 {
   // RFC 1071 example bytes: 0001 f203 f4f5 f6f7 -> sum ddf2 -> checksum 220d.
   const std::uint8_t data[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
@@ -47,7 +47,7 @@ TEST_CASE("inet_checksum")
   CHECK(inet_checksum(req.data(), req.size()) == 0);
 }
 
-TEST_CASE("build_echo_request")
+TEST_CASE("ping::packet: build_echo_request")
 {
   EchoId id{0x0102030405060708ULL, 9, 300};
   SUBCASE("IPv4")
@@ -72,7 +72,7 @@ TEST_CASE("build_echo_request")
   }
 }
 
-TEST_CASE("parse_echo_reply")
+TEST_CASE("ping::packet: parse_echo_reply")
 {
   EchoId id{0xfeedfacecafebeefULL, 3, 4};
   auto req4 = build_echo_request(false, 0x4242, 4, id);
@@ -141,7 +141,7 @@ TEST_CASE("parse_echo_reply")
   }
 }
 
-TEST_CASE("find_echo_id: our payload in the copy of a sent packet, whatever the headers before it")
+TEST_CASE("ping::packet: find_echo_id: our payload in the copy of a sent packet, whatever the headers before it")
 {
   const EchoId id{0x0123456789abcdefULL, 42, 7};
   const auto req = build_echo_request(true, 0x1234, 7, id);
@@ -163,7 +163,7 @@ TEST_CASE("find_echo_id: our payload in the copy of a sent packet, whatever the 
   CHECK_FALSE(find_echo_id(nullptr, 0, id.cookie));
 }
 
-TEST_CASE("send_offset_ns")
+TEST_CASE("ping::packet: send_offset_ns")
 {
   SUBCASE("targets are spread over the interval")
   {

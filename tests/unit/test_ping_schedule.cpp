@@ -72,7 +72,7 @@ struct Sim {
 
 } // namespace
 
-TEST_CASE("adaptive: the next probe leaves when the reply is in")
+TEST_CASE("ping::schedule: adaptive: the next probe leaves when the reply is in")
 {
   ProbeSchedule s(1, 3, 100 * ms, 0, false);
   auto p = s.next(0);
@@ -98,7 +98,7 @@ TEST_CASE("adaptive: the next probe leaves when the reply is in")
   CHECK_FALSE(s.next(500 * ms));
 }
 
-TEST_CASE("adaptive: a lost probe is followed INTERVAL after it left")
+TEST_CASE("ping::schedule: adaptive: a lost probe is followed INTERVAL after it left")
 {
   ProbeSchedule s(1, 2, 100 * ms, 0, false);
   auto p = s.next(0);
@@ -110,7 +110,7 @@ TEST_CASE("adaptive: a lost probe is followed INTERVAL after it left")
   CHECK(p->probe == 1);
 }
 
-TEST_CASE("adaptive: a late reply to an older probe does not send early")
+TEST_CASE("ping::schedule: adaptive: a late reply to an older probe does not send early")
 {
   ProbeSchedule s(1, 3, 100 * ms, 0, false);
   s.sent(*s.next(0), 0);
@@ -125,7 +125,7 @@ TEST_CASE("adaptive: a late reply to an older probe does not send early")
   CHECK(p2->probe == 2);
 }
 
-TEST_CASE("paced: replies do not bring probes forward")
+TEST_CASE("ping::schedule: paced: replies do not bring probes forward")
 {
   ProbeSchedule s(2, 2, 100 * ms, 0, true);
   auto p = s.next(0);
@@ -142,7 +142,7 @@ TEST_CASE("paced: replies do not bring probes forward")
   CHECK(s.wake_at() == 100 * ms);
 }
 
-TEST_CASE("paced: every probe leaves on its slot")
+TEST_CASE("ping::schedule: paced: every probe leaves on its slot")
 {
   Sim sim(4, 3, 100 * ms, true, 16);
   sim.run([](std::size_t, int) -> std::optional<long long> { return 1 * ms; });
@@ -150,7 +150,7 @@ TEST_CASE("paced: every probe leaves on its slot")
   for (const auto& x : sim.sends) CHECK(x.at == send_offset_ns(x.probe, x.target, 4, 100 * ms));
 }
 
-TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
+TEST_CASE("ping::schedule: adaptive: fast replies finish in round trips, not intervals")
 {
   Sim sim(100, 5, 100 * ms, false, 256);
   sim.run([](std::size_t, int) -> std::optional<long long> { return ms / 2; });
@@ -170,7 +170,7 @@ TEST_CASE("adaptive: fast replies finish in round trips, not intervals")
   }
 }
 
-TEST_CASE("adaptive: a full window refills in batches once half of it has drained")
+TEST_CASE("ping::schedule: adaptive: a full window refills in batches once half of it has drained")
 {
   // INTERVAL 10 s: no floor or INTERVAL-limit send happens during the run
   // (target 0's first probe at 0 is the only one), so every send after the
@@ -193,7 +193,7 @@ TEST_CASE("adaptive: a full window refills in batches once half of it has draine
   CHECK(sim.sends.back().at < 100 * ms);
 }
 
-TEST_CASE("window: on a sub-millisecond path it stays at its minimum of 16")
+TEST_CASE("ping::schedule: window: on a sub-millisecond path it stays at its minimum of 16")
 {
   Sim sim(100, 5, 100 * ms);
   sim.run([](std::size_t, int) -> std::optional<long long> { return 3 * ms / 10; });
@@ -202,7 +202,7 @@ TEST_CASE("window: on a sub-millisecond path it stays at its minimum of 16")
   CHECK(sim.sched.peak_window() == 16);
 }
 
-TEST_CASE("window: across a 20 ms link it carries every target at once, a fixed window of 16 does not")
+TEST_CASE("ping::schedule: window: across a 20 ms link it carries every target at once, a fixed window of 16 does not")
 {
   auto wan = [](std::size_t, int) -> std::optional<long long> { return 20 * ms; };
   Sim sim(100, 5, 1'000 * ms);
@@ -219,7 +219,7 @@ TEST_CASE("window: across a 20 ms link it carries every target at once, a fixed 
   CHECK(fixed.sends.back().at >= 500 / 16 * 20 * ms);
 }
 
-TEST_CASE("window: before the first reply it widens with the time waited, up to its maximum")
+TEST_CASE("ping::schedule: window: before the first reply it widens with the time waited, up to its maximum")
 {
   Sim sim(1000, 2, 10'000 * ms);
   sim.run([](std::size_t, int) -> std::optional<long long> { return 40 * ms; });
@@ -233,7 +233,7 @@ TEST_CASE("window: before the first reply it widens with the time waited, up to 
   CHECK(sim.max_in_flight == 256);
 }
 
-TEST_CASE("window: the ramp before the first reply wakes when the window has grown (fuzz regression)")
+TEST_CASE("ping::schedule: window: the ramp before the first reply wakes when the window has grown (fuzz regression)")
 {
   // 3 probes per ms: the k-th probe is due at k/3 ms, which is not a whole
   // number of nanoseconds; a wake-up rounded down found the window one short
@@ -245,7 +245,7 @@ TEST_CASE("window: the ramp before the first reply wakes when the window has gro
   CHECK(sim.sent_before(10 * ms) <= 31);
 }
 
-TEST_CASE("window: a round trip that grows does not widen it")
+TEST_CASE("ping::schedule: window: a round trip that grows does not widen it")
 {
   // The probes' own queue: each probe of a target waits longer than the one
   // before. The shortest round trip (0.3 ms) sets the window, not the queue.
@@ -256,7 +256,7 @@ TEST_CASE("window: a round trip that grows does not widen it")
   CHECK(sim.sched.peak_window() == 16);
 }
 
-TEST_CASE("window: a probe waits for the window to drain to half at most max_hold, and only while it has room")
+TEST_CASE("ping::schedule: window: a probe waits for the window to drain to half at most max_hold, and only while it has room")
 {
   // A window of 4 that does not follow the round trip (per_ms 0), 2 ms hold.
   ProbeSchedule s(6, 2, 10'000 * ms, 0, false, WindowPolicy{4, 8, 0, 2 * ms});
@@ -285,7 +285,7 @@ TEST_CASE("window: a probe waits for the window to drain to half at most max_hol
   CHECK(p->target == 5);
 }
 
-TEST_CASE("adaptive: the window bounds probes in flight")
+TEST_CASE("ping::schedule: adaptive: the window bounds probes in flight")
 {
   Sim sim(1000, 5, 100 * ms, false, 64);
   sim.run([](std::size_t, int) -> std::optional<long long> { return 2 * ms; });
@@ -296,7 +296,7 @@ TEST_CASE("adaptive: the window bounds probes in flight")
   CHECK(sim.sends.back().at < 5 * 100 * ms);
 }
 
-TEST_CASE("adaptive: a dead path keeps the paced floor, so n x INTERVAL bounds the run")
+TEST_CASE("ping::schedule: adaptive: a dead path keeps the paced floor, so n x INTERVAL bounds the run")
 {
   for (std::size_t targets : {1u, 10u, 1000u}) {
     CAPTURE(targets);
@@ -308,7 +308,7 @@ TEST_CASE("adaptive: a dead path keeps the paced floor, so n x INTERVAL bounds t
   }
 }
 
-TEST_CASE("adaptive: on a lossy path no probe is later than its paced slot or more than INTERVAL after the previous one")
+TEST_CASE("ping::schedule: adaptive: on a lossy path no probe is later than its paced slot or more than INTERVAL after the previous one")
 {
   std::uint32_t seed = 12345;
   auto lossy = [&seed](std::size_t, int) -> std::optional<long long> {
@@ -327,7 +327,7 @@ TEST_CASE("adaptive: on a lossy path no probe is later than its paced slot or mo
   }
 }
 
-TEST_CASE("a probe that cannot be sent is skipped, the rest go on")
+TEST_CASE("ping::schedule: a probe that cannot be sent is skipped, the rest go on")
 {
   ProbeSchedule s(1, 2, 100 * ms, 0, false);
   auto p = s.next(0);
@@ -343,7 +343,7 @@ TEST_CASE("a probe that cannot be sent is skipped, the rest go on")
   CHECK(s.all_sent());
 }
 
-TEST_CASE("nonsense events are ignored")
+TEST_CASE("ping::schedule: nonsense events are ignored")
 {
   ProbeSchedule s(2, 2, 100 * ms, 0, false);
   s.replied(ProbeSlot{7, 0}, 0);  // no such target

@@ -5,7 +5,7 @@
 
 using namespace sitelink::ping;
 
-TEST_CASE("parse_duration_ms")
+TEST_CASE("ping::thresholds: parse_duration_ms")
 {
   SUBCASE("units")
   {
@@ -28,7 +28,7 @@ TEST_CASE("parse_duration_ms")
   }
 }
 
-TEST_CASE("parse_thresholds")
+TEST_CASE("ping::thresholds: parse_thresholds")
 {
   SUBCASE("accepted forms")
   {
@@ -52,7 +52,7 @@ TEST_CASE("parse_thresholds")
   }
 }
 
-TEST_CASE("check_order")
+TEST_CASE("ping::thresholds: check_order")
 {
   CHECK(check_order({200, 20}, {500, 60}).has_value());
   CHECK(check_order({500, 60}, {500, 60}).has_value());
@@ -64,7 +64,7 @@ TEST_CASE("check_order")
   CHECK(pl.error() == "warning packet loss 70% is above critical 60%");
 }
 
-TEST_CASE("split_hosts")
+TEST_CASE("ping::thresholds: split_hosts")
 {
   SUBCASE("lists, repeats and brackets")
   {
