@@ -360,3 +360,25 @@ TEST_CASE("ping::schedule: nonsense events are ignored")
   CHECK(none.all_sent());
   CHECK_FALSE(none.next(0));
 }
+
+TEST_CASE("ping::schedule: fitted_reply_wait_ns")
+{
+  ProbePlan plan;
+  plan.count = 3;
+  plan.interval_ns = 100 * ms;
+  plan.reply_wait_ns = 1000 * ms;
+  SUBCASE("the plan's wait when the schedule and the wait fit the time left")
+  {
+    CHECK(fitted_reply_wait_ns(plan, 9700 * ms) == 1000 * ms);
+    CHECK(fitted_reply_wait_ns(plan, 1300 * ms) == 1000 * ms);
+  }
+  SUBCASE("cut to what the schedule leaves of the budget")
+  {
+    CHECK(fitted_reply_wait_ns(plan, 1000 * ms) == 700 * ms);
+  }
+  SUBCASE("at least 1 ms, even with no time left")
+  {
+    CHECK(fitted_reply_wait_ns(plan, 300 * ms) == 1 * ms);
+    CHECK(fitted_reply_wait_ns(plan, 0) == 1 * ms);
+  }
+}
