@@ -108,22 +108,28 @@ struct Config {
   bool want4 = false, want6 = false; // which ICMP sockets the targets need
 };
 
-std::optional<Thresholds> thresholds_opt(const Options& o, const char* name)
+// An option read by one of the plugin's own parsers (thresholds.hpp), whose
+// message names the problem: nullopt when absent, a UsageError naming the
+// option when bad.
+template <class Parse>
+auto parsed_opt(const Options& o, const char* name, Parse parse)
+    -> std::optional<typename decltype(parse(std::string_view()))::value_type>
 {
   auto text = o.optional_text(name);
   if (!text) return std::nullopt;
-  auto t = parse_thresholds(*text);
-  if (!t) throw UsageError(t.error() + fmt::format(" for option '--{}'", name));
-  return *t;
+  auto v = parse(*text);
+  if (!v) throw UsageError(v.error() + fmt::format(" for option '--{}'", name));
+  return *v;
+}
+
+std::optional<Thresholds> thresholds_opt(const Options& o, const char* name)
+{
+  return parsed_opt(o, name, parse_thresholds);
 }
 
 std::optional<double> duration_opt(const Options& o, const char* name)
 {
-  auto text = o.optional_text(name);
-  if (!text) return std::nullopt;
-  auto v = parse_duration_ms(*text);
-  if (!v) throw UsageError(v.error() + fmt::format(" for option '--{}'", name));
-  return *v;
+  return parsed_opt(o, name, parse_duration_ms);
 }
 
 const char* family_name(int f)
