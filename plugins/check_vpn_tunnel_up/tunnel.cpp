@@ -62,7 +62,7 @@ void judge_stale(Tunnel& t, const Policy& p)
   case Silence::Fresh: break;
   case Silence::Stale:
     t.state = TunnelState::Stale;
-    if (t.last_outbound)
+    if (t.reports_outbound && t.last_outbound)
       t.detail = fmt::format("nothing received for {} s but sent {} s ago, limit {} s", secs(*t.last_inbound),
                              secs(*t.last_outbound), format_number(limit));
     else

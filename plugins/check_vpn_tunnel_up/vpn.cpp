@@ -21,7 +21,8 @@ PluginInfo info()
   i.name = "check_vpn_tunnel_up";
   i.service = "VPN_TUNNEL";
   i.synopsis = "--backend strongswan|openvpn|wireguard [--tunnel NAME]... [-w RANGE] [-c RANGE] "
-               "[--stale SECONDS] [--idle-state STATE] [--no-keepalive-state STATE] [--socket URI] [--management PATH|HOST:PORT] "
+               "[--stale SECONDS] [--idle-state STATE] [--no-keepalive-state STATE] [--socket URI] "
+               "[--management PATH|HOST:PORT] "
                "[--management-password-file PATH] [--interface IF] [--peer-alias NAME=PUBKEY]... "
                "[-t SECONDS[:STATE]] [--runbook ID]";
   i.description =
