@@ -121,6 +121,7 @@ def test_wireguard_peer_without_keepalive_cannot_tell(healthy):
     try:
         r, _ = poll(lambda: wg(healthy, "--tunnel", "site-b", "--stale", "10"), lambda r: r.rc != 0, 30, interval=1)
         assert r.rc == 1, str(r)
+        print(f"no keepalive: {r.summary}")
         m = NO_KEEPALIVE.match(r.summary)
         assert m and int(m.group(1)) > 10, str(r)
         assert r.perf["site-b_up"].value == 1 and r.perf["site-b_handshake_age"].value > 10
@@ -149,6 +150,7 @@ def test_wireguard_keepalive_peer_cut_is_down_within_the_limit(healthy):
         r, _ = poll(lambda: wg(healthy, *args), lambda r: r.rc != 0, 30, interval=0.5)
         took = time.monotonic() - cut
         assert r.rc == 2 and r.summary.startswith("0 of 1 tunnels up: site-b stale (last handshake "), str(r)
+        print(f"keepalive 5, cut: CRITICAL after {took:.1f} s: {r.summary}")
         assert took <= 20 + 2, f"down after {took:.1f} s\n{r}"
     finally:
         lab_cmd("restore", "wireguard", 60, timeout=120)

@@ -115,6 +115,7 @@ def test_idle_is_ok_then_ping_and_cut_is_critical(healthy):
     time.sleep(20)
     r = swan(healthy, *one)
     assert r.rc == 0, str(r)
+    print(f"idle: {r.summary}")
     m = IDLE.match(r.summary)
     assert m and 15 <= int(m.group(1)) <= 60, str(r)
     assert r.perf["dr-primary_up"].value == 1 and r.perf["dr-primary_in_idle"].value >= 15
@@ -130,6 +131,7 @@ def test_idle_is_ok_then_ping_and_cut_is_critical(healthy):
         cut = time.monotonic()
         r, _ = poll(lambda: swan(healthy, *fast), lambda r: r.rc == 2, 10, interval=0.2)
         took = time.monotonic() - cut
+        print(f"cut: CRITICAL after {took:.1f} s: {r.summary}")
         assert took <= 5.0, f"cut detected after {took:.1f} s\n{r}"
         assert re.match(r"0 of 1 tunnels up: dr-primary stale \(nothing received for \d+ s but sent [01] s ago, "
                         r"limit 3 s\)$", r.summary), str(r)
@@ -150,6 +152,7 @@ def test_inbound_black_hole_is_critical_then_restored(healthy):
         try:
             r, _ = poll(lambda: swan(healthy, *fast), lambda r: r.rc == 2, 10, interval=0.2)
             took = time.monotonic() - cut
+            print(f"black hole: CRITICAL after {took:.1f} s: {r.summary}")
             assert took <= 5.0, f"black hole detected after {took:.1f} s\n{r}"
             assert "dr-primary stale (nothing received for" in r.summary and "but sent" in r.summary, str(r)
         finally:
