@@ -73,7 +73,7 @@ struct Policy {
   std::vector<std::string> expected; // --tunnel; empty: the configured ones
   std::optional<Range> warn;         // default N: (all expected up)
   std::optional<Range> crit;         // default 1: (at least one up)
-  std::optional<double> stale;       // --stale on last_inbound
+  std::optional<double> stale;       // --stale: silence limit (judge_silence)
   std::optional<double> handshake_limit; // WireGuard: handshake age limit
   State idle_state = State::Ok;             // --idle-state: silent both ways past --stale
   State no_keepalive_state = State::Warning; // --no-keepalive-state: old handshake, no keepalive
