@@ -47,7 +47,8 @@ struct Observation {
 };
 
 struct Policy {
-  State idle_state = State::Warning;
+  // Both ways silent is a quiet link, not a fault: OK unless --idle-state.
+  State idle_state = State::Ok;
   // How long before the end of the window a packet must have left for its
   // answer to be expected inside the window (round trip plus the peer's
   // processing; IKE retransmits after 1 s at the earliest).

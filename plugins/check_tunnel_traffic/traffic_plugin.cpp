@@ -38,7 +38,8 @@ PluginInfo info()
             "needs --peer: packets to a peer are outgoing, packets from it incoming. Without --peer,\n"
             "the interface's own addresses tell the direction and every other end is a peer; name\n"
             "the peers to get stable perfdata labels (8 per peer: pps and bytes/s each way, IKE\n"
-            "requests and responses each way). Defaults: --duration 5, --idle-state warning.\n"
+            "requests and responses each way). Defaults: --duration 5, --idle-state ok\n"
+            "(a quiet link notifies no one; only one-way traffic and unanswered IKE alert).\n"
             "Example:\n"
             "  check_tunnel_traffic -i eth1 --peer 192.0.2.2 --protocol ipsec --runbook dr-vpn\n";
   return i;
@@ -55,7 +56,7 @@ po::options_description plugin_options()
     ("protocol", po::value<std::string>()->value_name("NAME"), "auto (default), ipsec, openvpn or wireguard")
     ("port", po::value<std::string>()->value_name("N"), "OpenVPN/WireGuard port (default 1194/51820)")
     ("duration", po::value<std::string>()->value_name("SECONDS"), "Live capture length (default 5, within -t)")
-    ("idle-state", po::value<std::string>()->value_name("STATE"), "State when a peer sent nothing (default warning)");
+    ("idle-state", po::value<std::string>()->value_name("STATE"), "State when a peer sent nothing (default ok)");
   // clang-format on
   return o;
 }

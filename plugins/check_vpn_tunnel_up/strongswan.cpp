@@ -87,7 +87,12 @@ Tunnel from_ike_sa(const vici::Section& ike)
       std::optional<double> idle = num(*c, "use-in");
       if (!idle && num(*c, "packets-in").value_or(0) == 0) idle = num(*c, "install-time");
       if (idle && (!t.last_inbound || *idle < *t.last_inbound)) t.last_inbound = idle;
+      // use-out likewise, for --stale's one-way rule (sent but not answered).
+      std::optional<double> quiet_out = num(*c, "use-out");
+      if (!quiet_out && num(*c, "packets-out").value_or(0) == 0) quiet_out = num(*c, "install-time");
+      if (quiet_out && (!t.last_outbound || *quiet_out < *t.last_outbound)) t.last_outbound = quiet_out;
     }
+    t.reports_outbound = true;
     if (have_in) t.bytes_in = in;
     if (have_out) t.bytes_out = out;
     t.detail = fmt::format("IKE {} with {}, {} CHILD SA{} installed", state, remote.empty() ? "?" : remote,

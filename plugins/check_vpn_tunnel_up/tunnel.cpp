@@ -52,6 +52,30 @@ const Tunnel* find(const std::vector<Tunnel>& tunnels, const std::string& name)
   return nullptr;
 }
 
+// --stale on an established tunnel: stale (one-way silence, or inbound
+// silence where the backend has no outbound figure) or idle (silent both
+// ways: up, with --idle-state).
+void judge_stale(Tunnel& t, const Policy& p)
+{
+  const double limit = *p.stale;
+  switch (judge_silence(t.last_inbound, t.last_outbound, t.reports_outbound, limit)) {
+  case Silence::Fresh: break;
+  case Silence::Stale:
+    t.state = TunnelState::Stale;
+    if (t.reports_outbound && t.last_outbound)
+      t.detail = fmt::format("nothing received for {} s but sent {} s ago, limit {} s", secs(*t.last_inbound),
+                             secs(*t.last_outbound), format_number(limit));
+    else
+      t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(limit));
+    break;
+  case Silence::Idle:
+    t.quiet = fmt::format("idle for {} s", secs(t.last_outbound ? std::min(*t.last_inbound, *t.last_outbound)
+                                                                : *t.last_inbound));
+    t.quiet_state = p.idle_state;
+    break;
+  }
+}
+
 // Applies the staleness limits: an established tunnel that has heard
 // nothing for too long carries no traffic, whatever the daemon's state says
 // (dead-peer detection lags behind by tens of seconds to minutes).
@@ -60,12 +84,20 @@ Tunnel judge(Tunnel t, const Policy& p)
   if (t.state != TunnelState::Up) return t;
   const Tunnel established = t;
   if (p.handshake_limit && t.handshake_age && *t.handshake_age > *p.handshake_limit) {
-    t.state = TunnelState::Stale;
-    t.detail = fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age),
-                           format_number(*p.handshake_limit));
-  } else if (p.stale && t.last_inbound && *t.last_inbound > *p.stale) {
-    t.state = TunnelState::Stale;
-    t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(*p.stale));
+    if (t.keepalive && *t.keepalive == 0) {
+      // Without keepalive an idle peer makes no handshakes either: an old
+      // handshake is no evidence of a dead path.
+      t.quiet = fmt::format("no handshake for {} s and no keepalive set: idle or down, cannot tell; "
+                            "set PersistentKeepalive on this peer",
+                            secs(*t.handshake_age));
+      t.quiet_state = p.no_keepalive_state;
+    } else {
+      t.state = TunnelState::Stale;
+      t.detail = fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age),
+                             format_number(*p.handshake_limit));
+    }
+  } else if (p.stale) {
+    judge_stale(t, p);
   }
   // How long it has been stale is unknown; the daemon's own view stays in
   // the detail.
@@ -87,9 +119,11 @@ std::string detail_line(const Tunnel& t, std::string_view suffix = {})
 {
   std::string s = shown(t.name) + ": " + std::string(to_string(t.state));
   if (!t.detail.empty()) s += ", " + t.detail;
+  if (!t.quiet.empty()) s += ", " + t.quiet;
   if (!t.note.empty()) s += "; " + t.note;
   if (t.since) s += fmt::format("; {} for {} s", to_string(t.state), secs(*t.since));
   if (t.last_inbound) s += fmt::format("; last inbound packet {} s ago", secs(*t.last_inbound));
+  if (t.last_outbound) s += fmt::format("; last outbound packet {} s ago", secs(*t.last_outbound));
   if (t.handshake_age) s += fmt::format("; last handshake {} s ago", secs(*t.handshake_age));
   if (t.bytes_in || t.bytes_out)
     s += fmt::format("; {} B in, {} B out", t.bytes_in ? format_number(*t.bytes_in) : "?",
@@ -115,6 +149,20 @@ void tunnel_perfdata(std::vector<Perfdatum>& out, const std::string& name, const
   out.push_back({name + "_bytes_out", t ? t->bytes_out : std::nullopt, Uom::Bytes, {}, {}, 0.0, {}});
 }
 
+// Quiet tunnels count as up; each adds its state and a "; NAME: what"
+// part to the summary (idle for N s, or why a WireGuard peer cannot be told
+// idle from down).
+void add_quiet(Result& r, const std::vector<Tunnel>& judged)
+{
+  std::vector<std::string> parts;
+  for (const auto& t : judged) {
+    if (t.state != TunnelState::Up || t.quiet.empty()) continue;
+    r.state = worst(r.state, t.quiet_state);
+    parts.push_back(shown(t.name) + ": " + t.quiet);
+  }
+  if (!parts.empty()) r.summary += "; " + fmt::format("{}", fmt::join(parts, ", "));
+}
+
 Range at_least(double n)
 {
   Range r;
@@ -123,6 +171,18 @@ Range at_least(double n)
 }
 
 } // namespace
+
+Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
+                      bool reports_outbound, double limit)
+{
+  // Unknown inbound age: nothing to judge (the daemon's state stands).
+  if (!last_inbound || *last_inbound <= limit) return Silence::Fresh;
+  if (!reports_outbound) return Silence::Stale;
+  // Nothing sent at all, or nothing after the last inbound packet but its
+  // answer: both ends have been quiet.
+  if (!last_outbound || *last_inbound - *last_outbound <= answer_slack) return Silence::Idle;
+  return Silence::Stale;
+}
 
 Result evaluate(const Observation& obs, const Policy& policy)
 {
@@ -217,6 +277,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
     // of an active/passive pair carry traffic.
     r.summary += " (" + range_note + ")";
   }
+  add_quiet(r, judged);
 
   for (const auto& t : judged) r.details.push_back(detail_line(t));
   if (named)

@@ -14,6 +14,7 @@
 
 #include "sitelink/range.hpp"
 #include "sitelink/result.hpp"
+#include "sitelink/state.hpp"
 
 namespace sitelink::vpn {
 
@@ -26,10 +27,21 @@ struct Tunnel {
   std::optional<double> since;         // seconds in this state
   std::optional<double> last_inbound;  // seconds since the last inbound packet
   std::optional<double> handshake_age; // WireGuard: seconds since the last handshake
+  // strongSwan: seconds since the last outbound packet (CHILD SA use-out).
+  std::optional<double> last_outbound;
+  // The backend reports last_outbound (absent then means nothing sent);
+  // false for OpenVPN and WireGuard: --stale judges inbound silence alone.
+  bool reports_outbound = false;
+  std::optional<double> keepalive;     // WireGuard: persistent keepalive interval, 0 = off
   std::optional<double> bytes_in;
   std::optional<double> bytes_out;
   std::string detail; // backend's words: "no IKE SA", "IKE ESTABLISHED, CHILD INSTALLING"
   std::string note;   // long output only: what the daemon said of a stale tunnel
+  // Set by the judgement on a tunnel that counts as up but is quiet (idle
+  // both ways, or a WireGuard peer that cannot be told idle from down): what
+  // is known, for the summary, and the state it contributes.
+  std::string quiet;
+  State quiet_state = State::Ok;
 };
 
 struct Observation {
@@ -61,9 +73,25 @@ struct Policy {
   std::vector<std::string> expected; // --tunnel; empty: the configured ones
   std::optional<Range> warn;         // default N: (all expected up)
   std::optional<Range> crit;         // default 1: (at least one up)
-  std::optional<double> stale;       // --stale on last_inbound
+  std::optional<double> stale;       // --stale: silence limit (judge_silence)
   std::optional<double> handshake_limit; // WireGuard: handshake age limit
+  State idle_state = State::Ok;             // --idle-state: silent both ways past --stale
+  State no_keepalive_state = State::Warning; // --no-keepalive-state: old handshake, no keepalive
 };
+
+// What --stale makes of one established tunnel's packet ages (seconds since
+// the last inbound and outbound packet). Without an outbound figure, inbound
+// silence alone is stale. With one, stale is one-way silence: nothing
+// received for more than `limit` while something was sent after the last
+// inbound packet (and so within that time); silent both ways is Idle.
+enum class Silence { Fresh, Idle, Stale };
+Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
+                      bool reports_outbound, double limit);
+
+// An outbound packet this close after the last inbound one (strongSwan's
+// ages are whole seconds) is taken as its answer (a TCP ACK, an echo reply),
+// not as a request left unanswered.
+constexpr double answer_slack = 1.0;
 
 // Pure: the state of every expected tunnel, the count against the ranges,
 // the summary, one long-output line per tunnel and the perfdata.

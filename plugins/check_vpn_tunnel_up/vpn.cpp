@@ -8,6 +8,7 @@
 #include "backends.hpp"
 #include "cloud_backend.hpp"
 #include "sitelink/number.hpp"
+#include "sitelink/output.hpp"
 #include "sitelink/plugin.hpp"
 
 namespace sitelink::vpn {
@@ -20,7 +21,8 @@ PluginInfo info()
   i.name = "check_vpn_tunnel_up";
   i.service = "VPN_TUNNEL";
   i.synopsis = "--backend strongswan|openvpn|wireguard [--tunnel NAME]... [-w RANGE] [-c RANGE] "
-               "[--stale SECONDS] [--socket URI] [--management PATH|HOST:PORT] "
+               "[--stale SECONDS] [--idle-state STATE] [--no-keepalive-state STATE] [--socket URI] "
+               "[--management PATH|HOST:PORT] "
                "[--management-password-file PATH] [--interface IF] [--peer-alias NAME=PUBKEY]... "
                "[-t SECONDS[:STATE]] [--runbook ID]";
   i.description =
@@ -32,11 +34,17 @@ PluginInfo info()
       "Defaults: every configured tunnel is expected (name them with --tunnel to notice one that\n"
       "vanished from the configuration); -c 1: (at least one up) and -w N: with N expected, so lost\n"
       "redundancy is a WARNING. An active/passive pair is -w 1:1 -c 1:.\n"
-      "--stale S: an established tunnel that received nothing for more than S seconds is stale and\n"
-      "does not count as up (strongSwan: CHILD SA use-in; OpenVPN server: client Last Ref). It needs\n"
-      "steady traffic (a keepalive ping) and is off by default. WireGuard always judges peers by\n"
-      "handshake age, limit 180 s unless --stale is given; a peer that never completed a handshake is\n"
-      "down. A missing socket or refused connection is CRITICAL (the daemon is not running).\n"
+      "--stale S (off by default) judges silence. strongSwan (CHILD SA use-in and use-out): a tunnel\n"
+      "that received nothing for more than S seconds while it sent something after the last inbound\n"
+      "packet is stale and does not count as up (a dead path: we send, nothing comes back); silent both\n"
+      "ways it is idle: up, 'idle for N s', state --idle-state (default ok; warning or critical where\n"
+      "constant traffic is expected). OpenVPN server (client Last Ref) reports no outbound figure: there\n"
+      "a client that sent nothing for S seconds is stale, idle or not, so it needs steady traffic (a\n"
+      "keepalive ping). WireGuard always judges peers by handshake age, limit 180 s unless --stale is\n"
+      "given: a peer with PersistentKeepalive whose handshake is older is stale; without keepalive an\n"
+      "idle peer makes no handshakes, so an old handshake gives --no-keepalive-state (default warning)\n"
+      "and a hint; a peer that never completed a handshake is down. A missing socket or refused\n"
+      "connection is CRITICAL (the daemon is not running).\n"
       "Backends:\n"
       "  strongswan  --socket unix:///var/run/charon.vici (default); tunnels are connections\n"
       "  openvpn     --management PATH or HOST:PORT; point-to-point: one tunnel named by --tunnel\n"
@@ -69,7 +77,11 @@ po::options_description plugin_options()
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
     ("critical,c", po::value<Range>()->value_name("RANGE"), "Critical range on the number of tunnels up (default 1:)")
     ("stale", po::value<std::string>()->value_name("SECONDS"),
-       "An established tunnel silent for longer is stale (not up)")
+       "An established tunnel silent for longer is stale (not up); see below")
+    ("idle-state", po::value<std::string>()->value_name("STATE"),
+       "strongswan, with --stale: state of a tunnel silent both ways (default ok)")
+    ("no-keepalive-state", po::value<std::string>()->value_name("STATE"),
+       "wireguard: state of a peer without keepalive whose handshake is older than the limit (default warning)")
     ("socket", po::value<std::string>()->value_name("URI"),
        "strongswan: VICI socket (default unix:///var/run/charon.vici); wireguard: UAPI socket path")
     ("management", po::value<std::string>()->value_name("PATH|HOST:PORT"), "openvpn: management interface")
@@ -92,6 +104,18 @@ void refuse_options(const Context& ctx, const std::string& backend, std::initial
 {
   for (const char* n : names)
     if (ctx.has(n)) throw UsageError(fmt::format("option '--{}' does not apply to --backend {}", n, backend));
+}
+
+// ok, warning, critical, unknown or 0-3 (as check_tunnel_traffic's --idle-state).
+State state_option(const Context& ctx, const char* name, State fallback)
+{
+  if (!ctx.has(name)) return fallback;
+  const auto text = ctx.vm()[name].as<std::string>();
+  auto s = parse_state(text);
+  if (!s)
+    throw UsageError(fmt::format("invalid value '{}' for option '--{}': expected ok, warning, critical, unknown or 0-3",
+                                 sanitize_quote(text, 40), name));
+  return *s;
 }
 
 net::TimePoint io_deadline(const Context& ctx)
@@ -118,6 +142,8 @@ Result run(Context& ctx)
                        "' for option '--stale': expected a number of seconds > 0");
     policy.stale = *s;
   }
+  policy.idle_state = state_option(ctx, "idle-state", policy.idle_state);
+  policy.no_keepalive_state = state_option(ctx, "no-keepalive-state", policy.no_keepalive_state);
   // --backend aws, aws-route, openstack: the cloud module (cloud/).
   if (auto cloud_result = cloud::dispatch(ctx, backend, policy)) return *cloud_result;
   Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
@@ -126,13 +152,14 @@ Result run(Context& ctx)
   Observation obs;
 
   if (backend == "strongswan") {
-    refuse_options(ctx, backend, {"management", "management-password-file", "interface", "peer-alias"});
+    refuse_options(ctx, backend,
+                   {"management", "management-password-file", "interface", "peer-alias", "no-keepalive-state"});
     auto ep = parse_endpoint(ctx.get<std::string>("socket", "unix:///var/run/charon.vici"), false);
     if (!ep) throw UsageError("invalid value for option '--socket': " + ep.error());
     ctx.debug(1, "strongswan: VICI socket " + ep->text());
     obs = strongswan::read(*ep, io_deadline(ctx), trace);
   } else if (backend == "openvpn") {
-    refuse_options(ctx, backend, {"socket", "interface", "peer-alias"});
+    refuse_options(ctx, backend, {"socket", "interface", "peer-alias", "idle-state", "no-keepalive-state"});
     if (!ctx.has("management")) throw UsageError("--backend openvpn needs --management PATH or HOST:PORT");
     auto ep = parse_endpoint(ctx.vm()["management"].as<std::string>(), true);
     if (!ep) throw UsageError("invalid value for option '--management': " + ep.error());
@@ -149,7 +176,7 @@ Result run(Context& ctx)
     obs = openvpn::read(*ep, password, p2p, now, io_deadline(ctx), trace);
     if (password) explicit_bzero(password->data(), password->size());
   } else if (backend == "wireguard") {
-    refuse_options(ctx, backend, {"management", "management-password-file"});
+    refuse_options(ctx, backend, {"management", "management-password-file", "idle-state"});
     const auto ifname = ctx.get<std::string>("interface", "wg0");
     if (ifname.empty() || ifname.size() > 15 || ifname.find('/') != std::string::npos || ifname == "." ||
         ifname == "..")

@@ -37,6 +37,7 @@ struct Peer {
   std::string endpoint;
   double hs_sec = 0, hs_nsec = 0;
   std::optional<double> rx, tx;
+  std::optional<double> keepalive; // persistent_keepalive_interval, 0 = off
 };
 
 Tunnel to_tunnel(const Peer& p, double now, const std::map<std::string, std::string>& aliases)
@@ -46,6 +47,7 @@ Tunnel to_tunnel(const Peer& p, double now, const std::map<std::string, std::str
   t.name = a == aliases.end() ? p.key : a->second;
   t.bytes_in = p.rx;
   t.bytes_out = p.tx;
+  t.keepalive = p.keepalive;
   std::string ep = p.endpoint.empty() ? "no endpoint" : "endpoint " + sanitize_quote(p.endpoint, 60);
   if (p.hs_sec == 0) {
     // WireGuard has no session state: a peer that never completed a
@@ -132,12 +134,13 @@ tl::expected<Observation, std::string> observe(std::string_view reply, double no
       Peer& p = peers.back();
       if (key == "endpoint") p.endpoint = std::string(value);
       else if (key == "last_handshake_time_sec" || key == "last_handshake_time_nsec" || key == "rx_bytes" ||
-               key == "tx_bytes") {
+               key == "tx_bytes" || key == "persistent_keepalive_interval") {
         auto v = n();
         if (!v) return tl::unexpected(v.error());
         if (key == "last_handshake_time_sec") p.hs_sec = *v;
         else if (key == "last_handshake_time_nsec") p.hs_nsec = *v;
         else if (key == "rx_bytes") p.rx = *v;
+        else if (key == "persistent_keepalive_interval") p.keepalive = *v;
         else p.tx = *v;
       }
     }

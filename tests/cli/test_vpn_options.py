@@ -10,7 +10,8 @@ P = "check_vpn_tunnel_up"
 def test_help_and_version_exit_3():
     r = run(P, ["--help"])
     assert r.rc == 3 and r.stdout.startswith("check_vpn_tunnel_up ") and "Usage:" in r.stdout
-    for word in ("--backend", "--tunnel", "--stale", "--management-password-file", "--peer-alias", "-w 1:1 -c 1:"):
+    for word in ("--backend", "--tunnel", "--stale", "--management-password-file", "--peer-alias", "-w 1:1 -c 1:",
+                 "--idle-state", "--no-keepalive-state", "idle for N s"):
         assert word in r.stdout
     r = run(P, ["--version"])
     assert r.rc == 3 and r.stdout.startswith("check_vpn_tunnel_up 0.") and r.stderr == ""
@@ -34,6 +35,17 @@ def test_help_and_version_exit_3():
     (["--backend", "strongswan", "-c", "abc"], "--critical"),
     (["--backend", "strongswan", "--tunnel", ""], "--tunnel"),
     (["--backend", "strongswan", "--no-such"], "unrecognised option"),
+    (["--backend", "strongswan", "--idle-state", "maybe"],
+     "invalid value 'maybe' for option '--idle-state': expected ok, warning, critical, unknown or 0-3"),
+    (["--backend", "wireguard", "--no-keepalive-state", "4"],
+     "invalid value '4' for option '--no-keepalive-state': expected ok, warning, critical, unknown or 0-3"),
+    (["--backend", "openvpn", "--management", "/x", "--idle-state", "ok"],
+     "option '--idle-state' does not apply to --backend openvpn"),
+    (["--backend", "wireguard", "--idle-state", "ok"], "option '--idle-state' does not apply to --backend wireguard"),
+    (["--backend", "strongswan", "--no-keepalive-state", "ok"],
+     "option '--no-keepalive-state' does not apply to --backend strongswan"),
+    (["--backend", "aws", "--vpn-connection-id", "vpn-12345678", "--no-keepalive-state", "ok"],
+     "option '--no-keepalive-state' does not apply to --backend aws"),
 ])
 def test_usage_errors(args, expect):
     r = run(P, args)

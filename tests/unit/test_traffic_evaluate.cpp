@@ -116,11 +116,11 @@ TEST_CASE("evaluate")
     CHECK(has_line(r, "Check: both sides use the same pre-shared key"));
     CHECK(render_perfdata(r.perfdata).find("'192.0.2.2 ike_requests_out'=4;;;0") != std::string::npos);
   }
-  SUBCASE("idle follows --idle-state; the labels stay the same")
+  SUBCASE("idle follows --idle-state, OK by default (a quiet link); the labels stay the same")
   {
     Observation o{"on wan1", 5.0, tally_of({}), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
-    CHECK(r.state == State::Warning);
+    CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 idle: no tunnel packets in 5 s");
     Observation busy{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp)}), std::nullopt, std::nullopt};
     auto labels = [](const Result& x) {
@@ -129,8 +129,8 @@ TEST_CASE("evaluate")
       return l;
     };
     CHECK(labels(r) == labels(evaluate(busy, policy)));
-    policy.idle_state = State::Ok;
-    CHECK(evaluate(o, policy).state == State::Ok);
+    policy.idle_state = State::Warning;
+    CHECK(evaluate(o, policy).state == State::Warning);
     policy.idle_state = State::Critical;
     CHECK(evaluate(o, policy).state == State::Critical);
   }
@@ -138,7 +138,7 @@ TEST_CASE("evaluate")
   {
     Observation o{"on wan1", 5.0, Tally({}, {A}), std::nullopt, std::nullopt};
     auto r = evaluate(o, policy);
-    CHECK(r.state == State::Warning);
+    CHECK(r.state == State::Ok);
     CHECK(r.summary == "no tunnel traffic on wan1 in 5 s");
     CHECK(r.perfdata.empty());
   }
@@ -157,7 +157,7 @@ TEST_CASE("evaluate")
     t.add(pkt(true, Proto::WireGuard), 1000.5);
     Observation late{"on wan1", 5.0, t, std::nullopt, 1001.0};
     auto r = evaluate(late, policy);
-    CHECK(r.state == State::Warning);
+    CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 idle: 1 packets sent in the last 1 s only, too late for an answer in 5 s");
     Tally early({B}, {});
     early.add(pkt(true, Proto::WireGuard), 998.0);
@@ -179,6 +179,7 @@ TEST_CASE("evaluate")
     Tally t({B, *Address::parse("198.51.100.2")}, {});
     t.add(pkt(true, Proto::Esp));
     t.add(pkt(false, Proto::Esp));
+    policy.idle_state = State::Warning;
     auto r = evaluate(Observation{"on wan1", 1.0, t, std::nullopt, std::nullopt}, policy);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "198.51.100.2 idle: no tunnel packets in 1 s");

@@ -104,6 +104,27 @@ TEST_CASE("strongswan::observe")
     auto o = strongswan::observe({}, {ike("a", "ESTABLISHED", {c})});
     CHECK(find(o, "a").last_inbound == 12);
   }
+  SUBCASE("use-out is the outbound age; the freshest child counts; reported even when absent")
+  {
+    auto o = strongswan::observe({}, {ike("a", "ESTABLISHED",
+                                          {child("old", "REKEYING", {{"use-in", "9"}, {"use-out", "7"}}),
+                                           child("new", "INSTALLED", {{"use-in", "5"}, {"use-out", "2"}})})});
+    CHECK(find(o, "a").last_outbound == 2);
+    CHECK(find(o, "a").reports_outbound);
+    auto none = strongswan::observe({}, {ike("a", "ESTABLISHED", {child("c", "INSTALLED", {{"packets-out", "3"}})})});
+    CHECK_FALSE(find(none, "a").last_outbound.has_value());
+    CHECK(find(none, "a").reports_outbound);
+    auto conn = strongswan::observe({}, {ike("a", "CONNECTING", {})});
+    CHECK_FALSE(find(conn, "a").reports_outbound);
+  }
+  SUBCASE("a child that never sent anything has been silent outbound since it was installed")
+  {
+    auto o = strongswan::observe(
+        {}, {ike("a", "ESTABLISHED",
+                 {child("c", "INSTALLED", {{"install-time", "12"}, {"use-in", "3"}, {"packets-out", "0"}})})});
+    CHECK(find(o, "a").last_outbound == 12);
+    CHECK(find(o, "a").last_inbound == 3);
+  }
   SUBCASE("the best of several IKE SAs of one connection counts")
   {
     auto o = strongswan::observe(

@@ -248,3 +248,240 @@ TEST_CASE("evaluate")
     CHECK(r.summary.find(std::string(70, 'x')) == std::string::npos);
   }
 }
+
+namespace {
+
+// An established strongSwan tunnel with both packet ages (absent: none).
+Tunnel swan(const std::string& name, std::optional<double> in, std::optional<double> out)
+{
+  Tunnel t = up(name, in);
+  t.last_outbound = out;
+  t.reports_outbound = true;
+  return t;
+}
+
+// A WireGuard peer with a handshake `age` s ago and a keepalive (absent: not reported).
+Tunnel peer(const std::string& name, double age, std::optional<double> keepalive)
+{
+  Tunnel t = up(name);
+  t.since.reset();
+  t.handshake_age = age;
+  t.keepalive = keepalive;
+  t.detail = "endpoint 192.0.2.2:51820";
+  return t;
+}
+
+Observation peers(std::vector<Tunnel> tunnels)
+{
+  std::vector<std::string> names;
+  for (const auto& t : tunnels) names.push_back(t.name);
+  Observation o = read(std::move(tunnels), names);
+  o.daemon = "wireguard-go";
+  o.has_handshakes = true;
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("vpn::judge_silence")
+{
+  using S = Silence;
+  const std::nullopt_t none = std::nullopt;
+  struct Row {
+    std::optional<double> in, out;
+    bool reports_outbound;
+    Silence expected;
+    const char* why;
+  };
+  // --stale 30 throughout.
+  const Row rows[] = {
+      // A daemon with no outbound figure (OpenVPN server's Last Ref): inbound silence alone.
+      {none, none, false, S::Fresh, "no figures: nothing to judge"},
+      {0, none, false, S::Fresh, "just heard from"},
+      {30, none, false, S::Fresh, "exactly the limit is not more than it"},
+      {31, none, false, S::Stale, "silent past the limit"},
+      {31, 0, false, S::Stale, "an outbound age it does not report is not looked at"},
+      {31, 100, false, S::Stale, "idle or not, silent is stale without an outbound figure"},
+      {none, 0, false, S::Fresh, "unknown inbound age"},
+      // strongSwan: use-in and use-out.
+      {none, none, true, S::Fresh, "no inbound age: nothing to judge"},
+      {none, 0, true, S::Fresh, "sending, inbound age unknown: nothing to judge"},
+      {none, 100, true, S::Fresh, "both old, inbound age unknown"},
+      {0, none, true, S::Fresh, "receiving, never sent"},
+      {0, 0, true, S::Fresh, "both ways just now"},
+      {0, 100, true, S::Fresh, "receiving only"},
+      {10, 0, true, S::Fresh, "within the limit while sending"},
+      {30, 0, true, S::Fresh, "exactly the limit while sending"},
+      {30.5, 0, true, S::Stale, "a fraction past the limit while sending"},
+      {31, 0, true, S::Stale, "sending, nothing back for longer than the limit: dead path"},
+      {31, 1, true, S::Stale, "a steady ping into a black hole"},
+      {31, 29, true, S::Stale, "sent within the limit, after the last inbound packet"},
+      {31, 30, true, S::Idle, "sent one second after the last inbound packet: its answer"},
+      {31, 31, true, S::Idle, "last packets both ways in the same second"},
+      {31, 32, true, S::Idle, "the last packet was inbound"},
+      {31, 100, true, S::Idle, "the last packet was inbound long after the last outbound one"},
+      {31, none, true, S::Idle, "nothing ever sent, nothing received for longer than the limit"},
+      {45, 50, true, S::Idle, "the issue's quiet DR link: 45 s in, 50 s out"},
+      {60, 45, true, S::Stale, "sent 15 s after the last inbound packet, not within the limit, never answered"},
+      {60, 58, true, S::Stale, "sent 2 s after the last inbound packet: a request, not an answer"},
+      {60, 59, true, S::Idle, "sent within the answer slack after the last inbound packet"},
+      {60, 60, true, S::Idle, "silent both ways since the same second"},
+      {60, 61, true, S::Idle, "silent both ways, the last packet inbound"},
+      {3600, 0, true, S::Stale, "an hour without an answer while sending"},
+      {3600, 3600, true, S::Idle, "an hour silent both ways"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.why);
+    CHECK(judge_silence(r.in, r.out, r.reports_outbound, 30) == r.expected);
+  }
+  SUBCASE("the limit is the caller's")
+  {
+    CHECK(judge_silence(4, 0, true, 3) == S::Stale);
+    CHECK(judge_silence(4, 0, true, 5) == S::Fresh);
+    CHECK(judge_silence(4, none, true, 3) == S::Idle);
+  }
+}
+
+TEST_CASE("vpn::evaluate --stale with inbound and outbound ages")
+{
+  Policy p;
+  p.stale = 30;
+  SUBCASE("a quiet link is idle: up and OK, saying for how long (the issue's 3 a.m. page)")
+  {
+    auto r = evaluate(read({swan("s2s", 45, 50)}, {"s2s"}), p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "1 of 1 tunnels up; s2s: idle for 45 s");
+    CHECK(r.details[0] == "s2s: up, IKE ESTABLISHED, idle for 45 s; up for 100 s; last inbound packet 45 s ago; "
+                          "last outbound packet 50 s ago; 1000 B in, 2000 B out");
+    CHECK(perf(r).find("s2s_up=1;;;0;1") != std::string::npos);
+    CHECK(perf(r).rfind("tunnels_up=1;1:;1:;0;1 ", 0) == 0);
+  }
+  SUBCASE("idle for the shorter of the two silences; nothing ever sent is idle for the inbound one")
+  {
+    CHECK(evaluate(read({swan("s2s", 50, 49.6)}, {"s2s"}), p).summary == "1 of 1 tunnels up; s2s: idle for 50 s");
+    CHECK(evaluate(read({swan("s2s", 80, 200)}, {"s2s"}), p).summary == "1 of 1 tunnels up; s2s: idle for 80 s");
+    CHECK(evaluate(read({swan("s2s", 40, std::nullopt)}, {"s2s"}), p).summary ==
+          "1 of 1 tunnels up; s2s: idle for 40 s");
+  }
+  SUBCASE("--idle-state makes idle WARNING or CRITICAL where constant traffic is expected")
+  {
+    p.idle_state = State::Warning;
+    auto r = evaluate(read({swan("s2s", 45, 50)}, {"s2s"}), p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "1 of 1 tunnels up; s2s: idle for 45 s");
+    p.idle_state = State::Critical;
+    CHECK(evaluate(read({swan("s2s", 45, 50)}, {"s2s"}), p).state == State::Critical);
+    p.idle_state = State::Unknown;
+    CHECK(evaluate(read({swan("s2s", 45, 50)}, {"s2s"}), p).state == State::Unknown);
+    // A fresh tunnel is not idle, whatever --idle-state says.
+    CHECK(evaluate(read({swan("s2s", 2, 50)}, {"s2s"}), p).state == State::Ok);
+  }
+  SUBCASE("one-way silence is stale: not up, saying what was sent")
+  {
+    auto r = evaluate(read({swan("s2s", 33, 0.4)}, {"s2s"}), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "0 of 1 tunnels up: s2s stale (nothing received for 33 s but sent 0 s ago, limit 30 s)");
+    CHECK(r.details[0] == "s2s: stale, nothing received for 33 s but sent 0 s ago, limit 30 s; the daemon still "
+                          "reports: IKE ESTABLISHED; last inbound packet 33 s ago; last outbound packet 0 s ago; "
+                          "1000 B in, 2000 B out");
+    CHECK(perf(r).find("s2s_up=0;;;0;1 s2s_in_idle=33s") != std::string::npos);
+  }
+  SUBCASE("stale, idle and down tunnels side by side")
+  {
+    auto o = read({swan("a", 45, 50), swan("b", 40, 1), down("c")}, {"a", "b", "c"});
+    auto r = evaluate(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary ==
+          "1 of 3 tunnels up: b stale (nothing received for 40 s but sent 1 s ago, limit 30 s), c down (no IKE SA); "
+          "a: idle for 45 s");
+    p.idle_state = State::Critical;
+    CHECK(evaluate(o, p).state == State::Critical);
+  }
+  SUBCASE("idle together with a count outside the ranges keeps the range note")
+  {
+    p.warn = range("1:1");
+    auto r = evaluate(read({swan("a", 45, 50), swan("b", 1, 1)}, {"a", "b"}), p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "2 of 2 tunnels up (warning outside 1..1); a: idle for 45 s");
+  }
+  SUBCASE("without --stale nothing is idle or stale")
+  {
+    auto r = evaluate(read({swan("s2s", 4500, 5000), swan("t", 4500, 0)}, {"s2s", "t"}), {});
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "2 of 2 tunnels up");
+  }
+  SUBCASE("a backend without an outbound figure keeps inbound silence as stale")
+  {
+    Tunnel client = up("client-1", 45);
+    client.last_outbound = 50; // ignored: not reported as an outbound figure
+    auto r = evaluate(read({client}, {"client-1"}), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "0 of 1 tunnels up: client-1 stale (nothing received for 45 s, limit 30 s)");
+  }
+  SUBCASE("a tunnel that is not established is judged by the daemon's state alone")
+  {
+    Tunnel c = swan("x", 100, 0);
+    c.state = TunnelState::Connecting;
+    c.detail = "IKE CONNECTING";
+    auto r = evaluate(read({c}, {"x"}), p);
+    CHECK(r.summary == "0 of 1 tunnels up: x connecting (IKE CONNECTING)");
+  }
+}
+
+TEST_CASE("vpn::evaluate WireGuard peers with and without keepalive")
+{
+  Policy p;
+  p.handshake_limit = 180;
+  const std::string hint = "no handshake for 200 s and no keepalive set: idle or down, cannot tell; "
+                           "set PersistentKeepalive on this peer";
+  SUBCASE("no keepalive, old handshake: WARNING by default with the hint, counted as up")
+  {
+    auto r = evaluate(peers({peer("site-b", 200, 0)}), p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "1 of 1 tunnels up; site-b: " + hint);
+    CHECK(r.details[0] == "site-b: up, endpoint 192.0.2.2:51820, " + hint +
+                              "; last handshake 200 s ago; 1000 B in, 2000 B out");
+    CHECK(perf(r).find("'site-b_up'=1;;;0;1") != std::string::npos);
+    CHECK(perf(r).find("'site-b_handshake_age'=200s;;;0") != std::string::npos);
+  }
+  SUBCASE("--no-keepalive-state sets that state")
+  {
+    for (State s : {State::Ok, State::Warning, State::Critical, State::Unknown}) {
+      p.no_keepalive_state = s;
+      CHECK(evaluate(peers({peer("site-b", 200, 0)}), p).state == s);
+    }
+  }
+  SUBCASE("no keepalive, handshake within the limit: up, nothing to say")
+  {
+    auto r = evaluate(peers({peer("site-b", 100, 0)}), p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "1 of 1 tunnels up");
+  }
+  SUBCASE("with keepalive, an old handshake is stale as before")
+  {
+    auto r = evaluate(peers({peer("site-b", 200, 5)}), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "0 of 1 tunnels up: site-b stale (last handshake 200 s ago, limit 180 s)");
+    p.no_keepalive_state = State::Ok;
+    CHECK(evaluate(peers({peer("site-b", 200, 5)}), p).state == State::Critical);
+  }
+  SUBCASE("a keepalive interval the daemon did not report: stale as before")
+  {
+    CHECK(evaluate(peers({peer("site-b", 200, std::nullopt)}), p).state == State::Critical);
+  }
+  SUBCASE("never completed a handshake: down, keepalive or not")
+  {
+    Tunnel never = down("never", "no handshake yet, no endpoint");
+    never.keepalive = 0;
+    p.no_keepalive_state = State::Ok;
+    auto r = evaluate(peers({never}), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "0 of 1 tunnels up: never down (no handshake yet, no endpoint)");
+  }
+  SUBCASE("a cannot-tell peer next to a stale one")
+  {
+    auto r = evaluate(peers({peer("quiet", 200, 0), peer("dead", 300, 5)}), p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "1 of 2 tunnels up: dead stale (last handshake 300 s ago, limit 180 s); quiet: " + hint);
+  }
+}

@@ -49,6 +49,25 @@ TEST_CASE("wireguard::observe")
     CHECK(o.tunnels[0].detail == "endpoint 192.0.2.2:51820");
     CHECK(o.tunnels[1].state == TunnelState::Down);
     CHECK(o.tunnels[1].detail == "no handshake yet, no endpoint");
+    CHECK(o.tunnels[0].keepalive == 25);
+    CHECK(o.tunnels[1].keepalive == 0);
+  }
+  SUBCASE("a peer without keepalive and an old handshake: idle or down, cannot tell")
+  {
+    std::string quiet = reply;
+    const auto at = quiet.find("persistent_keepalive_interval=25");
+    REQUIRE(at != std::string::npos);
+    const std::string_view with = "persistent_keepalive_interval=25";
+    quiet.replace(at, with.size(), "persistent_keepalive_interval=0");
+    auto o = wireguard::observe(quiet, 1795314800.5, {{peer_b, "site-b"}}, {}).value();
+    CHECK(o.tunnels[0].keepalive == 0);
+    Policy p;
+    p.expected = {"site-b"};
+    p.handshake_limit = 180;
+    auto r = evaluate(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "1 of 1 tunnels up; site-b: no handshake for 300 s and no keepalive set: idle or down, "
+                       "cannot tell; set PersistentKeepalive on this peer");
   }
   SUBCASE("aliases name peers; the handshake limit decides staleness")
   {

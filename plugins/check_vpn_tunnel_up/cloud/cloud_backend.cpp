@@ -19,7 +19,7 @@ namespace {
 const char* const cloud_only[] = {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url",
                                   "route-table-id", "destination", "expect-target", "os-cloud", "cacert"};
 const char* const daemon_only[] = {"stale", "socket", "management", "management-password-file", "interface",
-                                   "peer-alias"};
+                                   "peer-alias", "idle-state", "no-keepalive-state"};
 
 std::vector<std::string> strings(const Context& ctx, const char* name)
 {
