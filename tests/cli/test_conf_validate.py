@@ -176,7 +176,8 @@ def test_single_example_validates(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     n = instantiated(p.stdout)
     # vpn, traffic, ping, replication; a host dependency and one per dependent service
-    assert n["Services"] == 4 and n["Dependencies"] == 3, p.stdout
+    # (ping, replication, and traffic on its tunnel)
+    assert n["Services"] == 4 and n["Dependencies"] == 4, p.stdout
 
 
 def test_distributed_example_validates(tmp_path):
@@ -229,7 +230,7 @@ def test_nagios_validates(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout
     assert re.search(r"Total Warnings:\s+0", p.stdout) and re.search(r"Total Errors:\s+0", p.stdout), p.stdout
-    assert re.search(r"Checked 3 services", p.stdout), p.stdout
+    assert re.search(r"Checked 4 services", p.stdout), p.stdout
 
 
 def test_nagios_validation_can_fail(tmp_path):

@@ -23,8 +23,9 @@ def patched_example(lab, heartbeat, notify_file):
     exist, so a change to the example cannot silently bypass this test."""
     text = open(NAGIOS_EXAMPLE).read()
     subs = [
-        ("--socket unix:///var/run/charon.vici --tunnel dr-primary",
+        ("--socket unix:///var/run/charon.vici --tunnel dr-primary --tunnel dr-secondary -w 1:1 -c 1: --stale 10",
          f"--socket unix://{lab['LAB_VICI_A']} --tunnel {lab['LAB_IPSEC_CONN_PRIMARY']} --stale 5"),
+        ("--peer 192.0.2.2", f"--peer {lab['LAB_WAN_B']} --duration 3"),
         ("--file /srv/dr/heartbeat -w 60 -c 300", f"--file {heartbeat} -w 5 -c 10"),
         ("address                 192.0.2.1", f"address                 {lab['LAB_WAN_A']}"),
         ("address                 10.102.0.10", f"address                 {lab['LAB_LAN_B']}"),
@@ -109,7 +110,8 @@ def nagios(lab):
     example = os.path.join(root, "sitelink-example.cfg")
     with open(example, "w") as fh:
         fh.write(patched_example(lab, heartbeat, n.notify_file))
-    # interval_length 5: the example's 1-unit intervals become 5 s.
+    # interval_length 5: the example's 1-unit intervals become 5 s (the
+    # tunnel's 1/6 unit a little under 1 s).
     nagios_main_cfg(root, [NAGIOS_PLUGIN_CONFIG], [NAGIOS_COMMANDS, example], "root", "root", extra={
         "resource": f"$USER1$={plugins}\n",
         "interval_length": 5, "status_update_interval": 1, "check_result_reaper_frequency": 1,
