@@ -100,12 +100,12 @@ def test_icinga_services_point_at_their_own_runbook(folder, icinga_examples):
 
 
 def test_icinga_tunnel_timing(icinga_examples):
-    """The intervals bench/time-to-page measures: a local tunnel every 10 s
+    """The intervals bench/time-to-page measures: a local tunnel every 5 s
     with one 5 s retry, a cloud tunnel once a minute, dependents slower than
     their parent."""
     _, single = icinga_examples["single"]
     vpn = single["gw-a!vpn-dr"]
-    assert (vpn["check_interval"], vpn["retry_interval"], vpn["max_check_attempts"]) == (10, 5, 2)
+    assert (vpn["check_interval"], vpn["retry_interval"], vpn["max_check_attempts"]) == (5, 5, 2)
     ping = single["db-b!ping-dr"]
     assert ping["max_check_attempts"] > vpn["max_check_attempts"]
     _, aws = icinga_examples["aws-active-passive"]
