@@ -129,6 +129,16 @@ def nagios_files(folder):
     return [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".cfg")]
 
 
+def test_nagios_shared_part_is_the_same_everywhere():
+    shared = set()
+    for folder in FOLDERS:
+        text = "".join(open(f).read() for f in nagios_files(folder))
+        part = re.search(r"^# -+ shared\n(.*?)^# -+ this example\n", text, flags=re.S | re.M)
+        assert part, f"{folder}: no shared part"
+        shared.add(part.group(1))
+    assert len(shared) == 1
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_nagios_example_validates(folder, tmp_path):
     user = pwd.getpwuid(os.getuid()).pw_name
