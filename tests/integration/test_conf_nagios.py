@@ -33,6 +33,10 @@ def patched_example(lab, heartbeat, notify_file):
     for old, new in subs:
         assert old in text, f"the example no longer contains {old!r}"
         text = text.replace(old, new)
+    # interval_length 5 below shrinks the example's minutes to 5 s; its 5 s
+    # tunnel intervals (1/12 of a unit) stay 5 s, one unit here.
+    text, n = re.subn(r"^(\s+(?:check|retry)_interval\s+)0\.083333$", r"\g<1>1", text, flags=re.M)
+    assert n >= 4
     # Mail becomes a line in a file: TYPE HOST!SERVICE STATE.
     text, n = re.subn(r"(command_name\s+sitelink_notify_service\s*\n\s*command_line\s+).*",
                       rf"""\1/usr/bin/printf '%s %s!%s %s\\n' "$NOTIFICATIONTYPE$" "$HOSTNAME$" "$SERVICEDESC$" "$SERVICESTATE$" >> {notify_file}""",
@@ -110,8 +114,7 @@ def nagios(lab):
     example = os.path.join(root, "sitelink-example.cfg")
     with open(example, "w") as fh:
         fh.write(patched_example(lab, heartbeat, n.notify_file))
-    # interval_length 5: the example's 1-unit intervals become 5 s (the
-    # tunnel's 1/6 unit a little under 1 s).
+    # interval_length 5: the example's 1-unit intervals become 5 s.
     nagios_main_cfg(root, [NAGIOS_PLUGIN_CONFIG], [NAGIOS_COMMANDS, example], "root", "root", extra={
         "resource": f"$USER1$={plugins}\n",
         "interval_length": 5, "status_update_interval": 1, "check_result_reaper_frequency": 1,
