@@ -63,7 +63,11 @@ std::vector<std::string> Runbook::block(State state) const
     for (const auto& l : it->second) lines.push_back("Impact: " + l);
   if (auto it = actions.find(state); it != actions.end())
     for (const auto& l : it->second) lines.push_back("Action: " + l);
-  if (!url.empty()) lines.push_back("Runbook: " + url);
+  // One line naming the runbook, so a reader of the alert sees which page
+  // the URL opens: "Runbook: TITLE <URL>", or whichever of the two is set.
+  if (!title.empty() && !url.empty()) lines.push_back("Runbook: " + title + " <" + url + ">");
+  else if (!url.empty()) lines.push_back("Runbook: " + url);
+  else if (!title.empty()) lines.push_back("Runbook: " + title);
   return lines;
 }
 

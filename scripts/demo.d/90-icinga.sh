@@ -113,6 +113,7 @@ object Host "gw-a" {
 	import "sitelink-host"
 	address = "$LAB_WAN_A"
 	vars.sitelink_vpn["dr"] = {
+		runbook = "dr-vpn"
 		sitelink_vpn_tunnel_up_socket = "unix://$LAB_VICI_A"
 		sitelink_vpn_tunnel_up_tunnel = [ "dr-primary" ]
 		sitelink_vpn_tunnel_up_runbook_file = "$SITELINK_RUNBOOKS"
@@ -124,8 +125,9 @@ object Host "db-b" {
 	check_command = "dummy"
 	vars.sitelink_tunnel_host = "gw-a"
 	vars.sitelink_tunnel_service = "vpn-dr"
-	vars.sitelink_ping["dr"] = { sitelink_cross_site_ping_runbook_file = "$SITELINK_RUNBOOKS" }
+	vars.sitelink_ping["dr"] = { runbook = "dr-vpn"; sitelink_cross_site_ping_runbook_file = "$SITELINK_RUNBOOKS" }
 	vars.sitelink_replication["dr"] = {
+		runbook = "dr-vpn"
 		sitelink_replication_lag_backend = "file"
 		sitelink_replication_lag_file = "$root/heartbeat"
 		sitelink_replication_lag_warning = 5

@@ -27,7 +27,7 @@ const ManubulonPluginDir = "/usr/lib/nagios/plugins"
 # Options of the issues' interfaces that a plugin does not accept yet. Each
 # entry must disappear as soon as the plugin's --help lists it (the test
 # below fails then), so this list only ever shrinks.
-PENDING = {}
+PENDING = {"sitelink_vpn_tunnel_up": {"--idle-state", "--no-keepalive-state"}}
 
 # Options that only repeat another one under a second name (MySQL's -P/-u
 # spelling of --port/--username): the CheckCommand passes the first name.
@@ -98,8 +98,30 @@ def test_itl_style(commands):
                 assert m.startswith(name + "_"), f"{name} env {env}"
     # $address$ defaults where a host applies
     assert commands["sitelink_cross_site_ping"]["vars"]["sitelink_cross_site_ping_address"] == '"$address$"'
-    assert commands["sitelink_replication_lag"]["vars"]["sitelink_replication_lag_host"] == '"$address$"'
-    assert commands["sitelink_tunnel_traffic"]["vars"]["sitelink_tunnel_traffic_peer"] == '"$address$"'
+    assert commands["sitelink_replication_lag"]["vars"]["sitelink_replication_lag_address"] == '"$address$"'
+    assert commands["sitelink_tunnel_traffic"]["vars"]["sitelink_tunnel_traffic_address"] == '"$address$"'
+
+
+def test_switches_default_to_false(commands):
+    """ITL style: a switch (set_if on a plain variable) has an explicit
+    `false` default, so `icinga2 object list` shows it off rather than unset."""
+    switches = 0
+    for name, cmd in commands.items():
+        for key, arg in cmd["arguments"].items():
+            m = re.fullmatch(r'"\$(\w+)\$"', arg.get("set_if", "").strip())
+            if m and "value" not in arg:
+                switches += 1
+                assert cmd["vars"].get(m.group(1)) == "false", f"{name} {key}: no false default for {m.group(1)}"
+    assert switches >= 4  # --insecure, --paced, -4, -6
+
+
+def test_address_variables_follow_itl_names(commands):
+    """Host names and addresses are `..._address` (ITL), never `..._host` or
+    `..._peer`."""
+    for name, cmd in commands.items():
+        for arg in cmd["arguments"].values():
+            for m in macros_of(arg.get("value", "")):
+                assert not re.search(r"_(host|peer)$", m), f"{name}: {m} should end in _address"
 
 
 @pytest.mark.parametrize("command", sorted(PLUGINS))
@@ -154,7 +176,8 @@ def test_single_example_validates(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     n = instantiated(p.stdout)
     # vpn, traffic, ping, replication; a host dependency and one per dependent service
-    assert n["Services"] == 4 and n["Dependencies"] == 3, p.stdout
+    # (ping, replication, and traffic on its tunnel)
+    assert n["Services"] == 4 and n["Dependencies"] == 4, p.stdout
 
 
 def test_distributed_example_validates(tmp_path):
@@ -207,7 +230,7 @@ def test_nagios_validates(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout
     assert re.search(r"Total Warnings:\s+0", p.stdout) and re.search(r"Total Errors:\s+0", p.stdout), p.stdout
-    assert re.search(r"Checked 3 services", p.stdout), p.stdout
+    assert re.search(r"Checked 4 services", p.stdout), p.stdout
 
 
 def test_nagios_validation_can_fail(tmp_path):

@@ -82,7 +82,8 @@ def test_critical_with_catalog_runbook(hb):
     assert 1259 <= r.perf["age"].value <= 1262
     assert any(line.startswith("Impact: Replication and file sync") for line in r.lines)
     assert any(line.startswith("Action: ") for line in r.lines)
-    assert r.lines[-1] == "Runbook: https://runbooks.example.org/links/dr-vpn"
+    assert r.lines[-1] == ("Runbook: Site-to-site VPN between the live site and the disaster-recovery site "
+                           "<https://runbooks.example.org/links/dr-vpn>")
     # impact lines come before action lines
     kinds = [line.split(":")[0] for line in r.lines if line.startswith(("Impact:", "Action:", "Runbook:"))]
     assert kinds == sorted(kinds, key=["Impact", "Action", "Runbook"].index)

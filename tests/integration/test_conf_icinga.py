@@ -30,6 +30,14 @@ def lab_db(*args, timeout=300):
     return p.stdout
 
 
+# What every dictionary of the DR link carries (as in examples/single/hosts.conf).
+DR_LINK = """
+		runbook = "dr-vpn"
+		notes = "Replication and file sync to the DR site are paused: a failover now would lose every change since the cut."
+		notes_url = "https://runbooks.example.org/links/dr-vpn"
+"""
+
+
 def hosts_conf(lab, heartbeat, db):
     # db-b's own host check is a dummy that stays UP: a DOWN host would make
     # its services unreachable by itself (Icinga's implicit host dependency)
@@ -39,14 +47,14 @@ object Host "gw-a" {{
 	import "sitelink-host"
 	address = "{lab['LAB_WAN_A']}"
 	vars.sitelink_vpn["dr"] = {{
-		sitelink_vpn_tunnel_up_socket = "unix://{lab['LAB_VICI_A']}"
+{DR_LINK}		sitelink_vpn_tunnel_up_socket = "unix://{lab['LAB_VICI_A']}"
 		sitelink_vpn_tunnel_up_tunnel = [ "{lab['LAB_IPSEC_CONN_PRIMARY']}" ]
 		sitelink_vpn_tunnel_up_stale = 5
 		sitelink_vpn_tunnel_up_runbook_file = "{CATALOG}"
 	}}
 	vars.sitelink_traffic["dr"] = {{
-		sitelink_tunnel_traffic_interface = "wan1"
-		sitelink_tunnel_traffic_peer = [ "{lab['LAB_WAN_B']}" ]
+{DR_LINK}		sitelink_tunnel_traffic_interface = "wan1"
+		sitelink_tunnel_traffic_address = [ "{lab['LAB_WAN_B']}" ]
 		sitelink_tunnel_traffic_protocol = "ipsec"
 		sitelink_tunnel_traffic_duration = 3
 		sitelink_tunnel_traffic_runbook_file = "{CATALOG}"
@@ -60,12 +68,12 @@ object Host "db-b" {{
 	vars.sitelink_tunnel_host = "gw-a"
 	vars.sitelink_tunnel_service = "vpn-dr"
 	vars.sitelink_ping["dr"] = {{
-		sitelink_cross_site_ping_packets = 5
+{DR_LINK}		sitelink_cross_site_ping_packets = 5
 		sitelink_cross_site_ping_interval = "100ms"
 		sitelink_cross_site_ping_runbook_file = "{CATALOG}"
 	}}
 	vars.sitelink_replication["dr"] = {{
-		sitelink_replication_lag_backend = "file"
+{DR_LINK}		sitelink_replication_lag_backend = "file"
 		sitelink_replication_lag_file = "{heartbeat}"
 		sitelink_replication_lag_warning = 5
 		sitelink_replication_lag_critical = 10
@@ -74,8 +82,8 @@ object Host "db-b" {{
 	/* The standby's own view, through its socket; the password comes from
 	 * the pgpass file handed over in the environment. */
 	vars.sitelink_replication["pg"] = {{
-		sitelink_replication_lag_backend = "postgresql"
-		sitelink_replication_lag_host = "{db['LAB_PG_SOCK_B']}"
+{DR_LINK}		sitelink_replication_lag_backend = "postgresql"
+		sitelink_replication_lag_address = "{db['LAB_PG_SOCK_B']}"
 		sitelink_replication_lag_user = "{db['LAB_PG_USER']}"
 		sitelink_replication_lag_database = "postgres"
 		sitelink_replication_lag_role = "standby"
@@ -207,7 +215,8 @@ def test_healthy(icinga, lab):
     assert cmd[cmd.index("--backend") + 1] == "strongswan"
     assert cmd[cmd.index("--socket") + 1] == f"unix://{lab['LAB_VICI_A']}"
     assert cmd[cmd.index("--runbook") + 1] == "dr-vpn"
-    assert vpn["notes"].startswith("Site link down") and vpn["notes_url"].startswith("https://")
+    assert vpn["notes"].startswith("Replication and file sync to the DR site are paused")
+    assert vpn["notes_url"] == "https://runbooks.example.org/links/dr-vpn"
 
     ping = icinga.force("db-b", "ping-dr")
     assert ping["state"] == 0, ping["last_check_result"]
@@ -231,7 +240,7 @@ def test_healthy(icinga, lab):
     assert result_perf(pg)["lag_bytes"].value is not None and result_perf(pg)["lag_bytes"].value >= 0
     assert 0 <= result_perf(pg)["link_age"].value < 10
     cmd = pg["last_check_result"]["command"]
-    assert cmd[cmd.index("-H") + 1] == pg["vars"]["sitelink_replication_lag_host"]
+    assert cmd[cmd.index("-H") + 1] == pg["vars"]["sitelink_replication_lag_address"]
     assert not any("pgpass" in c for c in cmd)  # the password file goes through env only
 
     traffic = icinga.force("gw-a", "traffic-dr")

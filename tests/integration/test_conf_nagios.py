@@ -23,8 +23,9 @@ def patched_example(lab, heartbeat, notify_file):
     exist, so a change to the example cannot silently bypass this test."""
     text = open(NAGIOS_EXAMPLE).read()
     subs = [
-        ("--socket unix:///var/run/charon.vici --tunnel dr-primary",
+        ("--socket unix:///var/run/charon.vici --tunnel dr-primary --tunnel dr-secondary -w 1:1 -c 1: --stale 10",
          f"--socket unix://{lab['LAB_VICI_A']} --tunnel {lab['LAB_IPSEC_CONN_PRIMARY']} --stale 5"),
+        ("--peer 192.0.2.2", f"--peer {lab['LAB_WAN_B']} --duration 3"),
         ("--file /srv/dr/heartbeat -w 60 -c 300", f"--file {heartbeat} -w 5 -c 10"),
         ("address                 192.0.2.1", f"address                 {lab['LAB_WAN_A']}"),
         ("address                 10.102.0.10", f"address                 {lab['LAB_LAN_B']}"),
@@ -32,6 +33,10 @@ def patched_example(lab, heartbeat, notify_file):
     for old, new in subs:
         assert old in text, f"the example no longer contains {old!r}"
         text = text.replace(old, new)
+    # interval_length 5 below shrinks the example's minutes to 5 s; its 5 s
+    # tunnel intervals (1/12 of a unit) stay 5 s, one unit here.
+    text, n = re.subn(r"^(\s+(?:check|retry)_interval\s+)0\.083333$", r"\g<1>1", text, flags=re.M)
+    assert n >= 4
     # Mail becomes a line in a file: TYPE HOST!SERVICE STATE.
     text, n = re.subn(r"(command_name\s+sitelink_notify_service\s*\n\s*command_line\s+).*",
                       rf"""\1/usr/bin/printf '%s %s!%s %s\\n' "$NOTIFICATIONTYPE$" "$HOSTNAME$" "$SERVICEDESC$" "$SERVICESTATE$" >> {notify_file}""",

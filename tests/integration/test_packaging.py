@@ -13,6 +13,7 @@ installs. A machine without the user fails here with a message saying so.
 """
 import glob
 import grp
+import json
 import os
 import pwd
 import re
@@ -174,6 +175,9 @@ def test_same_files_in_both_formats(deb, rpm):
         assert f"/usr/share/man/man1/{p}.1" in d, f"no man page for {p}"
     assert NAGIOS_FILE in d and ICINGA_FILE in d
     assert "/usr/share/doc/sitelink/examples/runbooks.example.json" in d
+    assert "/etc/sitelink/runbooks.json" in d
+    assert "/usr/share/doc/sitelink/examples/icinga2/single/services.conf" in d
+    assert "/usr/share/doc/sitelink/examples/nagios4/single/sitelink-example.cfg" in d
 
 
 def test_no_setuid_and_capabilities_only_for_raw_sockets(deb, rpm):
@@ -260,6 +264,20 @@ def test_deb_installed_files_and_capabilities(installed):
     conffiles = open("/var/lib/dpkg/info/sitelink.conffiles").read().split()
     if NAGIOS_FILE in installed["paths"]:
         assert NAGIOS_FILE in conffiles
+    # The example catalog at the default path: an example's --runbook ID
+    # resolves without any copying (no UNKNOWN from configuration).
+    assert "/etc/sitelink/runbooks.json" in conffiles
+    with open("/etc/sitelink/runbooks.json") as fh:
+        assert "dr-vpn" in json.load(fh)["runbooks"]
+    old = tempfile.NamedTemporaryFile("w", suffix=".hb", delete=False)
+    old.write(f"{int(time.time()) - 2000}\n")
+    old.close()
+    os.chmod(old.name, 0o644)
+    p = run_as(nagios_user(), [os.path.join(DEB_PLUGIN_DIR, "check_replication_lag"), "--backend", "file",
+                               "--file", old.name, "--runbook", "dr-vpn"])
+    os.unlink(old.name)
+    assert p.returncode == 2 and "Impact: Replication and file sync" in p.stdout, p.stdout + p.stderr
+    assert "Runbook: Site-to-site VPN between the live site" in p.stdout, p.stdout
 
 
 def test_every_plugin_help_and_version_as_nagios(installed):

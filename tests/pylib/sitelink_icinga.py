@@ -24,7 +24,7 @@ SINGLE = os.path.join(ICINGA_CONF, "examples", "single")
 DISTRIBUTED = os.path.join(ICINGA_CONF, "examples", "distributed")
 NAGIOS_CONF = os.path.join(SOURCE, "nagios-conf")
 NAGIOS_COMMANDS = os.path.join(NAGIOS_CONF, "sitelink-commands.cfg")
-NAGIOS_EXAMPLE = os.path.join(NAGIOS_CONF, "examples", "sitelink-example.cfg")
+NAGIOS_EXAMPLE = os.path.join(NAGIOS_CONF, "examples", "single", "sitelink-example.cfg")
 
 PLUGINS = {
     "sitelink_vpn_tunnel_up": "check_vpn_tunnel_up",

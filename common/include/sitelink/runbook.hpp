@@ -21,9 +21,10 @@ struct Runbook {
   std::map<State, std::vector<std::string>> impact;
   std::map<State, std::vector<std::string>> actions;
 
-  bool empty() const noexcept { return url.empty() && impact.empty() && actions.empty(); }
+  bool empty() const noexcept { return title.empty() && url.empty() && impact.empty() && actions.empty(); }
 
-  // "Impact: ..." lines, then "Action: ..." lines, then "Runbook: <url>"; empty for OK.
+  // "Impact: ..." lines, then "Action: ..." lines, then "Runbook: TITLE <URL>"
+  // ("Runbook: URL" without a title, "Runbook: TITLE" without a URL); empty for OK.
   std::vector<std::string> block(State state) const;
 };
 
