@@ -27,7 +27,7 @@ const ManubulonPluginDir = "/usr/lib/nagios/plugins"
 # Options of the issues' interfaces that a plugin does not accept yet. Each
 # entry must disappear as soon as the plugin's --help lists it (the test
 # below fails then), so this list only ever shrinks.
-PENDING = {"sitelink_vpn_tunnel_up": {"--idle-state", "--no-keepalive-state"}}
+PENDING = {}
 
 # Options that only repeat another one under a second name (MySQL's -P/-u
 # spelling of --port/--username): the CheckCommand passes the first name.
