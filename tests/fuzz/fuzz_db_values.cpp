@@ -13,8 +13,8 @@
 #endif
 
 #include "fuzz_support.hpp"
-#include "mysql_backend.hpp"
-#include "pg_backend.hpp"
+#include "evaluate_mysql.hpp"
+#include "evaluate_postgresql.hpp"
 
 using namespace sitelink;
 using namespace sitelink::replication;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "file_backend.hpp"
+#include "source_file.hpp"
 #include "heartbeat.hpp"
 
 using namespace sitelink;

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mysql_backend.hpp"
+#include "evaluate_mysql.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;

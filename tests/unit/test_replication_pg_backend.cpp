@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "pg_backend.hpp"
+#include "evaluate_postgresql.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;

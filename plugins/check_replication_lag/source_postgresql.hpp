@@ -12,8 +12,8 @@
 #include <functional>
 #include <string>
 
-#include "mysql_backend.hpp"
-#include "pg_backend.hpp"
+#include "evaluate_mysql.hpp"
+#include "evaluate_postgresql.hpp"
 #include "sitelink/timeout.hpp"
 
 namespace sitelink::replication {

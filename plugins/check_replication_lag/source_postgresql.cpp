@@ -20,7 +20,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "db_module.hpp"
+#include "source_postgresql.hpp"
 #include "sitelink/version.hpp"
 
 namespace sitelink::replication {

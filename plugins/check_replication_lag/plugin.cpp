@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "replication.hpp"
+#include "plugin.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "db_module.hpp"
-#include "file_backend.hpp"
+#include "source_postgresql.hpp"
+#include "source_file.hpp"
 #include "sitelink/module.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "mysql_backend.hpp"
+#include "evaluate_mysql.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "db_text.hpp"
+#include "wording.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 

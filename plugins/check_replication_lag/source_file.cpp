@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "file_backend.hpp"
+#include "source_file.hpp"
 
 #include <cerrno>
 #include <cmath>

@@ -18,7 +18,7 @@
 #include <mysql.h>
 #include <errmsg.h>
 
-#include "db_module.hpp"
+#include "source_postgresql.hpp"
 #include "sitelink/version.hpp"
 
 namespace sitelink::replication {
