@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 
-#include "source_postgresql.hpp"
-#include "source_file.hpp"
 #include "sitelink/module.hpp"
-#include "sitelink/number.hpp"
 #include "sitelink/plugin.hpp"
 #include "sitelink/version.hpp"
+#include "source_file.hpp"
+#include "source_mysql.hpp"
+#include "source_postgresql.hpp"
 
 namespace sitelink::replication {
 
@@ -93,202 +93,209 @@ po::options_description plugin_options()
   return o;
 }
 
-Range range_or(const Context& ctx, const char* name, double upper)
+enum class Backend { File, Postgresql, Mysql };
+
+struct Config {
+  Backend backend = Backend::File;
+  // file
+  std::string file;
+  TimestampSource timestamp = TimestampSource::Content;
+  HeartbeatPolicy heartbeat;
+  // postgresql
+  PgPolicy pg;
+  PgRequest pg_request;
+  // mysql
+  MysqlPolicy mysql;
+  MysqlRequest mysql_request;
+};
+
+Range range_or(const Options& o, std::string_view name, double upper)
 {
-  if (ctx.has(name)) return ctx.vm()[name].as<Range>();
+  if (auto r = o.range(name)) return *r;
   Range r;
   r.end = upper;
   return r;
 }
 
-Result run_file(Context& ctx)
+// --port or -P, --username or -u (the mysql client's spellings).
+std::string first_of(const Options& o, std::string_view a, std::string_view b)
 {
-  if (!ctx.has("file")) throw UsageError("--backend file needs --file PATH");
-  TimestampSource source = TimestampSource::Content;
-  auto ts = ctx.get<std::string>("timestamp", "content");
-  if (ts == "mtime") source = TimestampSource::Mtime;
-  else if (ts != "content") throw UsageError("invalid value '" + ts + "' for option '--timestamp': expected content or mtime");
-  HeartbeatPolicy policy{range_or(ctx, "warning", 300), range_or(ctx, "critical", 900), 60};
-  auto obs = read_heartbeat(ctx.vm()["file"].as<std::string>(), source);
-  ctx.debug(1, fmt::format("heartbeat read status {}", static_cast<int>(obs.status)));
-  return evaluate_heartbeat(obs, policy, ctx.clock().now());
+  if (auto v = o.optional_text(a)) return *v;
+  return o.text(b);
 }
 
-double positive_seconds(const Context& ctx, const char* name)
+void file_config(const Options& o, Config& c)
 {
-  auto text = ctx.vm()[name].as<std::string>();
-  auto v = parse_number(text);
-  if (!v || *v <= 0)
-    throw UsageError(fmt::format("invalid value '{}' for option '--{}': expected seconds above 0", text, name));
-  return *v;
+  refuse_with_backend(o, "file", {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica",
+                                  "warning-bytes", "critical-bytes", "link-timeout", "heartbeat-table",
+                                  "defaults-file", "channel"});
+  if (!o.has("file")) throw UsageError("--backend file needs --file PATH");
+  c.file = o.text("file");
+  if (one_of("timestamp", o.text("timestamp", "content"), {"content", "mtime"}) == "mtime")
+    c.timestamp = TimestampSource::Mtime;
+  c.heartbeat = HeartbeatPolicy{range_or(o, "warning", 300), range_or(o, "critical", 900), 60};
 }
 
-// Looks the module's table up and refuses one from another build.
+void postgresql_config(const Options& o, Config& c)
+{
+  refuse_with_backend(o, "postgresql", {"file", "timestamp", "defaults-file", "channel"});
+  PgPolicy& p = c.pg;
+  p.warn = range_or(o, "warning", 300);
+  p.crit = range_or(o, "critical", 900);
+  p.warn_bytes = o.range("warning-bytes");
+  p.crit_bytes = o.range("critical-bytes");
+  if (auto t = o.optional_text("link-timeout")) p.link_timeout = parse_seconds("link-timeout", *t);
+  p.replicas = o.list("replica");
+  const auto role = one_of("role", o.text("role", "auto"), {"standby", "primary", "auto"});
+  if (role == "standby") p.role = PgRole::Standby;
+  else if (role == "primary") p.role = PgRole::Primary;
+  if (!p.replicas.empty() && p.role == PgRole::Standby)
+    throw UsageError("--replica applies to --role primary, not standby");
+  PgRequest& rq = c.pg_request;
+  if (auto table = o.optional_text("heartbeat-table")) {
+    p.heartbeat_table = *table;
+    auto q = quote_table_name(*table);
+    if (!q) invalid_value("heartbeat-table", *table, "TABLE or SCHEMA.TABLE");
+    rq.heartbeat_sql_table = *q;
+  }
+  rq.dsn = o.text("dsn");
+  rq.host = o.text("hostname");
+  rq.port = first_of(o, "port", "-P");
+  rq.dbname = o.text("dbname");
+  rq.user = first_of(o, "username", "-u");
+}
+
+void mysql_config(const Options& o, Config& c)
+{
+  refuse_with_backend(o, "mysql", {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes",
+                                   "critical-bytes"});
+  MysqlPolicy& p = c.mysql;
+  p.warn = range_or(o, "warning", 300);
+  p.crit = range_or(o, "critical", 900);
+  if (auto t = o.optional_text("link-timeout")) p.link_timeout = parse_seconds("link-timeout", *t);
+  MysqlRequest& rq = c.mysql_request;
+  if (auto table = o.optional_text("heartbeat-table")) {
+    p.heartbeat_table = *table;
+    auto q = quote_mysql_table(*table);
+    if (!q) invalid_value("heartbeat-table", *table, "DB.TABLE");
+    rq.heartbeat_sql_table = *q;
+  }
+  if (auto channel = o.optional_text("channel")) {
+    p.channel = rq.channel = *channel;
+    if (!valid_channel_name(rq.channel))
+      throw UsageError("invalid value for option '--channel': expected [A-Za-z0-9_.-], at most 64 characters");
+  }
+  rq.host = o.text("hostname");
+  if (auto port = first_of(o, "port", "-P"); !port.empty()) rq.port = parse_port("port", port);
+  rq.user = first_of(o, "username", "-u");
+  rq.defaults_file = o.text("defaults-file");
+}
+
+Config make_config(const Options& o)
+{
+  if (!o.has("backend")) throw UsageError("missing --backend (file, postgresql or mysql)");
+  const auto backend = o.text("backend");
+  Config c;
+  if (backend == "file") {
+    c.backend = Backend::File;
+    file_config(o, c);
+  } else if (backend == "postgresql" || backend == "postgres" || backend == "pgsql") {
+    c.backend = Backend::Postgresql;
+    postgresql_config(o, c);
+  } else if (backend == "mysql" || backend == "mariadb") {
+    c.backend = Backend::Mysql;
+    mysql_config(o, c);
+  } else {
+    throw UsageError("unknown backend '" + backend + "' for option '--backend'");
+  }
+  return c;
+}
+
+Result unknown(std::string summary)
+{
+  return Result{State::Unknown, std::move(summary), {}, {}};
+}
+
+// The module of a database backend; the error is the result to return.
 template <class Table>
-const Table* open_module(const char* module, const char* symbol)
+tl::expected<const Table*, Result> open_module(const char* name, const char* symbol)
 {
-  Activity act(std::string("loading backend module ") + module);
-  auto sym = load_module_symbol(module, symbol);
-  if (!sym) throw std::runtime_error(sym.error());
-  const Table* (*entry)() = nullptr;
-  static_assert(sizeof entry == sizeof(void*));
-  std::memcpy(&entry, &*sym, sizeof entry);
-  const Table* t = entry();
-  if (t == nullptr || t->abi_tag == nullptr || std::strcmp(t->abi_tag, version) != 0)
-    throw std::runtime_error(fmt::format("backend module {} is from another build (version {}, expected {})", module,
-                                         t != nullptr && t->abi_tag != nullptr ? t->abi_tag : "?", version));
-  return t;
+  Activity act(std::string("loading backend module ") + name);
+  auto m = load_module<Table>(name, symbol, version);
+  if (!m) return tl::make_unexpected(unknown(m.error()));
+  return *m;
 }
 
-ModuleHooks hooks(Context& ctx)
+SourceHooks hooks(Context& ctx)
 {
-  ModuleHooks h;
-  h.deadline = &ctx.deadline();
+  SourceHooks h;
   h.activity = [](const std::string& a) { watchdog::set_activity(a); };
   h.debug = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
   return h;
 }
 
-std::string first_of(const Context& ctx, const char* a, const char* b)
+Result run_file(const Config& c, Context& ctx)
 {
-  if (ctx.has(a)) return ctx.vm()[a].as<std::string>();
-  if (ctx.has(b)) return ctx.vm()[b].as<std::string>();
-  return {};
+  auto obs = read_heartbeat(c.file, c.timestamp);
+  ctx.debug(1, fmt::format("heartbeat read status {}", static_cast<int>(obs.status)));
+  return evaluate_heartbeat(obs, c.heartbeat, ctx.clock().now());
 }
 
-void refuse_options(const Context& ctx, const char* backend, std::initializer_list<const char*> names)
+Result run_postgresql(const Config& c, Context& ctx)
 {
-  for (const char* n : names)
-    if (ctx.has(n))
-      throw UsageError(fmt::format("option '{}{}' does not apply to --backend {}", n[0] == '-' ? "" : "--", n,
-                                   backend));
-}
-
-Result run_postgresql(Context& ctx)
-{
-  refuse_options(ctx, "postgresql", {"file", "timestamp", "defaults-file", "channel"});
-  PgPolicy policy;
-  policy.warn = range_or(ctx, "warning", 300);
-  policy.crit = range_or(ctx, "critical", 900);
-  if (ctx.has("warning-bytes")) policy.warn_bytes = ctx.vm()["warning-bytes"].as<Range>();
-  if (ctx.has("critical-bytes")) policy.crit_bytes = ctx.vm()["critical-bytes"].as<Range>();
-  if (ctx.has("link-timeout")) policy.link_timeout = positive_seconds(ctx, "link-timeout");
-  if (ctx.has("replica")) policy.replicas = ctx.vm()["replica"].as<std::vector<std::string>>();
-  auto role = ctx.get<std::string>("role", "auto");
-  if (role == "standby") policy.role = PgRole::Standby;
-  else if (role == "primary") policy.role = PgRole::Primary;
-  else if (role != "auto")
-    throw UsageError("invalid value '" + role + "' for option '--role': expected standby, primary or auto");
-  if (!policy.replicas.empty() && policy.role == PgRole::Standby)
-    throw UsageError("--replica applies to --role primary, not standby");
-  policy.timeout_state = ctx.timeout().state;
-  policy.timeout_seconds = ctx.timeout().seconds;
-
-  PgRequest rq;
-  if (ctx.has("heartbeat-table")) {
-    policy.heartbeat_table = ctx.vm()["heartbeat-table"].as<std::string>();
-    auto q = quote_table_name(policy.heartbeat_table);
-    if (!q)
-      throw UsageError("invalid value '" + policy.heartbeat_table +
-                       "' for option '--heartbeat-table': expected TABLE or SCHEMA.TABLE");
-    rq.heartbeat_sql_table = *q;
-  }
-  rq.dsn = ctx.get<std::string>("dsn", "");
   // Checked before anything else: a password in the command line is visible
   // to every local user in ps and to everyone reading the monitoring config.
-  if (dsn_has_password(rq.dsn))
-    return Result{State::Unknown,
-                  "refusing a --dsn that contains a password: use PGPASSWORD, PGPASSFILE (~/.pgpass) or a "
-                  "service file",
-                  {},
-                  {}};
-  rq.host = ctx.get<std::string>("hostname", "");
-  rq.port = first_of(ctx, "port", "-P");
-  rq.dbname = ctx.get<std::string>("dbname", "");
-  rq.user = first_of(ctx, "username", "-u");
-  rq.hooks = hooks(ctx);
-  const auto* m = open_module<SitelinkPgModule>("sitelink_pgsql", "sitelink_pgsql_module");
-  PgObservation obs;
-  m->observe(rq, obs);
+  if (dsn_has_password(c.pg_request.dsn))
+    return unknown("refusing a --dsn that contains a password: use PGPASSWORD, PGPASSFILE (~/.pgpass) or a "
+                   "service file");
+  auto m = open_module<PostgresqlModule>(postgresql_module_name, postgresql_module_symbol);
+  if (!m) return m.error();
+  const PgObservation obs = (*m)->observe(c.pg_request, ctx.deadline(), hooks(ctx));
   ctx.debug(1, fmt::format("observation status {}, in recovery {}, pg_monitor {}", static_cast<int>(obs.status),
                            obs.in_recovery, obs.monitor));
-  return evaluate_pg(obs, policy);
+  return evaluate_pg(obs, c.pg);
 }
 
-Result run_mysql(Context& ctx)
+// The option file a password is read from: must exist, be private and readable.
+std::optional<Result> defaults_file_problem(const std::string& path)
 {
-  refuse_options(ctx, "mysql", {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes",
-                                "critical-bytes"});
-  MysqlPolicy policy;
-  policy.warn = range_or(ctx, "warning", 300);
-  policy.crit = range_or(ctx, "critical", 900);
-  if (ctx.has("link-timeout")) policy.link_timeout = positive_seconds(ctx, "link-timeout");
-  policy.timeout_state = ctx.timeout().state;
-  policy.timeout_seconds = ctx.timeout().seconds;
-  MysqlRequest rq;
-  if (ctx.has("heartbeat-table")) {
-    policy.heartbeat_table = ctx.vm()["heartbeat-table"].as<std::string>();
-    auto q = quote_mysql_table(policy.heartbeat_table);
-    if (!q)
-      throw UsageError("invalid value '" + policy.heartbeat_table +
-                       "' for option '--heartbeat-table': expected DB.TABLE");
-    rq.heartbeat_sql_table = *q;
-  }
-  if (ctx.has("channel")) {
-    policy.channel = rq.channel = ctx.vm()["channel"].as<std::string>();
-    if (!valid_channel_name(rq.channel))
-      throw UsageError("invalid value for option '--channel': expected [A-Za-z0-9_.-], at most 64 characters");
-  }
-  rq.host = ctx.get<std::string>("hostname", "");
-  auto port = first_of(ctx, "port", "-P");
-  if (!port.empty()) {
-    auto v = parse_number(port);
-    if (!v || *v < 1 || *v > 65535 || *v != static_cast<double>(static_cast<unsigned>(*v)))
-      throw UsageError("invalid value '" + port + "' for option '--port': expected 1..65535");
-    rq.port = static_cast<unsigned>(*v);
-  }
-  rq.user = first_of(ctx, "username", "-u");
-  if (ctx.has("defaults-file")) {
-    rq.defaults_file = ctx.vm()["defaults-file"].as<std::string>();
-    struct stat st {};
-    if (::stat(rq.defaults_file.c_str(), &st) != 0)
-      return Result{State::Unknown,
-                    fmt::format("cannot use --defaults-file {}: {}", rq.defaults_file, std::strerror(errno)), {}, {}};
-    if (auto why = check_option_file_mode(st.st_mode, st.st_uid, ::geteuid()); !why.empty())
-      return Result{State::Unknown, fmt::format("refusing --defaults-file {}: it {}", rq.defaults_file, why), {}, {}};
-    if (::access(rq.defaults_file.c_str(), R_OK) != 0)
-      return Result{State::Unknown,
-                    fmt::format("cannot read --defaults-file {}: {}", rq.defaults_file, std::strerror(errno)), {}, {}};
-  }
-  rq.hooks = hooks(ctx);
-  const auto* m = open_module<SitelinkMysqlModule>("sitelink_mysql", "sitelink_mysql_module");
-  MysqlObservation obs;
-  m->observe(rq, obs);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return unknown(fmt::format("cannot use --defaults-file {}: {}", path, std::strerror(errno)));
+  if (auto why = check_option_file_mode(st.st_mode, st.st_uid, ::geteuid()); !why.empty())
+    return unknown(fmt::format("refusing --defaults-file {}: it {}", path, why));
+  if (::access(path.c_str(), R_OK) != 0)
+    return unknown(fmt::format("cannot read --defaults-file {}: {}", path, std::strerror(errno)));
+  return std::nullopt;
+}
+
+Result run_mysql(const Config& c, Context& ctx)
+{
+  if (!c.mysql_request.defaults_file.empty())
+    if (auto problem = defaults_file_problem(c.mysql_request.defaults_file)) return *problem;
+  auto m = open_module<MysqlModule>(mysql_module_name, mysql_module_symbol);
+  if (!m) return m.error();
+  const MysqlObservation obs = (*m)->observe(c.mysql_request, ctx.deadline(), hooks(ctx));
   ctx.debug(1, fmt::format("observation status {}, {} replica row(s), MariaDB {}", static_cast<int>(obs.status),
                            obs.rows.size(), obs.mariadb));
-  return evaluate_mysql(obs, policy);
+  return evaluate_mysql(obs, c.mysql);
 }
 
-Result run(Context& ctx)
+Result run(const Config& c, Context& ctx)
 {
-  if (!ctx.has("backend")) throw UsageError("missing --backend (file, postgresql or mysql)");
-  auto backend = ctx.vm()["backend"].as<std::string>();
-  if (backend == "file") {
-    refuse_options(ctx, "file", {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica",
-                                 "warning-bytes", "critical-bytes", "link-timeout", "heartbeat-table",
-                                 "defaults-file", "channel"});
-    return run_file(ctx);
+  switch (c.backend) {
+  case Backend::File: return run_file(c, ctx);
+  case Backend::Postgresql: return run_postgresql(c, ctx);
+  case Backend::Mysql: return run_mysql(c, ctx);
   }
-  if (backend == "postgresql" || backend == "postgres" || backend == "pgsql") return run_postgresql(ctx);
-  if (backend == "mysql" || backend == "mariadb") return run_mysql(ctx);
-  throw UsageError("unknown backend '" + backend + "' for option '--backend'");
+  return unknown("unknown backend");
 }
 
 } // namespace
 
 int main(int argc, const char* const* argv)
 {
-  return run_plugin(argc, argv, info(), plugin_options(), run);
+  return run_plugin(argc, argv, info(), plugin_options(), make_config, run);
 }
 
 } // namespace sitelink::replication

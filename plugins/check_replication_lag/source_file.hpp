@@ -1,38 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// --backend file: a heartbeat file written at the live site and carried to
-// the DR site by the sync; the check says how stale the copy is.
+// --backend file: reads the heartbeat file (the only I/O of this backend).
+// A FIFO or a hung network file system blocks in open(); no call here takes
+// a timeout, so the watchdog bounds it and names the activity.
 
-#include <optional>
 #include <string>
 
-#include "sitelink/range.hpp"
-#include "sitelink/result.hpp"
+#include "evaluate.hpp"
 
 namespace sitelink::replication {
 
 enum class TimestampSource { Content, Mtime };
 
-struct HeartbeatObservation {
-  enum class Status { Read, Missing, Unreadable, Unparsable };
-  Status status = Status::Unreadable;
-  std::string path;
-  std::optional<double> timestamp; // epoch, when Read
-  std::string error;               // strerror or parse error
-  std::string content;             // raw first bytes, when Unparsable
-};
-
-struct HeartbeatPolicy {
-  Range warn;
-  Range crit;
-  double max_future = 60; // seconds ahead before it is clock skew
-};
-
-// Reads the heartbeat (the only I/O of this backend).
+// Reads the heartbeat's time from its first line or its modification time.
 HeartbeatObservation read_heartbeat(const std::string& path, TimestampSource source);
-
-// Pure judgement.
-Result evaluate_heartbeat(const HeartbeatObservation& obs, const HeartbeatPolicy& policy, double now);
 
 } // namespace sitelink::replication

@@ -13,8 +13,8 @@
 #endif
 
 #include "fuzz_support.hpp"
-#include "evaluate_mysql.hpp"
-#include "evaluate_postgresql.hpp"
+#include "check_replication_lag/evaluate_mysql.hpp"
+#include "check_replication_lag/evaluate_postgresql.hpp"
 
 using namespace sitelink;
 using namespace sitelink::replication;
