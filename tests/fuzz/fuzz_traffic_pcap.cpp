@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "fuzz_support.hpp"
-#include "traffic_capture.hpp"
+#include "check_tunnel_traffic/source_capture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

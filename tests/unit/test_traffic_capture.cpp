@@ -5,8 +5,8 @@
 
 #include <pcap/pcap.h>
 
-#include "traffic_capture.hpp"
-#include "traffic_evaluate.hpp"
+#include "check_tunnel_traffic/source_capture.hpp"
+#include "check_tunnel_traffic/evaluate.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

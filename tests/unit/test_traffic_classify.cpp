@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "traffic_classify.hpp"
+#include "check_tunnel_traffic/classify.hpp"
 
 using namespace sitelink::traffic;
 

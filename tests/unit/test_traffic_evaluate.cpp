@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "traffic_evaluate.hpp"
+#include "check_tunnel_traffic/evaluate.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "traffic_filter.hpp"
+#include "check_tunnel_traffic/filter.hpp"
 
 using namespace sitelink::traffic;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_capture.hpp"
+#include "source_capture.hpp"
 
 #include <cerrno>
 #include <chrono>

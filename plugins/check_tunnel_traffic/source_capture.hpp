@@ -11,9 +11,9 @@
 
 #include <tl/expected.hpp>
 
-#include "traffic_classify.hpp"
+#include "classify.hpp"
 #include "sitelink/timeout.hpp"
-#include "traffic_tally.hpp"
+#include "tally.hpp"
 
 namespace sitelink::traffic {
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_plugin.hpp"
+#include "plugin.hpp"
 
 #include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "traffic_capture.hpp"
-#include "traffic_evaluate.hpp"
-#include "traffic_filter.hpp"
+#include "source_capture.hpp"
+#include "evaluate.hpp"
+#include "filter.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/plugin.hpp"
