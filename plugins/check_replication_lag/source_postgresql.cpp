@@ -3,8 +3,7 @@
 // queries with libpq and fills a PgObservation; all judgement is in
 // evaluate_postgresql.cpp.
 //
-// Everything is non-blocking with poll() deadlines from the plugin's budget
-// (Deadline::io_end()):
+// Everything is non-blocking, each wait bounded by the deadline's io_end():
 // libpq's connect_timeout is whole seconds (at least 2) and does not cover a
 // server that accepts and then never answers, and a query on a black-holed
 // connection would otherwise wait for TCP retransmission timeouts.

@@ -5,7 +5,7 @@
 
 using namespace sitelink::traffic;
 
-TEST_CASE("bpf_filter")
+TEST_CASE("traffic::bpf_filter")
 {
   ClassifyConfig all;
   CHECK(bpf_filter(all, {}) == "(udp port 500 or udp port 4500 or ip proto 50 or ip6 proto 50 or udp port 1194 or "

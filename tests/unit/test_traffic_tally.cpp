@@ -24,7 +24,7 @@ Classified pkt(const char* src, const char* dst, Proto p, IkeRole role = IkeRole
 }
 } // namespace
 
-TEST_CASE("Tally::add")
+TEST_CASE("traffic::Tally::add")
 {
   SUBCASE("configured peers decide the direction")
   {

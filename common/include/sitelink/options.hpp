@@ -76,8 +76,7 @@ std::string one_of(std::string_view option, std::string_view text, std::initiali
 std::string choice_list(std::initializer_list<std::string_view> choices);
 
 // Options that do not apply to the selected backend: the first one given is a
-// usage error "option '--NAME' does not apply to --backend BACKEND". A
-// short-only option is named as Boost stores it ("-P") and printed so.
+// usage error "option '--NAME' does not apply to --backend BACKEND".
 void refuse_with_backend(const Options& options, std::string_view backend,
                          std::initializer_list<std::string_view> names);
 
