@@ -216,9 +216,10 @@ Result unknown(std::string summary)
   return Result{State::Unknown, std::move(summary), {}, {}};
 }
 
-// The module of a database backend; the error is the result to return.
+// A database source's table through the common loader (sitelink::load_module),
+// named as the activity; a missing or foreign module is the UNKNOWN to return.
 template <class Table>
-tl::expected<const Table*, Result> open_module(const char* name, const char* symbol)
+tl::expected<const Table*, Result> source_module(const char* name, const char* symbol)
 {
   Activity act(std::string("loading backend module ") + name);
   auto m = load_module<Table>(name, symbol, version);
@@ -248,7 +249,7 @@ Result run_postgresql(const Config& c, Context& ctx)
   if (dsn_has_password(c.pg_request.dsn))
     return unknown("refusing a --dsn that contains a password: use PGPASSWORD, PGPASSFILE (~/.pgpass) or a "
                    "service file");
-  auto m = open_module<PostgresqlModule>(postgresql_module_name, postgresql_module_symbol);
+  auto m = source_module<PostgresqlModule>(postgresql_module_name, postgresql_module_symbol);
   if (!m) return m.error();
   const PgObservation obs = (*m)->observe(c.pg_request, ctx.deadline(), hooks(ctx));
   ctx.debug(1, fmt::format("observation status {}, in recovery {}, pg_monitor {}", static_cast<int>(obs.status),
@@ -273,7 +274,7 @@ Result run_mysql(const Config& c, Context& ctx)
 {
   if (!c.mysql_request.defaults_file.empty())
     if (auto problem = defaults_file_problem(c.mysql_request.defaults_file)) return *problem;
-  auto m = open_module<MysqlModule>(mysql_module_name, mysql_module_symbol);
+  auto m = source_module<MysqlModule>(mysql_module_name, mysql_module_symbol);
   if (!m) return m.error();
   const MysqlObservation obs = (*m)->observe(c.mysql_request, ctx.deadline(), hooks(ctx));
   ctx.debug(1, fmt::format("observation status {}, {} replica row(s), MariaDB {}", static_cast<int>(obs.status),
