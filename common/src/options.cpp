@@ -127,7 +127,9 @@ void refuse_with_backend(const Options& options, std::string_view backend,
                          std::initializer_list<std::string_view> names)
 {
   for (auto n : names)
-    if (options.has(n)) throw UsageError(fmt::format("option '--{}' does not apply to --backend {}", n, backend));
+    if (options.has(n))
+      throw UsageError(fmt::format("option '{}{}' does not apply to --backend {}", n.substr(0, 1) == "-" ? "" : "--",
+                                   n, backend));
 }
 
 std::string readable_file(std::string_view option, const std::string& path)

@@ -180,4 +180,4 @@ def test_stale_module_is_refused(tmp_path):
     subprocess.run(["c++", "-shared", "-fPIC", "-o", str(fake), str(src)], check=True)
     r = lag("--backend", "postgresql", "-H", "/nonexistent", env={"SITELINK_MODULE_DIR": str(tmp_path)})
     assert r.rc == 3, str(r)
-    assert "is from another build (version 0.0.0-other" in r.summary
+    assert "is from another build (ABI 0.0.0-other" in r.summary

@@ -13,8 +13,8 @@
 #endif
 
 #include "fuzz_support.hpp"
-#include "mysql_backend.hpp"
-#include "pg_backend.hpp"
+#include "check_replication_lag/evaluate_mysql.hpp"
+#include "check_replication_lag/evaluate_postgresql.hpp"
 
 using namespace sitelink;
 using namespace sitelink::replication;

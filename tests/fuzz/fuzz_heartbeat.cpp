@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "fuzz_support.hpp"
-#include "heartbeat.hpp"
+#include "check_replication_lag/heartbeat.hpp"
 
 using namespace sitelink;
 

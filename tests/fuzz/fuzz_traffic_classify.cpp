@@ -6,8 +6,8 @@
 // fuzzer's buffer has exactly that size, so any read past the capture
 // length is an ASan report). The whole input is also tried as an address.
 #include "fuzz_support.hpp"
-#include "traffic_classify.hpp"
-#include "traffic_tally.hpp"
+#include "check_tunnel_traffic/classify.hpp"
+#include "check_tunnel_traffic/tally.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "fuzz_support.hpp"
-#include "traffic_capture.hpp"
+#include "check_tunnel_traffic/source_capture.hpp"
+#include "sitelink/timeout.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;
@@ -27,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto peer = Address::parse("192.0.2.2");
   Tally tally({*peer}, {});
   ClassifyConfig cfg;
-  auto r = read_capture_file(path, cfg, tally, false);
+  const Deadline deadline(60);
+  auto r = read_capture_file(path, cfg, tally, deadline, false);
   if (r) {
     std::uint64_t parts = tally.not_ip + tally.undecodable + tally.fragments + tally.unrelated + tally.not_tunnel +
                           tally.over_limit;

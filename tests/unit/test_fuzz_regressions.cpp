@@ -7,7 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include "mysql_backend.hpp"
+#include "check_replication_lag/evaluate_mysql.hpp"
 #include "sitelink/range.hpp"
 #include "sitelink/runbook.hpp"
 #include "thresholds.hpp"

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "file_backend.hpp"
-#include "heartbeat.hpp"
+#include "check_replication_lag/evaluate.hpp"
+#include "check_replication_lag/heartbeat.hpp"
 
 using namespace sitelink;
 using namespace sitelink::replication;
 
-TEST_CASE("parse_heartbeat")
+TEST_CASE("replication::parse_heartbeat")
 {
   CHECK(parse_heartbeat("1700000000").value() == 1700000000);
   CHECK(parse_heartbeat("1700000000.25\n").value() == 1700000000.25);
@@ -25,7 +25,7 @@ TEST_CASE("parse_heartbeat")
   }
 }
 
-TEST_CASE("evaluate_heartbeat")
+TEST_CASE("replication::evaluate_heartbeat")
 {
   HeartbeatPolicy p{Range::parse("300").value(), Range::parse("900").value(), 60};
   HeartbeatObservation o;

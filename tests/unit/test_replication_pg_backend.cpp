@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "pg_backend.hpp"
+#include "check_replication_lag/evaluate_postgresql.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;
@@ -87,7 +87,7 @@ PgPolicy policy()
 
 } // namespace
 
-TEST_CASE("pg_setting_seconds")
+TEST_CASE("replication::pg_setting_seconds")
 {
   CHECK(pg_setting_seconds("10", "s") == 10);
   CHECK(pg_setting_seconds("60000", "ms") == 60);
@@ -99,7 +99,7 @@ TEST_CASE("pg_setting_seconds")
   CHECK_FALSE(pg_setting_seconds("", "s").has_value());
 }
 
-TEST_CASE("pg_default_standby_link_timeout")
+TEST_CASE("replication::pg_default_standby_link_timeout")
 {
   SUBCASE("lab settings: half of the 10 s receiver timeout, with slack") { CHECK(pg_default_standby_link_timeout(lab_settings()) == 7.5); }
   SUBCASE("PostgreSQL defaults stay above the 30 s keepalive request") { CHECK(pg_default_standby_link_timeout(default_settings()) == 45); }
@@ -116,7 +116,7 @@ TEST_CASE("pg_default_standby_link_timeout")
   }
 }
 
-TEST_CASE("pg_default_primary_link_timeout")
+TEST_CASE("replication::pg_default_primary_link_timeout")
 {
   SUBCASE("lab: the primary pings after 5 s") { CHECK(pg_default_primary_link_timeout(lab_settings()) == 7.5); }
   SUBCASE("defaults: the standby reports every 10 s") { CHECK(pg_default_primary_link_timeout(default_settings()) == 15); }
@@ -135,7 +135,7 @@ TEST_CASE("pg_default_primary_link_timeout")
   }
 }
 
-TEST_CASE("dsn_has_password")
+TEST_CASE("replication::dsn_has_password")
 {
   SUBCASE("key = value form")
   {
@@ -169,7 +169,7 @@ TEST_CASE("dsn_has_password")
   }
 }
 
-TEST_CASE("quote_table_name")
+TEST_CASE("replication::quote_table_name")
 {
   CHECK(quote_table_name("lab_heartbeat") == std::optional<std::string>("\"lab_heartbeat\""));
   CHECK(quote_table_name("Mon.HeartBeat") == std::optional<std::string>("\"mon\".\"heartbeat\""));
@@ -179,7 +179,7 @@ TEST_CASE("quote_table_name")
   }
 }
 
-TEST_CASE("classify_pg_connect_error")
+TEST_CASE("replication::classify_pg_connect_error")
 {
   SUBCASE("refused credentials or settings are UNKNOWN")
   {
@@ -202,7 +202,7 @@ TEST_CASE("classify_pg_connect_error")
   }
 }
 
-TEST_CASE("evaluate_pg")
+TEST_CASE("replication::evaluate_pg")
 {
   PgPolicy p = policy();
 
@@ -410,16 +410,15 @@ TEST_CASE("evaluate_pg")
     CHECK(r.state == State::Critical);
     CHECK(has(r.summary, "Connection refused Is the server running?"));
   }
-  SUBCASE("timeout uses the -t state and names the activity")
+  SUBCASE("a timeout names the activity for the runtime's timeout line")
   {
     PgObservation o;
     o.status = PgObservation::Status::Timeout;
     o.activity = "connecting to 10.101.0.10:5432/postgres";
-    p.timeout_state = State::Critical;
-    p.timeout_seconds = 3;
     auto r = evaluate_pg(o, p);
-    CHECK(r.state == State::Critical);
-    CHECK(r.summary == "timed out after 3 s while connecting to 10.101.0.10:5432/postgres");
+    CHECK(r.timed_out_while == "connecting to 10.101.0.10:5432/postgres");
+    REQUIRE(r.perfdata.size() == 3);
+    CHECK_FALSE(r.perfdata[0].value.has_value());
   }
   SUBCASE("text from the server is sanitised")
   {

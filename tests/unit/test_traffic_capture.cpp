@@ -5,8 +5,9 @@
 
 #include <pcap/pcap.h>
 
-#include "traffic_capture.hpp"
-#include "traffic_evaluate.hpp"
+#include "check_tunnel_traffic/evaluate.hpp"
+#include "check_tunnel_traffic/source_capture.hpp"
+#include "sitelink/timeout.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;
@@ -21,7 +22,8 @@ const Address B = *Address::parse("192.0.2.2");
 
 tl::expected<CaptureStats, std::string> read(const char* name, Tally& t)
 {
-  return read_capture_file(fixture(name), ClassifyConfig{}, t, false);
+  const Deadline deadline(60);
+  return read_capture_file(fixture(name), ClassifyConfig{}, t, deadline, false);
 }
 
 Verdict verdict_of(const char* name)
@@ -33,7 +35,7 @@ Verdict verdict_of(const char* name)
 }
 } // namespace
 
-TEST_CASE("read_capture_file")
+TEST_CASE("traffic::read_capture_file")
 {
   SUBCASE("verdicts of the recordings")
   {
@@ -88,7 +90,7 @@ TEST_CASE("read_capture_file")
   }
 }
 
-TEST_CASE("link_type_of")
+TEST_CASE("traffic::link_type_of")
 {
   CHECK(link_type_of(DLT_EN10MB) == LinkType::Ethernet);
   CHECK(link_type_of(DLT_LINUX_SLL) == LinkType::LinuxSll);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "traffic_classify.hpp"
+#include "check_tunnel_traffic/classify.hpp"
 
 using namespace sitelink::traffic;
 
@@ -56,7 +56,7 @@ const Address B4 = *Address::parse("192.0.2.2");
 
 } // namespace
 
-TEST_CASE("classify")
+TEST_CASE("traffic::classify")
 {
   SUBCASE("ESP in UDP 4500, recorded from the lab")
   {
@@ -215,7 +215,7 @@ TEST_CASE("classify")
   }
 }
 
-TEST_CASE("Address::parse")
+TEST_CASE("traffic::Address::parse")
 {
   CHECK(Address::parse("192.0.2.2") == B4);
   CHECK(Address::parse("::ffff:192.0.2.2") == B4);

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "traffic_evaluate.hpp"
+#include "check_tunnel_traffic/evaluate.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;
@@ -40,7 +40,7 @@ bool has_line(const Result& r, const std::string& prefix)
 }
 } // namespace
 
-TEST_CASE("judge")
+TEST_CASE("traffic::judge")
 {
   using V = Verdict;
   auto verdict = [](Tally t) { return judge(t.peers()[0]).verdict; };
@@ -74,7 +74,7 @@ TEST_CASE("judge")
   }
 }
 
-TEST_CASE("evaluate")
+TEST_CASE("traffic::evaluate")
 {
   Policy policy;
   SUBCASE("flowing: OK with rates over the window")

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "traffic_filter.hpp"
+#include "check_tunnel_traffic/filter.hpp"
 
 using namespace sitelink::traffic;
 
-TEST_CASE("bpf_filter")
+TEST_CASE("traffic::bpf_filter")
 {
   ClassifyConfig all;
   CHECK(bpf_filter(all, {}) == "(udp port 500 or udp port 4500 or ip proto 50 or ip6 proto 50 or udp port 1194 or "

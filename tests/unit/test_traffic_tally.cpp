@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "traffic_tally.hpp"
+#include "check_tunnel_traffic/tally.hpp"
 
 using namespace sitelink::traffic;
 
@@ -24,7 +24,7 @@ Classified pkt(const char* src, const char* dst, Proto p, IkeRole role = IkeRole
 }
 } // namespace
 
-TEST_CASE("Tally::add")
+TEST_CASE("traffic::Tally::add")
 {
   SUBCASE("configured peers decide the direction")
   {

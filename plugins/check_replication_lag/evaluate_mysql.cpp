@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "mysql_backend.hpp"
+#include "evaluate_mysql.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "db_text.hpp"
+#include "wording.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 
@@ -126,65 +126,60 @@ std::string check_option_file_mode(unsigned mode, unsigned owner_uid, unsigned o
   return {};
 }
 
-Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
+namespace {
+
+// lag, and heartbeat_age when a heartbeat table is configured.
+std::vector<Perfdatum> mysql_perf(const MysqlPolicy& p, std::optional<double> lag, std::optional<double> age)
 {
-  const bool hb = !p.heartbeat_table.empty();
-  const double lt = p.link_timeout.value_or(mysql_default_link_timeout);
-  auto perf = [&](std::optional<double> lag, std::optional<double> age) {
-    std::vector<Perfdatum> v{Perfdatum{"lag", lag ? std::optional<double>(round_ms(std::max(0.0, *lag))) : std::nullopt,
-                                       Uom::Seconds, p.warn, p.crit, 0.0, std::nullopt}};
-    if (hb) {
-      Range t;
-      t.end = lt;
-      v.push_back(Perfdatum{"heartbeat_age", age ? std::optional<double>(round_ms(std::max(0.0, *age))) : std::nullopt,
-                            Uom::Seconds, std::nullopt, t, 0.0, std::nullopt});
-    }
-    return v;
-  };
+  std::vector<Perfdatum> v{Perfdatum{"lag", lag ? std::optional<double>(round_ms(std::max(0.0, *lag))) : std::nullopt,
+                                     Uom::Seconds, p.warn, p.crit, 0.0, std::nullopt}};
+  if (!p.heartbeat_table.empty()) {
+    Range t;
+    t.end = p.link_timeout.value_or(mysql_default_link_timeout);
+    v.push_back(Perfdatum{"heartbeat_age", age ? std::optional<double>(round_ms(std::max(0.0, *age))) : std::nullopt,
+                          Uom::Seconds, std::nullopt, t, 0.0, std::nullopt});
+  }
+  return v;
+}
+
+// Every status but Ok: no measurement.
+Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
+{
   const std::string server = sanitize(o.server);
   const std::string user = sanitize(o.user);
-  switch (o.status) {
-  case MysqlObservation::Status::Timeout:
-    return Result{p.timeout_state,
-                  fmt::format("timed out after {} s while {}", format_number(p.timeout_seconds), sanitize(o.activity)),
-                  {}, perf(std::nullopt, std::nullopt)};
-  case MysqlObservation::Status::ConnectFailed: {
+  const auto none = mysql_perf(p, std::nullopt, std::nullopt);
+  if (o.status == MysqlObservation::Status::Timeout) {
+    // The runtime writes "timed out after N s while ..." with the -t state.
+    Result r = Result::timed_out(sanitize(o.activity));
+    r.perfdata = none;
+    return r;
+  }
+  if (o.status == MysqlObservation::Status::ConnectFailed) {
     State st = classify_mysql_connect_error(o.error_code);
     Result r{st, fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
-             perf(std::nullopt, std::nullopt)};
+             none};
     if (st == State::Unknown)
       r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
                           "MYSQL_PWD, never from the command line)");
     return r;
   }
-  case MysqlObservation::Status::QueryFailed: {
-    // 1227: ER_SPECIFIC_ACCESS_DENIED_ERROR, 1142/1143: command denied.
-    if (o.error_code == 1227 || o.error_code == 1142 || o.error_code == 1143) {
-      const char* grant = o.mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT";
-      return Result{State::Unknown,
-                    fmt::format("user {} lacks the {} privilege needed for SHOW REPLICA STATUS", user, grant),
-                    {fmt::format("fix: GRANT {} ON *.* TO {};", grant, user),
-                     fmt::format("server said: error {} {}", o.error_code, sanitize_quote(o.error, 200))},
-                    perf(std::nullopt, std::nullopt)};
-    }
+  // 1227: ER_SPECIFIC_ACCESS_DENIED_ERROR, 1142/1143: command denied.
+  if (o.error_code == 1227 || o.error_code == 1142 || o.error_code == 1143) {
+    const char* grant = o.mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT";
     return Result{State::Unknown,
-                  fmt::format("query failed on {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
-                  perf(std::nullopt, std::nullopt)};
+                  fmt::format("user {} lacks the {} privilege needed for SHOW REPLICA STATUS", user, grant),
+                  {fmt::format("fix: GRANT {} ON *.* TO {};", grant, user),
+                   fmt::format("server said: error {} {}", o.error_code, sanitize_quote(o.error, 200))},
+                  none};
   }
-  case MysqlObservation::Status::Ok:
-    break;
-  }
-  if (o.rows.empty()) {
-    std::string what = p.channel.empty() ? std::string("SHOW REPLICA STATUS returned no row")
-                                         : fmt::format("no replication channel '{}'", sanitize(p.channel));
-    return Result{State::Critical, fmt::format("{} is not a replica: {}", server, what), {},
-                  perf(std::nullopt, o.heartbeat_age)};
-  }
-  const auto& r = o.rows.front();
-  std::vector<SubResult> parts;
-  std::vector<std::string> details;
-  const std::string src = r.source_host.empty() ? std::string("the primary")
-                                                : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
+  return Result{State::Unknown,
+                fmt::format("query failed on {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
+                none};
+}
+
+// The IO and SQL threads and their last errors.
+void judge_threads(std::vector<SubResult>& parts, const MysqlReplicaStatus& r, const std::string& src)
+{
   if (r.io_running != "Yes")
     parts.push_back({State::Critical,
                      fmt::format("IO thread is '{}' (not connected to {})", sanitize_quote(r.io_running, 20), src), {}});
@@ -196,13 +191,24 @@ Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
   if (!r.last_sql_error.empty())
     parts.push_back({State::Critical,
                      fmt::format("SQL {}'{}'", errno_prefix(r.last_sql_errno), sanitize_quote(r.last_sql_error, 200)), {}});
+}
 
-  std::optional<double> lag;
-  bool from_hb = false;
-  if (hb) {
+struct MysqlLag {
+  std::optional<double> seconds;
+  bool from_heartbeat = false;
+};
+
+// The lag: the heartbeat's age when a table is configured and readable,
+// else Seconds_Behind_Master (never read as 0 when NULL).
+MysqlLag judge_lag(std::vector<SubResult>& parts, const MysqlObservation& o, const MysqlReplicaStatus& r,
+                   const MysqlPolicy& p)
+{
+  MysqlLag lag;
+  const double lt = p.link_timeout.value_or(mysql_default_link_timeout);
+  if (!p.heartbeat_table.empty()) {
     if (o.heartbeat_age) {
-      lag = std::max(0.0, *o.heartbeat_age);
-      from_hb = true;
+      lag.seconds = std::max(0.0, *o.heartbeat_age);
+      lag.from_heartbeat = true;
       if (*o.heartbeat_age > lt)
         parts.push_back({State::Critical,
                          fmt::format("heartbeat {} is {} s old (link timeout {} s): link or pt-heartbeat down?",
@@ -217,35 +223,64 @@ Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
                        {}});
     }
   }
-  if (!from_hb) {
-    lag = r.seconds_behind;
-    if (!lag && r.io_running == "Yes" && r.sql_running == "Yes")
+  if (!lag.from_heartbeat) {
+    lag.seconds = r.seconds_behind;
+    if (!lag.seconds && r.io_running == "Yes" && r.sql_running == "Yes")
       parts.push_back({State::Unknown, "Seconds_Behind_Master is NULL although both threads run", {}});
   }
-  if (lag) {
-    const std::string what = from_hb ? "heartbeat age" : "lag";
-    if (p.crit.alerts(*lag))
-      parts.push_back({State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(*lag), p.crit.describe()), {}});
-    else if (p.warn.alerts(*lag))
-      parts.push_back({State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(*lag), p.warn.describe()), {}});
+  if (lag.seconds) {
+    const std::string what = lag.from_heartbeat ? "heartbeat age" : "lag";
+    const double s = *lag.seconds;
+    if (p.crit.alerts(s))
+      parts.push_back({State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(s), p.crit.describe()), {}});
+    else if (p.warn.alerts(s))
+      parts.push_back({State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(s), p.warn.describe()), {}});
   }
-  details.push_back(fmt::format("server {} as {}{}, replicating from {}{}", server, user, o.mariadb ? " (MariaDB)" : "",
-                                src, r.channel.empty() ? "" : " on channel " + sanitize(r.channel)));
+  return lag;
+}
+
+std::vector<std::string> replica_details(const MysqlObservation& o, const MysqlReplicaStatus& r, const MysqlPolicy& p,
+                                         const std::string& src)
+{
+  std::vector<std::string> details;
+  details.push_back(fmt::format("server {} as {}{}, replicating from {}{}", sanitize(o.server), sanitize(o.user),
+                                o.mariadb ? " (MariaDB)" : "", src,
+                                r.channel.empty() ? "" : " on channel " + sanitize(r.channel)));
   details.push_back(fmt::format("IO thread {} ({}), SQL thread {} ({})", sanitize(r.io_running),
                                 sanitize_quote(r.io_state, 80), sanitize(r.sql_running), sanitize_quote(r.sql_state, 80)));
   details.push_back(fmt::format("Seconds_Behind_Master: {}",
                                 r.seconds_behind ? format_number(*r.seconds_behind) : std::string("NULL (unknown, not 0)")));
   if (o.heartbeat_age)
     details.push_back(fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+  return details;
+}
 
+} // namespace
+
+Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
+{
+  if (o.status != MysqlObservation::Status::Ok) return evaluate_failure(o, p);
+  if (o.rows.empty()) {
+    std::string what = p.channel.empty() ? std::string("SHOW REPLICA STATUS returned no row")
+                                         : fmt::format("no replication channel '{}'", sanitize(p.channel));
+    return Result{State::Critical, fmt::format("{} is not a replica: {}", sanitize(o.server), what), {},
+                  mysql_perf(p, std::nullopt, o.heartbeat_age)};
+  }
+  const auto& r = o.rows.front();
+  std::vector<SubResult> parts;
+  const std::string src = r.source_host.empty() ? std::string("the primary")
+                                                : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
+  judge_threads(parts, r, src);
+  const MysqlLag lag = judge_lag(parts, o, r, p);
   Result res = aggregate(parts.empty() ? std::vector<SubResult>{{State::Ok, "", {}}} : parts);
   if (parts.empty()) {
     res.details.clear();
-    res.summary = fmt::format("replicating from {}, {} {} s", src, from_hb ? "heartbeat age" : "lag",
-                              lag ? seconds_text(*lag) : "?");
+    res.summary = fmt::format("replicating from {}, {} {} s", src, lag.from_heartbeat ? "heartbeat age" : "lag",
+                              lag.seconds ? seconds_text(*lag.seconds) : "?");
   }
+  const auto details = replica_details(o, r, p, src);
   res.details.insert(res.details.end(), details.begin(), details.end());
-  res.perfdata = perf(lag, o.heartbeat_age);
+  res.perfdata = mysql_perf(p, lag.seconds, o.heartbeat_age);
   return res;
 }
 

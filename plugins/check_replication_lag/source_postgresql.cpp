@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // sitelink_pgsql.so: the PostgreSQL side of check_replication_lag. Runs the
 // queries with libpq and fills a PgObservation; all judgement is in
-// pg_backend.cpp.
+// evaluate_postgresql.cpp.
 //
-// Everything is non-blocking with poll() deadlines from the plugin's budget:
+// Everything is non-blocking, each wait bounded by the deadline's io_end():
 // libpq's connect_timeout is whole seconds (at least 2) and does not cover a
 // server that accepts and then never answers, and a query on a black-holed
 // connection would otherwise wait for TCP retransmission timeouts.
 
+#include <algorithm>
 #include <cerrno>
-#include <cmath>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -20,16 +21,13 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "db_module.hpp"
+#include "sitelink/module.hpp"
 #include "sitelink/version.hpp"
+#include "source_postgresql.hpp"
 
 namespace sitelink::replication {
 
 namespace {
-
-// What is left for one step, keeping a margin for output before the
-// watchdog's alarm.
-constexpr double margin_seconds = 0.25;
 
 struct ConnDeleter {
   void operator()(PGconn* c) const { PQfinish(c); }
@@ -47,15 +45,15 @@ struct Failure {
   bool connecting = false;
 };
 
-// Waits until the socket is ready; false when the budget ran out.
+// Waits until the socket is ready; false when the I/O budget ran out.
 bool wait_socket(int fd, bool for_write, const Deadline& d)
 {
+  const auto end = d.io_end();
   while (true) {
-    double left = d.remaining() - margin_seconds;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - Deadline::clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
-    int ms = static_cast<int>(std::ceil(left * 1000));
-    int n = ::poll(&p, 1, ms);
+    int n = ::poll(&p, 1, static_cast<int>(left));
     if (n > 0) return true;
     if (n < 0 && errno != EINTR) return true; // let libpq report the error
   }
@@ -73,7 +71,10 @@ std::string describe(PGconn* c)
 
 class Session {
 public:
-  Session(const PgRequest& rq, PgObservation& obs) : rq_(rq), obs_(obs), d_(*rq.hooks.deadline) {}
+  Session(const PgRequest& rq, const Deadline& deadline, const SourceHooks& hooks, PgObservation& obs)
+      : rq_(rq), hooks_(hooks), obs_(obs), d_(deadline)
+  {
+  }
 
   void connect()
   {
@@ -85,11 +86,10 @@ public:
     if (!rq_.user.empty()) add(keys, vals, "user", rq_.user);
     // connect_timeout is whole seconds and libpq treats 1 as 2; our poll()
     // deadline is the real limit, this only bounds libpq's own waits.
-    const double left = d_.remaining() - margin_seconds;
-    add(keys, vals, "connect_timeout", std::to_string(std::max(2L, static_cast<long>(left))));
+    const long left_ms = static_cast<long>(d_.io_slice().count());
+    add(keys, vals, "connect_timeout", std::to_string(std::max(2L, left_ms / 1000)));
     // The server stops the statement itself if we stop waiting for it.
-    add(keys, vals, "options",
-        fmt::format("-c statement_timeout={}", std::max(100L, static_cast<long>(left * 1000) - 100)));
+    add(keys, vals, "options", fmt::format("-c statement_timeout={}", std::max(100L, left_ms)));
     add(keys, vals, "fallback_application_name", "check_replication_lag");
     std::vector<const char*> k, v;
     for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -149,11 +149,11 @@ public:
   void activity(const std::string& a)
   {
     obs_.activity = a;
-    if (rq_.hooks.activity) rq_.hooks.activity(a);
+    if (hooks_.activity) hooks_.activity(a);
   }
   void debug(int level, const std::string& line)
   {
-    if (rq_.hooks.debug) rq_.hooks.debug(level, line);
+    if (hooks_.debug) hooks_.debug(level, line);
   }
 
 private:
@@ -164,6 +164,7 @@ private:
   }
 
   const PgRequest& rq_;
+  const SourceHooks& hooks_;
   PgObservation& obs_;
   const Deadline& d_;
   ConnPtr conn_;
@@ -230,10 +231,8 @@ SELECT slot_name, active, (pg_current_wal_lsn() - restart_lsn)::float8, coalesce
 FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name
 )SQL";
 
-void observe_impl(const PgRequest& rq, PgObservation& obs)
+void read_role(Session& s, PgObservation& obs)
 {
-  Session s(rq, obs);
-  s.connect();
   auto r = s.query("reading the server's role", q_server);
   if (PQntuples(r.get()) != 1) throw Failure{"unexpected answer to the role query"};
   obs.in_recovery = boolean(r.get(), 0, 0);
@@ -242,61 +241,78 @@ void observe_impl(const PgRequest& rq, PgObservation& obs)
   obs.settings.wal_receiver_status_interval = pg_setting_seconds(text(r.get(), 0, 3), text(r.get(), 0, 4));
   obs.settings.wal_receiver_timeout = pg_setting_seconds(text(r.get(), 0, 5), text(r.get(), 0, 6));
   obs.settings.wal_sender_timeout = pg_setting_seconds(text(r.get(), 0, 7), text(r.get(), 0, 8));
-  if (!obs.monitor) {
-    obs.status = PgObservation::Status::Ok;
-    return;
+}
+
+// The heartbeat table's age; a failed read is data for the judgement.
+void read_heartbeat_table(Session& s, const std::string& table, PgObservation& obs)
+{
+  try {
+    auto h = s.query("reading the heartbeat table",
+                     fmt::format("SELECT EXTRACT(epoch FROM now() - max(ts))::float8 FROM {}", table));
+    if (PQntuples(h.get()) == 1) obs.heartbeat_age = number(h.get(), 0, 0);
+    if (!obs.heartbeat_age) obs.heartbeat_error = "the table has no row";
+  } catch (const Failure& f) {
+    obs.heartbeat_error = f.message;
   }
-  if (obs.in_recovery) {
-    auto w = s.query("reading the WAL receiver", q_standby);
-    if (PQntuples(w.get()) < 1) throw Failure{"unexpected answer to the WAL receiver query"};
-    const PGresult* x = w.get();
-    auto& sb = obs.standby;
-    sb.receiver = boolean(x, 0, 0);
-    sb.receiver_status = text(x, 0, 1);
-    sb.receipt_age = number(x, 0, 2);
-    sb.bytes = number(x, 0, 3);
-    sb.receive_lsn = text(x, 0, 4);
-    sb.replay_lsn = text(x, 0, 5);
-    sb.replay_age = number(x, 0, 6);
-    sb.pause_state = text(x, 0, 7);
-    sb.sender = text(x, 0, 8);
-    if (!rq.heartbeat_sql_table.empty()) {
-      try {
-        auto h = s.query("reading the heartbeat table",
-                         fmt::format("SELECT EXTRACT(epoch FROM now() - max(ts))::float8 FROM {}", rq.heartbeat_sql_table));
-        if (PQntuples(h.get()) == 1) obs.heartbeat_age = number(h.get(), 0, 0);
-        if (!obs.heartbeat_age) obs.heartbeat_error = "the table has no row";
-      } catch (const Failure& f) {
-        obs.heartbeat_error = f.message;
-      }
-    }
-  } else {
-    auto rr = s.query("reading pg_stat_replication", q_replicas);
-    for (int i = 0; i < PQntuples(rr.get()); ++i) {
-      const PGresult* x = rr.get();
-      PgReplica rep;
-      rep.application_name = text(x, i, 0);
-      rep.client_addr = text(x, i, 1);
-      rep.state = text(x, i, 2);
-      rep.sync_state = text(x, i, 3);
-      rep.reply_age = number(x, i, 4);
-      rep.replay_lag = number(x, i, 5);
-      rep.bytes = number(x, i, 6);
-      obs.replicas.push_back(std::move(rep));
-    }
-    auto sl = s.query("reading pg_replication_slots", q_slots);
-    for (int i = 0; i < PQntuples(sl.get()); ++i) {
-      const PGresult* x = sl.get();
-      obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3)});
-    }
+}
+
+void read_standby(Session& s, const PgRequest& rq, PgObservation& obs)
+{
+  auto w = s.query("reading the WAL receiver", q_standby);
+  if (PQntuples(w.get()) < 1) throw Failure{"unexpected answer to the WAL receiver query"};
+  const PGresult* x = w.get();
+  auto& sb = obs.standby;
+  sb.receiver = boolean(x, 0, 0);
+  sb.receiver_status = text(x, 0, 1);
+  sb.receipt_age = number(x, 0, 2);
+  sb.bytes = number(x, 0, 3);
+  sb.receive_lsn = text(x, 0, 4);
+  sb.replay_lsn = text(x, 0, 5);
+  sb.replay_age = number(x, 0, 6);
+  sb.pause_state = text(x, 0, 7);
+  sb.sender = text(x, 0, 8);
+  if (!rq.heartbeat_sql_table.empty()) read_heartbeat_table(s, rq.heartbeat_sql_table, obs);
+}
+
+void read_primary(Session& s, PgObservation& obs)
+{
+  auto rr = s.query("reading pg_stat_replication", q_replicas);
+  for (int i = 0; i < PQntuples(rr.get()); ++i) {
+    const PGresult* x = rr.get();
+    PgReplica rep;
+    rep.application_name = text(x, i, 0);
+    rep.client_addr = text(x, i, 1);
+    rep.state = text(x, i, 2);
+    rep.sync_state = text(x, i, 3);
+    rep.reply_age = number(x, i, 4);
+    rep.replay_lag = number(x, i, 5);
+    rep.bytes = number(x, i, 6);
+    obs.replicas.push_back(std::move(rep));
+  }
+  auto sl = s.query("reading pg_replication_slots", q_slots);
+  for (int i = 0; i < PQntuples(sl.get()); ++i) {
+    const PGresult* x = sl.get();
+    obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3)});
+  }
+}
+
+void observe_impl(Session& s, const PgRequest& rq, PgObservation& obs)
+{
+  s.connect();
+  read_role(s, obs);
+  if (obs.monitor) {
+    if (obs.in_recovery) read_standby(s, rq, obs);
+    else read_primary(s, obs);
   }
   obs.status = PgObservation::Status::Ok;
 }
 
-void observe(const PgRequest& rq, PgObservation& obs)
+PgObservation observe(const PgRequest& rq, const Deadline& deadline, const SourceHooks& hooks)
 {
+  PgObservation obs;
   try {
-    observe_impl(rq, obs);
+    Session s(rq, deadline, hooks, obs);
+    observe_impl(s, rq, obs);
   } catch (const TimedOut&) {
     obs.status = PgObservation::Status::Timeout;
   } catch (const Failure& f) {
@@ -306,15 +322,13 @@ void observe(const PgRequest& rq, PgObservation& obs)
     obs.status = PgObservation::Status::QueryFailed;
     obs.error = e.what();
   }
+  return obs;
 }
 
-const SitelinkPgModule table{sitelink::version, &observe};
+const PostgresqlModule table{sitelink::version, &observe};
 
 } // namespace
 
 } // namespace sitelink::replication
 
-extern "C" __attribute__((visibility("default"))) const SitelinkPgModule* sitelink_pgsql_module()
-{
-  return &sitelink::replication::table;
-}
+SITELINK_MODULE_ENTRY(sitelink_pgsql_module, sitelink::replication::PostgresqlModule, sitelink::replication::table)

@@ -67,7 +67,7 @@ struct PgObservation {
   enum class Status { Ok, ConnectFailed, Timeout, QueryFailed };
   Status status = Status::QueryFailed;
   std::string error;     // libpq/server message
-  std::string activity;  // what timed out
+  std::string activity;  // what the source was doing when it ran out of time
   std::string server;    // where we connected, without secrets
   std::string user;
   bool monitor = false;  // member of pg_monitor (or superuser)
@@ -89,15 +89,13 @@ struct PgPolicy {
   std::optional<Range> crit_bytes;
   std::optional<double> link_timeout; // --link-timeout, else derived from the settings
   std::string heartbeat_table;        // empty: none
-  State timeout_state = State::Unknown;
-  double timeout_seconds = 10;
 };
 
 // pg_settings' setting and unit ("10", "s"; "60000", "ms"; "0", "ms") in
 // seconds; nullopt when not understood.
 std::optional<double> pg_setting_seconds(std::string_view setting, std::string_view unit);
 
-// Default link timeouts from the server's own settings (see pg_backend.cpp).
+// Default link timeouts from the server's own settings (see evaluate_postgresql.cpp).
 double pg_default_standby_link_timeout(const PgSettings& s);
 double pg_default_primary_link_timeout(const PgSettings& s);
 
@@ -113,6 +111,8 @@ std::optional<std::string> quote_table_name(std::string_view name);
 // is not accepting connections is CRITICAL.
 State classify_pg_connect_error(std::string_view message);
 
+// Pure judgement. Status::Timeout becomes Result::timed_out (the runtime
+// writes the timeout line with the -t state), with the no-measurement perfdata.
 Result evaluate_pg(const PgObservation& obs, const PgPolicy& policy);
 
 } // namespace sitelink::replication

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_classify.hpp"
+#include "classify.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "db_text.hpp"
+#include "wording.hpp"
 
 #include <cmath>
 

@@ -47,7 +47,7 @@ struct MysqlObservation {
   Status status = Status::QueryFailed;
   unsigned error_code = 0; // server or client error number
   std::string error;
-  std::string activity;    // what timed out
+  std::string activity;    // what the source was doing when it ran out of time
   std::string server;      // where we connected
   std::string user;
   bool mariadb = false;
@@ -63,8 +63,6 @@ struct MysqlPolicy {
   std::optional<double> link_timeout; // heartbeat age that means the link is down
   std::string heartbeat_table;
   std::string channel;
-  State timeout_state = State::Unknown;
-  double timeout_seconds = 10;
 };
 
 // Default heartbeat age that counts as a dead link: pt-heartbeat writes
@@ -85,6 +83,8 @@ bool valid_channel_name(std::string_view name);
 // Returns an error text, or empty when acceptable.
 std::string check_option_file_mode(unsigned mode, unsigned owner_uid, unsigned our_uid);
 
+// Pure judgement. Status::Timeout becomes Result::timed_out (the runtime
+// writes the timeout line with the -t state), with the no-measurement perfdata.
 Result evaluate_mysql(const MysqlObservation& obs, const MysqlPolicy& policy);
 
 } // namespace sitelink::replication

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // sitelink_mysql.so: the MySQL/MariaDB side of check_replication_lag. Runs
 // SHOW REPLICA STATUS (and the heartbeat query) with libmariadb and fills a
-// MysqlObservation; all judgement is in mysql_backend.cpp.
+// MysqlObservation; all judgement is in evaluate_mysql.cpp.
 //
 // libmariadb calls block; their connect/read/write timeouts (whole seconds)
-// come from the remaining budget, and the plugin's watchdog ends the check on
-// time if the library overruns them.
+// come from the deadline's io_slice(), and the plugin's watchdog ends the
+// check on time if the library overruns them.
 
 #include <algorithm>
 #include <cmath>
@@ -18,14 +18,17 @@
 #include <mysql.h>
 #include <errmsg.h>
 
-#include "db_module.hpp"
+#include "sitelink/module.hpp"
 #include "sitelink/version.hpp"
+#include "source_mysql.hpp"
 
 namespace sitelink::replication {
 
 namespace {
 
-constexpr double margin_seconds = 0.3;
+// A client error counts as a timeout when the call lasted its whole
+// timeout: libmariadb's timers may end it this much early.
+constexpr double timer_tolerance_seconds = 0.2;
 
 struct MysqlDeleter {
   void operator()(MYSQL* m) const { mysql_close(m); }
@@ -34,10 +37,10 @@ struct ResDeleter {
   void operator()(MYSQL_RES* r) const { mysql_free_result(r); }
 };
 
+// libmariadb's timeouts are whole seconds, at least 1.
 unsigned whole_seconds(const Deadline& d)
 {
-  double left = d.remaining() - margin_seconds;
-  return static_cast<unsigned>(std::max(1.0, std::floor(left)));
+  return static_cast<unsigned>(std::max<long long>(1, d.io_slice().count() / 1000));
 }
 
 bool client_timeout(unsigned code)
@@ -53,7 +56,10 @@ struct Rows {
 
 class Session {
 public:
-  Session(const MysqlRequest& rq, MysqlObservation& obs) : rq_(rq), obs_(obs), d_(*rq.hooks.deadline) {}
+  Session(const MysqlRequest& rq, const Deadline& deadline, const SourceHooks& hooks, MysqlObservation& obs)
+      : rq_(rq), hooks_(hooks), obs_(obs), d_(deadline)
+  {
+  }
 
   bool connect()
   {
@@ -79,7 +85,7 @@ public:
     const double started = d_.elapsed();
     if (mysql_real_connect(m_.get(), host, user, pwd, nullptr, rq_.port, sock, 0) == nullptr) {
       unsigned code = mysql_errno(m_.get());
-      if (client_timeout(code) && d_.elapsed() - started >= t - 0.2) {
+      if (client_timeout(code) && d_.elapsed() - started >= t - timer_tolerance_seconds) {
         obs_.status = MysqlObservation::Status::Timeout;
         return false;
       }
@@ -101,7 +107,7 @@ public:
     if (mysql_real_query(m_.get(), sql.data(), sql.size()) != 0) {
       code = mysql_errno(m_.get());
       error = mysql_error(m_.get());
-      if (client_timeout(code) && d_.elapsed() - started >= t - 0.2) obs_.status = MysqlObservation::Status::Timeout;
+      if (client_timeout(code) && d_.elapsed() - started >= t - timer_tolerance_seconds) obs_.status = MysqlObservation::Status::Timeout;
       return false;
     }
     std::unique_ptr<MYSQL_RES, ResDeleter> res(mysql_store_result(m_.get()));
@@ -128,11 +134,11 @@ public:
   void activity(const std::string& a)
   {
     obs_.activity = a;
-    if (rq_.hooks.activity) rq_.hooks.activity(a);
+    if (hooks_.activity) hooks_.activity(a);
   }
   void debug(int level, const std::string& line)
   {
-    if (rq_.hooks.debug) rq_.hooks.debug(level, line);
+    if (hooks_.debug) hooks_.debug(level, line);
   }
 
 private:
@@ -145,14 +151,77 @@ private:
   }
 
   const MysqlRequest& rq_;
+  const SourceHooks& hooks_;
   MysqlObservation& obs_;
   const Deadline& d_;
   std::unique_ptr<MYSQL, MysqlDeleter> m_;
 };
 
-void observe_impl(const MysqlRequest& rq, MysqlObservation& obs)
+// The status statement in the server's dialect.
+std::string status_sql(const std::string& channel, bool mariadb, const char* word)
 {
-  Session s(rq, obs);
+  if (channel.empty()) return fmt::format("SHOW {} STATUS", word);
+  if (mariadb) return fmt::format("SHOW {} '{}' STATUS", word, channel);
+  return fmt::format("SHOW {} STATUS FOR CHANNEL '{}'", word, channel);
+}
+
+// SHOW REPLICA STATUS (SLAVE on older servers) into obs.rows; false with
+// obs filled when it failed or timed out.
+bool read_status(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
+{
+  Rows st;
+  unsigned code = 0;
+  std::string err;
+  bool ok = s.query("reading the replica status", status_sql(rq.channel, obs.mariadb, "REPLICA"), st, code, err);
+  if (!ok && code == 1064) {
+    // Servers older than MySQL 8.0.22 / MariaDB 10.5 only know SLAVE.
+    st = Rows{};
+    code = 0;
+    ok = s.query("reading the replica status", status_sql(rq.channel, obs.mariadb, "SLAVE"), st, code, err);
+  }
+  if (!ok) {
+    if (obs.status != MysqlObservation::Status::Timeout) {
+      obs.status = MysqlObservation::Status::QueryFailed;
+      obs.error_code = code;
+      obs.error = err;
+    }
+    return false;
+  }
+  for (const auto& row : st.rows) obs.rows.push_back(map_replica_status(st.names, row));
+  return true;
+}
+
+// The heartbeat's age; false when the query timed out. pt-heartbeat --utc
+// writes ts as UTC text; the age is taken on the server so the monitoring
+// host's clock does not matter.
+bool read_heartbeat_table(Session& s, const std::string& table, MysqlObservation& obs)
+{
+  std::string where;
+  if (!obs.rows.empty() && obs.rows.front().source_server_id && *obs.rows.front().source_server_id > 0)
+    where = fmt::format(" WHERE server_id = {}", *obs.rows.front().source_server_id);
+  Rows hb;
+  std::string q =
+      fmt::format("SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), UTC_TIMESTAMP(6)) / 1000000 FROM {}{}", table, where);
+  unsigned hcode = 0;
+  std::string herr;
+  if (!s.query("reading the heartbeat table", q, hb, hcode, herr)) {
+    if (obs.status == MysqlObservation::Status::Timeout) return false;
+    obs.heartbeat_error_code = hcode;
+    obs.heartbeat_error = herr;
+    return true;
+  }
+  if (!hb.rows.empty() && !hb.rows.front().empty() && hb.rows.front()[0]) {
+    char* end = nullptr;
+    const std::string& v = *hb.rows.front()[0];
+    double age = std::strtod(v.c_str(), &end);
+    if (end != v.c_str()) obs.heartbeat_age = age;
+  }
+  if (!obs.heartbeat_age) obs.heartbeat_error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
+  return true;
+}
+
+void observe_impl(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
+{
   obs.user = rq.user;
   if (!s.connect()) return;
   Rows who;
@@ -163,79 +232,28 @@ void observe_impl(const MysqlRequest& rq, MysqlObservation& obs)
     obs.user = *who.rows.front()[0];
   else if (obs.status == MysqlObservation::Status::Timeout)
     return;
-
-  std::string sql;
-  if (rq.channel.empty()) sql = "SHOW REPLICA STATUS";
-  else if (obs.mariadb) sql = fmt::format("SHOW REPLICA '{}' STATUS", rq.channel);
-  else sql = fmt::format("SHOW REPLICA STATUS FOR CHANNEL '{}'", rq.channel);
-  Rows st;
-  code = 0;
-  bool ok = s.query("reading the replica status", sql, st, code, err);
-  if (!ok && code == 1064) {
-    // Servers older than MySQL 8.0.22 / MariaDB 10.5 only know SLAVE.
-    st = Rows{};
-    code = 0;
-    std::string old = rq.channel.empty() ? "SHOW SLAVE STATUS"
-                      : obs.mariadb      ? fmt::format("SHOW SLAVE '{}' STATUS", rq.channel)
-                                         : fmt::format("SHOW SLAVE STATUS FOR CHANNEL '{}'", rq.channel);
-    ok = s.query("reading the replica status", old, st, code, err);
-  }
-  if (!ok) {
-    if (obs.status != MysqlObservation::Status::Timeout) {
-      obs.status = MysqlObservation::Status::QueryFailed;
-      obs.error_code = code;
-      obs.error = err;
-    }
-    return;
-  }
-  for (const auto& row : st.rows) obs.rows.push_back(map_replica_status(st.names, row));
-
-  if (!rq.heartbeat_sql_table.empty()) {
-    // pt-heartbeat --utc writes ts as UTC text; the age is taken on the
-    // server so the monitoring host's clock does not matter.
-    std::string where;
-    if (!obs.rows.empty() && obs.rows.front().source_server_id && *obs.rows.front().source_server_id > 0)
-      where = fmt::format(" WHERE server_id = {}", *obs.rows.front().source_server_id);
-    Rows hb;
-    std::string q = fmt::format(
-        "SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), UTC_TIMESTAMP(6)) / 1000000 FROM {}{}", rq.heartbeat_sql_table,
-        where);
-    unsigned hcode = 0;
-    std::string herr;
-    if (s.query("reading the heartbeat table", q, hb, hcode, herr)) {
-      if (!hb.rows.empty() && !hb.rows.front().empty() && hb.rows.front()[0]) {
-        char* end = nullptr;
-        const std::string& v = *hb.rows.front()[0];
-        double age = std::strtod(v.c_str(), &end);
-        if (end != v.c_str()) obs.heartbeat_age = age;
-      }
-      if (!obs.heartbeat_age) obs.heartbeat_error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
-    } else {
-      if (obs.status == MysqlObservation::Status::Timeout) return;
-      obs.heartbeat_error_code = hcode;
-      obs.heartbeat_error = herr;
-    }
-  }
+  if (!read_status(s, rq, obs)) return;
+  if (!rq.heartbeat_sql_table.empty() && !read_heartbeat_table(s, rq.heartbeat_sql_table, obs)) return;
   obs.status = MysqlObservation::Status::Ok;
 }
 
-void observe(const MysqlRequest& rq, MysqlObservation& obs)
+MysqlObservation observe(const MysqlRequest& rq, const Deadline& deadline, const SourceHooks& hooks)
 {
+  MysqlObservation obs;
   try {
-    observe_impl(rq, obs);
+    Session s(rq, deadline, hooks, obs);
+    observe_impl(s, rq, obs);
   } catch (const std::exception& e) {
     obs.status = MysqlObservation::Status::QueryFailed;
     obs.error = e.what();
   }
+  return obs;
 }
 
-const SitelinkMysqlModule table{sitelink::version, &observe};
+const MysqlModule table{sitelink::version, &observe};
 
 } // namespace
 
 } // namespace sitelink::replication
 
-extern "C" __attribute__((visibility("default"))) const SitelinkMysqlModule* sitelink_mysql_module()
-{
-  return &sitelink::replication::table;
-}
+SITELINK_MODULE_ENTRY(sitelink_mysql_module, sitelink::replication::MysqlModule, sitelink::replication::table)

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "sitelink/result.hpp"
-#include "traffic_tally.hpp"
+#include "tally.hpp"
 
 namespace sitelink::traffic {
 

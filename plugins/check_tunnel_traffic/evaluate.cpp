@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_evaluate.hpp"
+#include "evaluate.hpp"
 
 #include <cmath>
 

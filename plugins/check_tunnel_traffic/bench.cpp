@@ -11,9 +11,9 @@
 
 #include <pcap/pcap.h>
 
-#include "traffic_capture.hpp"
-#include "traffic_classify.hpp"
-#include "traffic_tally.hpp"
+#include "source_capture.hpp"
+#include "classify.hpp"
+#include "tally.hpp"
 
 using namespace sitelink::traffic;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_tally.hpp"
+#include "tally.hpp"
 
 #include <algorithm>
 

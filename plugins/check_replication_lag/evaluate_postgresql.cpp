@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "pg_backend.hpp"
+#include "evaluate_postgresql.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "db_text.hpp"
+#include "wording.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 
@@ -196,87 +196,107 @@ std::string slot_label(std::string_view name)
   return out;
 }
 
-Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
-{
-  const double lt = p.link_timeout ? *p.link_timeout : pg_default_primary_link_timeout(o.settings);
-  std::vector<SubResult> parts;
-  std::vector<std::string> details;
-  std::vector<Perfdatum> perf;
+struct Target {
+  std::string name;
+  const PgReplica* row; // nullptr: not connected
+};
 
-  struct Target {
-    std::string name;
-    const PgReplica* row;
-  };
+// The standbys to judge: every connected one, or those named with --replica.
+std::vector<Target> primary_targets(const PgObservation& o, const PgPolicy& p)
+{
   std::vector<Target> targets;
   if (p.replicas.empty()) {
     for (const auto& r : o.replicas) targets.push_back({replica_name(r), &r});
-    if (targets.empty())
-      parts.push_back({State::Critical, "primary has no standby connected (pg_stat_replication is empty)", {}});
-  } else {
-    for (const auto& want : p.replicas) {
-      const PgReplica* found = nullptr;
-      for (const auto& r : o.replicas)
-        if (r.application_name == want || r.client_addr == want) {
-          found = &r;
-          break;
-        }
-      targets.push_back({want, found});
-    }
+    return targets;
   }
-  const bool prefix = targets.size() > 1;
-  std::string ok;
+  for (const auto& want : p.replicas) {
+    const PgReplica* found = nullptr;
+    for (const auto& r : o.replicas)
+      if (r.application_name == want || r.client_addr == want) {
+        found = &r;
+        break;
+      }
+    targets.push_back({want, found});
+  }
+  return targets;
+}
 
-  for (const auto& t : targets) {
-    const std::string name = sanitize(t.name);
-    const std::string who = prefix ? name + " " : std::string();
-    const std::string pl = prefix ? slot_label(t.name) + "_" : std::string();
-    std::optional<double> seconds, bytes, reply_age;
-    if (t.row == nullptr) {
-      std::string slot_text;
-      for (const auto& s : o.slots)
-        if (slot_label(s.name) == slot_label(t.name) && s.retained_bytes)
-          slot_text = fmt::format("; its slot {} retains {} of WAL", sanitize(s.name), bytes_text(*s.retained_bytes));
-      parts.push_back({State::Critical, fmt::format("replica {} is not connected{}", name, slot_text), {}});
-    } else {
-      const auto& r = *t.row;
-      reply_age = r.reply_age;
-      bytes = r.bytes ? std::optional<double>(std::max(0.0, *r.bytes)) : std::nullopt;
-      const bool fresh = r.reply_age && *r.reply_age <= lt;
-      if (r.state != "streaming")
-        parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
-                         fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)), {}});
-      if (!r.reply_age)
-        parts.push_back({State::Warning, fmt::format("replica {} has not replied yet", name), {}});
-      else if (!fresh)
-        parts.push_back({State::Critical, fmt::format("replica {} last replied {} s ago (link timeout {} s): link down?",
-                                                      name, seconds_text(*r.reply_age), format_number(lt)), {}});
-      seconds = std::max(0.0, r.replay_lag.value_or(0.0));
-      if (r.reply_age && !fresh) seconds = std::max(*seconds, *r.reply_age);
-      details.push_back(fmt::format("replica {} ({}): state {}, sync {}, last reply {} s ago, replay lag {}, {} behind",
-                                    name, r.client_addr.empty() ? std::string("local") : sanitize(r.client_addr),
-                                    sanitize(r.state), sanitize(r.sync_state),
-                                    r.reply_age ? seconds_text(*r.reply_age) : "?",
-                                    r.replay_lag ? seconds_text(*r.replay_lag) + " s" : std::string("none (idle)"),
-                                    bytes ? bytes_text(*bytes) : "? B"));
-    }
-    judge_lag(parts, who, seconds, bytes, p, false);
-    perf.push_back(seconds_perf(pl + "lag", seconds, p.warn, p.crit));
-    perf.push_back(bytes_perf(pl + "lag_bytes", bytes, p.warn_bytes, p.crit_bytes));
-    perf.push_back(link_perf(pl + "link_age", reply_age, lt));
-    if (!ok.empty()) ok += "; ";
-    ok += fmt::format("{} streaming, lag {} s, {} behind, last reply {} s ago", name, seconds ? seconds_text(*seconds) : "?",
-                      bytes ? bytes_text(*bytes) : "? B", reply_age ? seconds_text(*reply_age) : "?");
+// One standby seen from the primary: adds its parts, detail line, perfdata
+// and its piece of the OK summary.
+struct PrimaryJudgement {
+  std::vector<SubResult> parts;
+  std::vector<std::string> details;
+  std::vector<Perfdatum> perf;
+  std::string ok;
+};
+
+void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
+                     std::optional<double>& seconds, std::optional<double>& bytes)
+{
+  bytes = r.bytes ? std::optional<double>(std::max(0.0, *r.bytes)) : std::nullopt;
+  const bool fresh = r.reply_age && *r.reply_age <= lt;
+  if (r.state != "streaming")
+    j.parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
+                       fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)), {}});
+  if (!r.reply_age)
+    j.parts.push_back({State::Warning, fmt::format("replica {} has not replied yet", name), {}});
+  else if (!fresh)
+    j.parts.push_back({State::Critical, fmt::format("replica {} last replied {} s ago (link timeout {} s): link down?",
+                                                    name, seconds_text(*r.reply_age), format_number(lt)), {}});
+  seconds = std::max(0.0, r.replay_lag.value_or(0.0));
+  if (r.reply_age && !fresh) seconds = std::max(*seconds, *r.reply_age);
+  j.details.push_back(fmt::format("replica {} ({}): state {}, sync {}, last reply {} s ago, replay lag {}, {} behind",
+                                  name, r.client_addr.empty() ? std::string("local") : sanitize(r.client_addr),
+                                  sanitize(r.state), sanitize(r.sync_state),
+                                  r.reply_age ? seconds_text(*r.reply_age) : "?",
+                                  r.replay_lag ? seconds_text(*r.replay_lag) + " s" : std::string("none (idle)"),
+                                  bytes ? bytes_text(*bytes) : "? B"));
+}
+
+void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, const PgPolicy& p, double lt,
+                  bool prefix)
+{
+  const std::string name = sanitize(t.name);
+  const std::string who = prefix ? name + " " : std::string();
+  const std::string pl = prefix ? slot_label(t.name) + "_" : std::string();
+  std::optional<double> seconds, bytes, reply_age;
+  if (t.row == nullptr) {
+    std::string slot_text;
+    for (const auto& s : o.slots)
+      if (slot_label(s.name) == slot_label(t.name) && s.retained_bytes)
+        slot_text = fmt::format("; its slot {} retains {} of WAL", sanitize(s.name), bytes_text(*s.retained_bytes));
+    j.parts.push_back({State::Critical, fmt::format("replica {} is not connected{}", name, slot_text), {}});
+  } else {
+    reply_age = t.row->reply_age;
+    judge_connected(j, *t.row, name, lt, seconds, bytes);
   }
+  judge_lag(j.parts, who, seconds, bytes, p, false);
+  j.perf.push_back(seconds_perf(pl + "lag", seconds, p.warn, p.crit));
+  j.perf.push_back(bytes_perf(pl + "lag_bytes", bytes, p.warn_bytes, p.crit_bytes));
+  j.perf.push_back(link_perf(pl + "link_age", reply_age, lt));
+  if (!j.ok.empty()) j.ok += "; ";
+  j.ok += fmt::format("{} streaming, lag {} s, {} behind, last reply {} s ago", name, seconds ? seconds_text(*seconds) : "?",
+                      bytes ? bytes_text(*bytes) : "? B", reply_age ? seconds_text(*reply_age) : "?");
+}
+
+Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
+{
+  const double lt = p.link_timeout ? *p.link_timeout : pg_default_primary_link_timeout(o.settings);
+  PrimaryJudgement j;
+  const auto targets = primary_targets(o, p);
+  if (targets.empty() && p.replicas.empty())
+    j.parts.push_back({State::Critical, "primary has no standby connected (pg_stat_replication is empty)", {}});
+  for (const auto& t : targets) judge_target(j, t, o, p, lt, targets.size() > 1);
   for (const auto& s : o.slots)
     if (!s.active)
-      details.push_back(fmt::format("inactive replication slot {} retains {} of WAL{}", sanitize(s.name),
-                                    s.retained_bytes ? bytes_text(*s.retained_bytes) : "?",
-                                    s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
-  details.insert(details.begin(), fmt::format("role: primary, link timeout {} s{}", format_number(lt),
-                                              p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
+      j.details.push_back(fmt::format("inactive replication slot {} retains {} of WAL{}", sanitize(s.name),
+                                      s.retained_bytes ? bytes_text(*s.retained_bytes) : "?",
+                                      s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
+  j.details.insert(j.details.begin(), fmt::format("role: primary, link timeout {} s{}", format_number(lt),
+                                                  p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
   if (!p.heartbeat_table.empty())
-    details.push_back("the heartbeat table is judged on the standby; ignored on the primary");
-  return finish(std::move(parts), std::move(perf), "primary: " + ok, std::move(details));
+    j.details.push_back("the heartbeat table is judged on the standby; ignored on the primary");
+  return finish(std::move(j.parts), std::move(j.perf), "primary: " + j.ok, std::move(j.details));
 }
 
 } // namespace
@@ -424,11 +444,12 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
   if (!p.link_timeout) none[2].crit.reset();
   const std::string server = sanitize(o.server);
   switch (o.status) {
-  case PgObservation::Status::Timeout:
-    return Result{p.timeout_state,
-                  fmt::format("timed out after {} s while {}", format_number(p.timeout_seconds), sanitize(o.activity)),
-                  {},
-                  none};
+  case PgObservation::Status::Timeout: {
+    // The runtime writes "timed out after N s while ..." with the -t state.
+    Result r = Result::timed_out(sanitize(o.activity));
+    r.perfdata = std::move(none);
+    return r;
+  }
   case PgObservation::Status::ConnectFailed: {
     State st = classify_pg_connect_error(o.error);
     Result r{st, fmt::format("cannot connect to {}: {}", server, sanitize_quote(first_line(o.error), 200)), {}, none};

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_filter.hpp"
+#include "filter.hpp"
 
 #include <fmt/format.h>
 

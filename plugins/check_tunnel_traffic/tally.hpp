@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "traffic_classify.hpp"
+#include "classify.hpp"
 
 namespace sitelink::traffic {
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_capture.hpp"
+#include "source_capture.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -99,14 +100,28 @@ std::vector<Address> local_addresses()
   return out;
 }
 
-tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, const std::string& filter,
-                                                      double duration, const ClassifyConfig& config, Tally& tally,
-                                                      const Deadline& deadline)
+namespace {
+
+// pcap_activate's failure in words.
+std::string activate_error(int rc, const std::string& name, const std::string& why)
 {
-  CaptureStats st;
+  switch (rc) {
+  case PCAP_ERROR_PERM_DENIED:
+    return fmt::format("no permission to capture on {}: needs CAP_NET_RAW (run as root or "
+                       "give the plugin file capability cap_net_raw+ep)",
+                       name);
+  case PCAP_ERROR_NO_SUCH_DEVICE: return fmt::format("no interface {}: {}", name, why);
+  case PCAP_ERROR_IFACE_NOT_UP: return fmt::format("interface {} is down", name);
+  default: return fmt::format("cannot capture on {}: {}", name, why);
+  }
+}
+
+// An active, filtered, non-blocking handle on `iface` with a link type we
+// decode (in `link`); capabilities dropped.
+tl::expected<Pcap, std::string> open_live(const std::string& iface, const std::string& name, const std::string& filter,
+                                          CaptureStats& st, LinkType& link)
+{
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  const std::string name = sanitize(iface);
-  Activity act("opening a capture on " + name);
   Pcap p(pcap_create(iface.c_str(), errbuf));
   if (!p) return tl::make_unexpected(fmt::format("cannot capture on {}: {}", name, sanitize(errbuf)));
   // Headers are all the classifier reads; byte counts come from IP lengths.
@@ -119,25 +134,15 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
   const int rc = pcap_activate(p.get());
   // Whatever happened, no capability is needed from here on.
   auto dropped = sitelink::drop_capabilities();
-  if (rc < 0) {
-    const std::string why = sanitize(pcap_geterr(p.get()));
-    switch (rc) {
-    case PCAP_ERROR_PERM_DENIED:
-      return tl::make_unexpected(fmt::format("no permission to capture on {}: needs CAP_NET_RAW (run as root or "
-                                             "give the plugin file capability cap_net_raw+ep)",
-                                             name));
-    case PCAP_ERROR_NO_SUCH_DEVICE: return tl::make_unexpected(fmt::format("no interface {}: {}", name, why));
-    case PCAP_ERROR_IFACE_NOT_UP: return tl::make_unexpected(fmt::format("interface {} is down", name));
-    default: return tl::make_unexpected(fmt::format("cannot capture on {}: {}", name, why));
-    }
-  }
+  if (rc < 0) return tl::make_unexpected(activate_error(rc, name, sanitize(pcap_geterr(p.get()))));
   if (rc > 0) st.notes.push_back(fmt::format("pcap_activate warning: {}", sanitize(pcap_geterr(p.get()))));
   if (!dropped) return tl::make_unexpected(dropped.error());
   const int dlt = pcap_datalink(p.get());
   st.link = link_name(dlt);
-  const auto link = link_type_of(dlt);
-  if (!link)
+  const auto decoded = link_type_of(dlt);
+  if (!decoded)
     return tl::make_unexpected(fmt::format("interface {} has link type {}, which is not decoded", name, st.link));
+  link = *decoded;
   struct bpf_program prog {};
   if (pcap_compile(p.get(), &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
     return tl::make_unexpected(fmt::format("BPF filter '{}' does not compile: {}", filter, pcap_geterr(p.get())));
@@ -146,40 +151,53 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
   if (set != 0) return tl::make_unexpected(fmt::format("cannot set the BPF filter: {}", pcap_geterr(p.get())));
   if (pcap_setnonblock(p.get(), 1, errbuf) != 0)
     return tl::make_unexpected(fmt::format("cannot make the capture non-blocking: {}", sanitize(errbuf)));
-  const int fd = pcap_get_selectable_fd(p.get());
+  return p;
+}
+
+} // namespace
+
+tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, const std::string& filter,
+                                                      double duration, const ClassifyConfig& config, Tally& tally,
+                                                      const Deadline& deadline)
+{
+  CaptureStats st;
+  const std::string name = sanitize(iface);
+  Activity act("opening a capture on " + name);
+  LinkType link = LinkType::Raw;
+  auto p = open_live(iface, name, filter, st, link);
+  if (!p) return tl::make_unexpected(p.error());
+  const int fd = pcap_get_selectable_fd(p->get());
   if (fd < 0) return tl::make_unexpected("the capture handle has no pollable descriptor");
 
-  Feed feed{config, *link, &tally};
+  Feed feed{config, link, &tally};
   Activity cap("capturing on " + name);
-  using clock = std::chrono::steady_clock;
+  using clock = Deadline::clock;
   const auto start = clock::now();
-  const auto end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(duration));
-  for (;;) {
-    const auto now = clock::now();
-    if (now >= end) break;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count() + 1;
-    const auto budget = deadline.slice().count();
-    if (wait > budget) wait = budget;
+  const auto end =
+      std::min(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(duration)),
+               deadline.io_end());
+  for (auto now = start; now < end; now = clock::now()) {
+    // Rounded up, so the poll does not wake just before the end.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(end - now).count();
     struct pollfd pfd {fd, POLLIN, 0};
-    const int pr = poll(&pfd, 1, static_cast<int>(wait));
-    if (pr < 0 && errno != EINTR)
+    if (poll(&pfd, 1, static_cast<int>(wait)) < 0 && errno != EINTR)
       return tl::make_unexpected(fmt::format("poll on the capture failed: {}", std::strerror(errno)));
-    if (pcap_dispatch(p.get(), -1, on_packet, reinterpret_cast<u_char*>(&feed)) == PCAP_ERROR)
-      return tl::make_unexpected(fmt::format("capture on {} failed: {}", name, sanitize(pcap_geterr(p.get()))));
-    if (deadline.remaining() < 0.1) break;
+    if (pcap_dispatch(p->get(), -1, on_packet, reinterpret_cast<u_char*>(&feed)) == PCAP_ERROR)
+      return tl::make_unexpected(fmt::format("capture on {} failed: {}", name, sanitize(pcap_geterr(p->get()))));
   }
   // Blocks handed over while the last poll returned.
-  pcap_dispatch(p.get(), -1, on_packet, reinterpret_cast<u_char*>(&feed));
+  pcap_dispatch(p->get(), -1, on_packet, reinterpret_cast<u_char*>(&feed));
   st.window = std::chrono::duration<double>(clock::now() - start).count();
   // Packet timestamps are wall-clock time.
   st.end_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   struct pcap_stat ps {};
-  if (pcap_stats(p.get(), &ps) == 0) st.dropped = static_cast<std::uint64_t>(ps.ps_drop) + ps.ps_ifdrop;
+  if (pcap_stats(p->get(), &ps) == 0) st.dropped = static_cast<std::uint64_t>(ps.ps_drop) + ps.ps_ifdrop;
   return st;
 }
 
 tl::expected<CaptureStats, std::string> read_capture_file(const std::string& path, const ClassifyConfig& config,
-                                                           Tally& tally, bool drop_privileges)
+                                                           Tally& tally, const Deadline& deadline,
+                                                           bool drop_privileges)
 {
   CaptureStats st;
   char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -200,12 +218,19 @@ tl::expected<CaptureStats, std::string> read_capture_file(const std::string& pat
   const auto link = link_type_of(dlt);
   if (!link)
     return tl::make_unexpected(fmt::format("capture file {} has link type {}, which is not decoded", name, st.link));
-  Activity rd("reading capture file " + name);
+  const std::string reading = "reading capture file " + name;
+  Activity rd(reading);
+  const auto end = deadline.io_end();
   FILE* fp = pcap_file(p.get());
   std::optional<double> first;
   double last = 0;
   std::uint64_t n = 0;
   for (;;) {
+    // The clock is read once per block of packets: a huge file stops in time.
+    if (n % 1024 == 0 && Deadline::clock::now() >= end) {
+      st.timed_out_while = reading;
+      return st;
+    }
     const long offset = fp != nullptr ? std::ftell(fp) : -1;
     struct pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;

@@ -1,26 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "traffic_plugin.hpp"
+#include "plugin.hpp"
 
-#include <charconv>
+#include <chrono>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
-#include "traffic_capture.hpp"
-#include "traffic_evaluate.hpp"
-#include "traffic_filter.hpp"
+#include "evaluate.hpp"
+#include "filter.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/plugin.hpp"
 #include "sitelink/privilege.hpp"
+#include "source_capture.hpp"
 
 namespace sitelink::traffic {
 
 namespace {
 
 constexpr double max_duration = 3600;
-// Time kept back from -t for opening the handle and the final output.
-constexpr double budget_margin = 0.5;
+constexpr double default_duration = 5;
 
 PluginInfo info()
 {
@@ -61,36 +61,36 @@ po::options_description plugin_options()
   return o;
 }
 
-ClassifyConfig protocol_config(const Context& ctx)
+struct Config {
+  std::optional<std::string> interface; // live capture
+  std::optional<std::string> pcap_file; // or a capture file
+  ClassifyConfig classify;
+  std::vector<Address> peers;
+  std::optional<double> duration; // --duration (live only)
+  Policy policy;
+};
+
+ClassifyConfig protocol_config(const Options& o)
 {
   ClassifyConfig c;
-  const auto proto = ctx.get<std::string>("protocol", "auto");
+  const auto proto = one_of("protocol", o.text("protocol", "auto"), {"auto", "ipsec", "openvpn", "wireguard"});
   if (proto == "ipsec") c.openvpn = c.wireguard = false;
   else if (proto == "openvpn") c.ipsec = c.wireguard = false;
   else if (proto == "wireguard") c.ipsec = c.openvpn = false;
-  else if (proto != "auto")
-    throw UsageError("invalid value '" + sanitize_quote(proto, 40) +
-                     "' for option '--protocol': expected auto, ipsec, openvpn or wireguard");
-  if (ctx.has("port")) {
-    const auto text = ctx.vm()["port"].as<std::string>();
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535)
-      throw UsageError("invalid value '" + sanitize_quote(text, 40) + "' for option '--port': expected 1..65535");
+  if (auto text = o.optional_text("port")) {
+    const auto port = parse_port("port", *text);
     if (proto != "openvpn" && proto != "wireguard")
       throw UsageError("--port needs --protocol openvpn or wireguard (IKE always uses 500 and 4500)");
-    const auto port = static_cast<std::uint16_t>(value);
     if (c.openvpn) c.openvpn_port = port;
     if (c.wireguard) c.wireguard_port = port;
   }
   return c;
 }
 
-std::vector<Address> peers_of(const Context& ctx)
+std::vector<Address> peers_of(const Options& o)
 {
   std::vector<Address> peers;
-  if (!ctx.has("peer")) return peers;
-  for (const auto& text : ctx.vm()["peer"].as<std::vector<std::string>>()) {
+  for (const auto& text : o.list("peer")) {
     auto a = Address::parse(text);
     if (!a)
       throw UsageError("invalid value '" + sanitize_quote(text, 60) + "' for option '--peer': not an IP address");
@@ -99,15 +99,29 @@ std::vector<Address> peers_of(const Context& ctx)
   return peers;
 }
 
-double duration_of(const Context& ctx)
+Config make_config(const Options& o)
 {
-  if (!ctx.has("duration")) return 5;
-  const auto text = ctx.vm()["duration"].as<std::string>();
-  auto d = parse_number(text);
-  if (!d || *d <= 0 || *d > max_duration)
-    throw UsageError("invalid value '" + sanitize_quote(text, 40) + "' for option '--duration': expected seconds, "
-                     "more than 0 and at most 3600");
-  return *d;
+  Config c;
+  c.interface = o.optional_text("interface");
+  c.pcap_file = o.optional_text("pcap-file");
+  if (c.interface.has_value() == c.pcap_file.has_value())
+    throw UsageError("give either -i IFACE (live capture) or --pcap-file FILE");
+  c.classify = protocol_config(o);
+  c.peers = peers_of(o);
+  if (auto text = o.optional_text("idle-state")) {
+    auto s = parse_state(*text);
+    if (!s) invalid_value("idle-state", *text, "ok, warning, critical, unknown or 0-3");
+    c.policy.idle_state = *s;
+  }
+  if (c.pcap_file) {
+    if (c.peers.empty()) throw UsageError("--pcap-file needs --peer ADDR: the peers tell which packets are outgoing");
+    if (o.has("duration")) throw UsageError("--duration applies to live capture (-i), not to --pcap-file");
+  } else if (auto text = o.optional_text("duration")) {
+    auto d = parse_number(*text);
+    if (!d || *d <= 0 || *d > max_duration) invalid_value("duration", *text, "seconds, more than 0 and at most 3600");
+    c.duration = *d;
+  }
+  return c;
 }
 
 Result unknown(std::string summary)
@@ -118,56 +132,45 @@ Result unknown(std::string summary)
   return r;
 }
 
-Result run(Context& ctx)
+Result run_file(const Config& c, Context& ctx)
 {
-  const bool live = ctx.has("interface");
-  const bool file = ctx.has("pcap-file");
-  if (live == file) throw UsageError("give either -i IFACE (live capture) or --pcap-file FILE");
-  const auto config = protocol_config(ctx);
-  const auto peers = peers_of(ctx);
-  Policy policy;
-  if (ctx.has("idle-state")) {
-    const auto text = ctx.vm()["idle-state"].as<std::string>();
-    auto s = parse_state(text);
-    if (!s)
-      throw UsageError("invalid value '" + sanitize_quote(text, 40) +
-                       "' for option '--idle-state': expected ok, warning, critical, unknown or 0-3");
-    policy.idle_state = *s;
-  }
-  const std::string filter = bpf_filter(config, peers);
-  ctx.debug(1, "BPF filter: " + filter);
+  const auto& path = *c.pcap_file;
+  Observation obs{"in capture file " + sanitize(path), std::nullopt, Tally(c.peers, {}), std::nullopt, std::nullopt};
+  auto st = read_capture_file(path, c.classify, obs.tally, ctx.deadline());
+  if (!st) return unknown(st.error());
+  if (st->timed_out_while) return Result::timed_out(*st->timed_out_while);
+  ctx.debug(1, "link type " + st->link);
+  for (const auto& n : st->notes) ctx.debug(2, n);
+  ctx.debug(3, capability_status());
+  obs.window = st->window;
+  obs.end_time = st->end_time;
+  return evaluate(obs, c.policy);
+}
 
-  if (file) {
-    if (peers.empty()) throw UsageError("--pcap-file needs --peer ADDR: the peers tell which packets are outgoing");
-    if (ctx.has("duration")) throw UsageError("--duration applies to live capture (-i), not to --pcap-file");
-    const auto path = ctx.vm()["pcap-file"].as<std::string>();
-    Observation obs{"in capture file " + sanitize(path), std::nullopt, Tally(peers, {}), std::nullopt, std::nullopt};
-    auto st = read_capture_file(path, config, obs.tally);
-    if (!st) return unknown(st.error());
-    ctx.debug(1, "link type " + st->link);
-    for (const auto& n : st->notes) ctx.debug(2, n);
-    ctx.debug(3, capability_status());
-    obs.window = st->window;
-    obs.end_time = st->end_time;
-    return evaluate(obs, policy);
-  }
+// The live capture's length: --duration, shortened to what the deadline
+// leaves for I/O (said in `shortened`).
+double capture_length(const Config& c, const Context& ctx, std::string& shortened)
+{
+  const double duration = c.duration.value_or(default_duration);
+  const double room = std::chrono::duration<double>(ctx.deadline().io_slice()).count();
+  if (duration <= room) return duration;
+  if (room < 0.1)
+    throw UsageError(
+        fmt::format("-t {} leaves no time for a capture: give at least 1 s", format_number(ctx.timeout().seconds)));
+  shortened = fmt::format("capture shortened from {} s to {} s to finish within -t {}", format_number(duration),
+                          format_number(std::round(room * 10) / 10), format_number(ctx.timeout().seconds));
+  return room;
+}
 
-  double duration = duration_of(ctx);
-  const double room = ctx.deadline().remaining() - budget_margin;
+Result run_live(const Config& c, const std::string& filter, Context& ctx)
+{
   std::string shortened;
-  if (duration > room) {
-    if (room < 0.1)
-      throw UsageError(fmt::format("-t {} leaves no time for a capture: give at least 1 s",
-                                   format_number(ctx.timeout().seconds)));
-    shortened = fmt::format("capture shortened from {} s to {} s to finish within -t {}", format_number(duration),
-                            format_number(std::round(room * 10) / 10), format_number(ctx.timeout().seconds));
-    duration = room;
-  }
-  const auto iface = ctx.vm()["interface"].as<std::string>();
+  const double duration = capture_length(c, ctx, shortened);
+  const auto& iface = *c.interface;
   auto local = local_addresses();
   ctx.debug(2, fmt::format("{} local addresses decide the direction", local.size()));
-  Observation obs{"on " + sanitize(iface), std::nullopt, Tally(peers, std::move(local)), std::nullopt, std::nullopt};
-  auto st = capture_live(iface, filter, duration, config, obs.tally, ctx.deadline());
+  Observation obs{"on " + sanitize(iface), std::nullopt, Tally(c.peers, std::move(local)), std::nullopt, std::nullopt};
+  auto st = capture_live(iface, filter, duration, c.classify, obs.tally, ctx.deadline());
   if (!st) return unknown(st.error());
   ctx.debug(1, "link type " + st->link);
   for (const auto& n : st->notes) ctx.debug(1, n);
@@ -175,16 +178,23 @@ Result run(Context& ctx)
   obs.window = st->window;
   obs.end_time = st->end_time;
   obs.dropped = st->dropped;
-  Result r = evaluate(obs, policy);
+  Result r = evaluate(obs, c.policy);
   if (!shortened.empty()) r.details.push_back(shortened);
   return r;
+}
+
+Result run(const Config& c, Context& ctx)
+{
+  const std::string filter = bpf_filter(c.classify, c.peers);
+  ctx.debug(1, "BPF filter: " + filter);
+  return c.pcap_file ? run_file(c, ctx) : run_live(c, filter, ctx);
 }
 
 } // namespace
 
 int main(int argc, const char* const* argv)
 {
-  return run_plugin(argc, argv, info(), plugin_options(), run);
+  return run_plugin(argc, argv, info(), plugin_options(), make_config, run);
 }
 
 } // namespace sitelink::traffic

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "traffic_classify.hpp"
+#include "classify.hpp"
 
 namespace sitelink::traffic {
 

@@ -2,7 +2,9 @@
 #pragma once
 
 // --backend file: a heartbeat file written at the live site and carried to
-// the DR site by the sync; the check says how stale the copy is.
+// the DR site by the sync; the check says how stale the copy is. The
+// database backends' judgement is in evaluate_postgresql.hpp and
+// evaluate_mysql.hpp.
 
 #include <optional>
 #include <string>
@@ -11,8 +13,6 @@
 #include "sitelink/result.hpp"
 
 namespace sitelink::replication {
-
-enum class TimestampSource { Content, Mtime };
 
 struct HeartbeatObservation {
   enum class Status { Read, Missing, Unreadable, Unparsable };
@@ -29,10 +29,7 @@ struct HeartbeatPolicy {
   double max_future = 60; // seconds ahead before it is clock skew
 };
 
-// Reads the heartbeat (the only I/O of this backend).
-HeartbeatObservation read_heartbeat(const std::string& path, TimestampSource source);
-
-// Pure judgement.
+// Pure judgement of the heartbeat's age at `now` (epoch seconds).
 Result evaluate_heartbeat(const HeartbeatObservation& obs, const HeartbeatPolicy& policy, double now);
 
 } // namespace sitelink::replication
