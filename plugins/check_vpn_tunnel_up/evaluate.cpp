@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "tunnel.hpp"
+#include "evaluate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -122,56 +122,41 @@ Range at_least(double n)
   return r;
 }
 
-} // namespace
-
-Result evaluate(const Observation& obs, const Policy& policy)
+// The daemon could not be read: no tunnel state, only what went wrong.
+Result unread(const Observation& obs, const std::vector<std::string>& expected, bool named, const Range& warn,
+              const Range& crit, const Policy& policy)
 {
   Result r;
-  std::vector<std::string> expected = unique(policy.expected);
-  const bool named = !expected.empty();
-  if (!named && obs.status == Observation::Status::Read) {
-    expected = unique(obs.configured);
-    for (const auto& t : obs.tunnels)
-      if (std::find(expected.begin(), expected.end(), t.name) == expected.end()) expected.push_back(t.name);
-  }
   const auto n = static_cast<double>(expected.size());
-  const Range crit = policy.crit ? *policy.crit : at_least(1);
-  const Range warn = policy.warn ? *policy.warn : at_least(n);
   const std::string where = shown(obs.endpoint);
-
-  if (obs.status != Observation::Status::Read) {
-    const bool down = obs.status == Observation::Status::DaemonDown;
-    const std::optional<double> count = named ? std::optional<double>(n) : std::nullopt;
-    // Without names the number expected is unknown, and so is the default
-    // warning range.
-    const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
-    r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
-    r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
-    for (const auto& name : expected) tunnel_perfdata(r.perfdata, name, nullptr, obs.has_handshakes, down);
-    if (down) {
-      // Whatever the thresholds say: no daemon means no tunnel.
-      r.state = State::Critical;
-      r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
-                                      obs.error)
-                        : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
-      for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
-    } else {
-      r.state = State::Unknown;
-      r.summary = fmt::format("cannot read {} at {}: {}", obs.daemon, where, obs.error);
-    }
-    if (!obs.hint.empty()) r.details.push_back(obs.hint);
-    return r;
-  }
-
-  if (expected.empty()) {
+  const bool down = obs.status == Observation::Status::DaemonDown;
+  const std::optional<double> count = named ? std::optional<double>(n) : std::nullopt;
+  // Without names the number expected is unknown, and so is the default
+  // warning range.
+  const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
+  r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
+  r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
+  for (const auto& name : expected) tunnel_perfdata(r.perfdata, name, nullptr, obs.has_handshakes, down);
+  if (down) {
+    // Whatever the thresholds say: no daemon means no tunnel.
+    r.state = State::Critical;
+    r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
+                                    obs.error)
+                      : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
+    for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
+  } else {
     r.state = State::Unknown;
-    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
-                            where);
-    r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
-    r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
-    return r;
+    r.summary = fmt::format("cannot read {} at {}: {}", obs.daemon, where, obs.error);
   }
+  if (!obs.hint.empty()) r.details.push_back(obs.hint);
+  return r;
+}
 
+// Every expected tunnel, judged; one the daemon has no entry for is down
+// (configured) or missing (not configured).
+std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std::string>& expected,
+                                   const Policy& policy)
+{
   std::vector<Tunnel> judged;
   for (const auto& name : expected) {
     const Tunnel* t = find(obs.tunnels, name);
@@ -190,6 +175,38 @@ Result evaluate(const Observation& obs, const Policy& policy)
     }
     judged.push_back(m);
   }
+  return judged;
+}
+
+} // namespace
+
+Result evaluate(const Observation& obs, const Policy& policy)
+{
+  Result r;
+  std::vector<std::string> expected = unique(policy.expected);
+  const bool named = !expected.empty();
+  if (!named && obs.status == Observation::Status::Read) {
+    expected = unique(obs.configured);
+    for (const auto& t : obs.tunnels)
+      if (std::find(expected.begin(), expected.end(), t.name) == expected.end()) expected.push_back(t.name);
+  }
+  const auto n = static_cast<double>(expected.size());
+  const Range crit = policy.crit ? *policy.crit : at_least(1);
+  const Range warn = policy.warn ? *policy.warn : at_least(n);
+  const std::string where = shown(obs.endpoint);
+
+  if (obs.status != Observation::Status::Read) return unread(obs, expected, named, warn, crit, policy);
+
+  if (expected.empty()) {
+    r.state = State::Unknown;
+    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
+                            where);
+    r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
+    r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
+    return r;
+  }
+
+  const std::vector<Tunnel> judged = judge_expected(obs, expected, policy);
 
   std::size_t up = 0;
   std::vector<std::string> not_up;

@@ -1,14 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "vpn.hpp"
+// check_vpn_tunnel_up: the options, the typed Config built from them, and
+// the run: config -> source (a daemon's control socket or the cloud module)
+// -> Observation -> evaluate -> Result.
+#include "plugin.hpp"
 
 #include <cmath>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
-#include "backends.hpp"
-#include "cloud_backend.hpp"
+#include "cloud/evaluate_cloud.hpp"
+#include "cloud/source_cloud.hpp"
+#include "evaluate.hpp"
 #include "sitelink/number.hpp"
+#include "sitelink/output.hpp"
 #include "sitelink/plugin.hpp"
+#include "source_openvpn.hpp"
+#include "source_strongswan.hpp"
+#include "source_wireguard.hpp"
 
 namespace sitelink::vpn {
 
@@ -58,6 +71,29 @@ PluginInfo info()
   return i;
 }
 
+po::options_description cloud_options()
+{
+  po::options_description o("Cloud options (--backend aws, aws-route, openstack)");
+  // clang-format off
+  o.add_options()
+    ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
+       "aws: Site-to-Site VPN connection (repeatable; two tunnels each)")
+    ("region", po::value<std::string>()->value_name("REGION"), "aws: region (default AWS_REGION or the profile's)")
+    ("profile", po::value<std::string>()->value_name("NAME"), "aws: shared-credentials profile (default AWS_PROFILE)")
+    ("role-arn", po::value<std::string>()->value_name("ARN"), "aws: assume this role with STS first")
+    ("endpoint-url", po::value<std::string>()->value_name("URL"), "aws: EC2 endpoint instead of AWS's")
+    ("route-table-id", po::value<std::string>()->value_name("ID"), "aws-route: VPC route table")
+    ("destination", po::value<std::string>()->value_name("CIDR"), "aws-route: on-premises CIDR of the route")
+    ("expect-target", po::value<std::string>()->value_name("ID"),
+       "aws-route: the route's normal target; another one is a fail-over (WARNING)")
+    ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
+    ("cacert", po::value<std::string>()->value_name("PATH"),
+       "aws, openstack: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
+    ("insecure", po::bool_switch(), "aws, openstack: do not verify TLS certificates");
+  // clang-format on
+  return o;
+}
+
 po::options_description plugin_options()
 {
   po::options_description o("VPN options");
@@ -79,117 +115,244 @@ po::options_description plugin_options()
     ("peer-alias", po::value<std::vector<std::string>>()->value_name("NAME=PUBKEY"),
        "wireguard: name a peer by its public key (repeatable)");
   // clang-format on
-  o.add(cloud::options());
+  o.add(cloud_options());
   return o;
 }
 
-std::vector<std::string> strings(const Context& ctx, const char* name)
+// What one run checks, from the command line (make_config only).
+struct Config {
+  std::string backend;
+  Policy policy;                              // -w, -c, --tunnel, --stale
+  Endpoint endpoint;                          // strongswan --socket, openvpn --management
+  std::optional<std::string> password_file;   // openvpn
+  std::string interface;                      // wireguard
+  std::string uapi_socket;                    // wireguard
+  std::map<std::string, std::string> aliases; // wireguard: base64 public key -> name
+  std::optional<cloud::Request> cloud;        // aws, aws-route, openstack
+  std::string expect_target;                  // aws-route
+};
+
+const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn", "wireguard",
+                                                              "aws",        "aws-route", "openstack"};
+const std::initializer_list<std::string_view> cloud_only = {
+    "vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id", "destination",
+    "expect-target", "os-cloud", "cacert", "insecure"};
+const std::initializer_list<std::string_view> daemon_only = {
+    "stale", "socket", "management", "management-password-file", "interface", "peer-alias"};
+
+bool is_cloud_backend(const std::string& backend)
 {
-  return ctx.get<std::vector<std::string>>(name, {});
+  return backend == "aws" || backend == "aws-route" || backend == "openstack";
 }
 
-void refuse_options(const Context& ctx, const std::string& backend, std::initializer_list<const char*> names)
+void require_match(const std::string& value, std::string_view option, const std::regex& re, std::string_view expected)
 {
-  for (const char* n : names)
-    if (ctx.has(n)) throw UsageError(fmt::format("option '--{}' does not apply to --backend {}", n, backend));
+  if (!std::regex_match(value, re)) invalid_value(option, value, expected);
 }
 
-net::TimePoint io_deadline(const Context& ctx)
+bool valid_cidr(const std::string& s)
 {
-  // Leave a little of the budget so that a timeout is reported by the check
-  // itself, with what it was doing, rather than by the watchdog.
-  return net::deadline_in(ctx.deadline().slice(1.0, 0.3, 50));
+  static const std::regex v4(R"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}/(3[0-2]|[12]?\d))");
+  static const std::regex v6(R"([0-9a-fA-F:]*:[0-9a-fA-F:.]*/(12[0-8]|1[01]\d|[1-9]?\d))");
+  return std::regex_match(s, v4) || std::regex_match(s, v6);
 }
 
-Result run(Context& ctx)
+// -w, -c, --tunnel and --stale, as every backend reads them.
+Policy policy_of(const Options& o)
 {
-  if (!ctx.has("backend")) throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
-  const auto backend = ctx.vm()["backend"].as<std::string>();
   Policy policy;
-  policy.expected = strings(ctx, "tunnel");
+  policy.expected = o.list("tunnel");
   for (const auto& t : policy.expected)
-    if (t.empty()) throw UsageError("empty name for option '--tunnel'");
-  if (ctx.has("warning")) policy.warn = ctx.vm()["warning"].as<Range>();
-  if (ctx.has("critical")) policy.crit = ctx.vm()["critical"].as<Range>();
-  if (ctx.has("stale")) {
-    auto s = parse_number(ctx.vm()["stale"].as<std::string>());
-    if (!s || *s <= 0)
-      throw UsageError("invalid value '" + ctx.vm()["stale"].as<std::string>() +
-                       "' for option '--stale': expected a number of seconds > 0");
-    policy.stale = *s;
-  }
-  // --backend aws, aws-route, openstack: the cloud module (cloud/).
-  if (auto cloud_result = cloud::dispatch(ctx, backend, policy)) return *cloud_result;
-  Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
-  const double now = ctx.clock().now();
-  const double started = ctx.deadline().elapsed();
-  Observation obs;
+    if (t.empty()) invalid_value("tunnel", t, "a tunnel name");
+  policy.warn = o.range("warning");
+  policy.crit = o.range("critical");
+  if (auto stale = o.optional_text("stale")) policy.stale = parse_seconds("stale", *stale);
+  return policy;
+}
 
-  if (backend == "strongswan") {
-    refuse_options(ctx, backend, {"management", "management-password-file", "interface", "peer-alias"});
-    auto ep = parse_endpoint(ctx.get<std::string>("socket", "unix:///var/run/charon.vici"), false);
-    if (!ep) throw UsageError("invalid value for option '--socket': " + ep.error());
-    ctx.debug(1, "strongswan: VICI socket " + ep->text());
-    obs = strongswan::read(*ep, io_deadline(ctx), trace);
-  } else if (backend == "openvpn") {
-    refuse_options(ctx, backend, {"socket", "interface", "peer-alias"});
-    if (!ctx.has("management")) throw UsageError("--backend openvpn needs --management PATH or HOST:PORT");
-    auto ep = parse_endpoint(ctx.vm()["management"].as<std::string>(), true);
-    if (!ep) throw UsageError("invalid value for option '--management': " + ep.error());
+// The options every cloud backend shares (make_config's part for them).
+cloud::Request cloud_common(const Options& o)
+{
+  static const std::regex region("[a-z]{2}(-[a-z0-9]+)+-\\d+");
+  static const std::regex url("https?://[^\\s]+");
+  static const std::regex arn("arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
+  cloud::Request req;
+  req.region = o.text("region");
+  req.profile = o.text("profile");
+  req.role_arn = o.text("role-arn");
+  req.endpoint_url = o.text("endpoint-url");
+  req.cacert = o.text("cacert");
+  req.insecure = o.flag("insecure");
+  if (!req.region.empty()) require_match(req.region, "region", region, "an AWS region such as eu-west-1");
+  if (!req.endpoint_url.empty()) require_match(req.endpoint_url, "endpoint-url", url, "an http:// or https:// URL");
+  if (!req.role_arn.empty()) require_match(req.role_arn, "role-arn", arn, "arn:aws:iam::ACCOUNT:role/NAME");
+  if (!req.cacert.empty()) readable_file("cacert", req.cacert);
+  return req;
+}
+
+// --backend aws, aws-route, openstack (make_config's part for them).
+cloud::Request cloud_request(const Options& o, const std::string& backend)
+{
+  static const std::regex vpn_id("vpn-[0-9a-f]{8,17}");
+  static const std::regex rtb_id("rtb-[0-9a-f]{8,17}");
+  refuse_with_backend(o, backend, daemon_only);
+  cloud::Request req = cloud_common(o);
+  if (backend == "aws") {
+    req.backend = cloud::Backend::Aws;
+    refuse_with_backend(o, backend, {"route-table-id", "destination", "expect-target", "os-cloud", "tunnel"});
+    req.vpn_connection_ids = o.list("vpn-connection-id");
+    if (req.vpn_connection_ids.empty()) throw UsageError("--backend aws needs --vpn-connection-id vpn-...");
+    for (const auto& id : req.vpn_connection_ids)
+      require_match(id, "vpn-connection-id", vpn_id, "vpn- and 8 or 17 hex digits");
+  } else if (backend == "aws-route") {
+    req.backend = cloud::Backend::AwsRoute;
+    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical"});
+    req.route_table_id = o.text("route-table-id");
+    req.destination = o.text("destination");
+    if (req.route_table_id.empty() || req.destination.empty())
+      throw UsageError("--backend aws-route needs --route-table-id rtb-... and --destination CIDR");
+    require_match(req.route_table_id, "route-table-id", rtb_id, "rtb- and 8 or 17 hex digits");
+    if (!valid_cidr(req.destination)) invalid_value("destination", req.destination, "a CIDR such as 10.20.0.0/16");
+  } else {
+    req.backend = cloud::Backend::OpenStack;
+    refuse_with_backend(o, backend, {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url",
+                                     "route-table-id", "destination", "expect-target"});
+    req.tunnels = o.list("tunnel");
+    req.os_cloud = o.text("os-cloud");
+  }
+  return req;
+}
+
+Endpoint endpoint_of(std::string_view option, const std::string& text, bool allow_bare_host_port)
+{
+  auto ep = parse_endpoint(text, allow_bare_host_port);
+  if (!ep)
+    invalid_value(option, text, allow_bare_host_port ? "a socket path or HOST:PORT"
+                                                     : "unix://PATH, an absolute path or tcp://HOST:PORT");
+  return *ep;
+}
+
+// --peer-alias NAME=PUBKEY, the key in base64 or hex.
+std::map<std::string, std::string> aliases_of(const Options& o)
+{
+  std::map<std::string, std::string> aliases;
+  for (const auto& a : o.list("peer-alias")) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == a.size()) invalid_value("peer-alias", a, "NAME=PUBKEY");
+    // Base64 keys end in '=': the name is before the first one.
+    std::string key = wireguard::key_to_base64(a.substr(eq + 1));
+    if (key.size() != 44 || key.back() != '=')
+      invalid_value("peer-alias", a, "NAME=PUBKEY with a 44-character base64 (or 64-digit hex) key");
+    aliases[key] = a.substr(0, eq);
+  }
+  return aliases;
+}
+
+// --backend strongswan, openvpn, wireguard (make_config's part for them).
+void daemon_config(const Options& o, Config& c)
+{
+  refuse_with_backend(o, c.backend, cloud_only);
+  if (c.backend == "strongswan") {
+    refuse_with_backend(o, c.backend, {"management", "management-password-file", "interface", "peer-alias"});
+    c.endpoint = endpoint_of("socket", o.text("socket", "unix:///var/run/charon.vici"), false);
+  } else if (c.backend == "openvpn") {
+    refuse_with_backend(o, c.backend, {"socket", "interface", "peer-alias"});
+    if (!o.has("management")) throw UsageError("--backend openvpn needs --management PATH or HOST:PORT");
+    c.endpoint = endpoint_of("management", o.text("management"), true);
+    c.password_file = o.optional_text("management-password-file");
+  } else {
+    refuse_with_backend(o, c.backend, {"management", "management-password-file"});
+    c.interface = o.text("interface", "wg0");
+    const auto& i = c.interface;
+    if (i.empty() || i.size() > 15 || i.find('/') != std::string::npos || i == "." || i == "..")
+      invalid_value("interface", i, "an interface name (at most 15 characters, no '/')");
+    c.aliases = aliases_of(o);
+    // WireGuard judges peers by handshake age: --stale, else 180 s.
+    c.policy.handshake_limit = c.policy.stale ? *c.policy.stale : 180;
+    c.policy.stale.reset();
+    c.uapi_socket = o.text("socket", "/var/run/wireguard/" + c.interface + ".sock");
+  }
+}
+
+Config make_config(const Options& o)
+{
+  if (!o.has("backend"))
+    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
+  Config c;
+  c.backend = one_of("backend", o.text("backend"), backends);
+  c.policy = policy_of(o);
+  if (is_cloud_backend(c.backend)) {
+    c.cloud = cloud_request(o, c.backend);
+    c.expect_target = o.text("expect-target");
+  } else {
+    daemon_config(o, c);
+  }
+  return c;
+}
+
+// The daemon's answer (or why there was none); an unreadable password file
+// is an error before any I/O.
+tl::expected<Observation, std::string> observe_daemon(const Config& c, Context& ctx, const Trace& trace)
+{
+  const double now = ctx.clock().now();
+  if (c.backend == "strongswan") {
+    ctx.debug(1, "strongswan: VICI socket " + c.endpoint.text());
+    return strongswan::read(c.endpoint, ctx.deadline(), trace);
+  }
+  if (c.backend == "openvpn") {
     std::optional<std::string> password;
-    if (ctx.has("management-password-file")) {
-      auto pw = openvpn::read_password_file(ctx.vm()["management-password-file"].as<std::string>());
-      if (!pw) return Result{State::Unknown, pw.error(), {}, {}};
+    if (c.password_file) {
+      auto pw = openvpn::read_password_file(*c.password_file);
+      if (!pw) return tl::make_unexpected(pw.error());
       password = std::move(*pw);
     }
     // A point-to-point instance is one tunnel; its name is the one --tunnel
     // gives (or 'openvpn'). In server mode the names are client CNs.
-    const std::string p2p = policy.expected.size() == 1 ? policy.expected.front() : "openvpn";
-    ctx.debug(1, "openvpn: management interface " + ep->text());
-    obs = openvpn::read(*ep, password, p2p, now, io_deadline(ctx), trace);
+    const auto& expected = c.policy.expected;
+    const std::string p2p = expected.size() == 1 ? expected.front() : "openvpn";
+    ctx.debug(1, "openvpn: management interface " + c.endpoint.text());
+    Observation obs = openvpn::read(c.endpoint, password, p2p, now, ctx.deadline(), trace);
     if (password) explicit_bzero(password->data(), password->size());
-  } else if (backend == "wireguard") {
-    refuse_options(ctx, backend, {"management", "management-password-file"});
-    const auto ifname = ctx.get<std::string>("interface", "wg0");
-    if (ifname.empty() || ifname.size() > 15 || ifname.find('/') != std::string::npos || ifname == "." ||
-        ifname == "..")
-      throw UsageError("invalid interface name '" + ifname + "' for option '--interface'");
-    std::map<std::string, std::string> aliases;
-    for (const auto& a : strings(ctx, "peer-alias")) {
-      auto eq = a.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
-        throw UsageError("invalid value '" + a + "' for option '--peer-alias': expected NAME=PUBKEY");
-      // Base64 keys end in '=': the name is before the first one.
-      std::string key = wireguard::key_to_base64(a.substr(eq + 1));
-      if (key.size() != 44 || key.back() != '=')
-        throw UsageError("invalid public key in '" + a + "' for option '--peer-alias': expected 44 base64 characters");
-      aliases[key] = a.substr(0, eq);
-    }
-    if (!ctx.has("stale")) policy.handshake_limit = 180;
-    else policy.handshake_limit = policy.stale;
-    policy.stale.reset();
-    const auto path = ctx.get<std::string>("socket", "/var/run/wireguard/" + ifname + ".sock");
-    ctx.debug(1, "wireguard: UAPI socket " + path);
-    obs = wireguard::read(path, ifname, now, aliases, io_deadline(ctx), trace);
-  } else {
-    throw UsageError("unknown backend '" + backend + "' for option '--backend' (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
+    return obs;
   }
-  ctx.debug(1, fmt::format("{}: {} tunnel(s), {} configured", obs.daemon, obs.tunnels.size(), obs.configured.size()));
+  ctx.debug(1, "wireguard: UAPI socket " + c.uapi_socket);
+  return wireguard::read(c.uapi_socket, c.interface, now, c.aliases, ctx.deadline(), trace);
+}
+
+Result run_cloud(const Config& c, Context& ctx)
+{
+  cloud::Request req = *c.cloud;
+  req.deadline = ctx.deadline();
+  req.verbosity = ctx.verbosity();
+  auto reply = cloud::ask_module(std::move(req));
+  if (!reply) return Result{State::Unknown, reply.error(), {}, {}};
+  for (const auto& [level, line] : reply->debug) ctx.debug(level, line);
+  if (reply->status == cloud::Reply::Status::TimedOut)
+    return Result::timed_out(reply->activity, {sanitize_quote(reply->error, 200)});
+  if (c.cloud->backend == cloud::Backend::AwsRoute) return cloud::evaluate_route_reply(*reply, c.expect_target);
+  return cloud::judge(*reply, c.policy, ctx.clock().now());
+}
+
+Result run(const Config& c, Context& ctx)
+{
+  if (c.cloud) return run_cloud(c, ctx);
+  Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
+  const double started = ctx.deadline().elapsed();
+  auto obs = observe_daemon(c, ctx, trace);
+  if (!obs) return Result{State::Unknown, obs.error(), {}, {}};
+  ctx.debug(1, fmt::format("{}: {} tunnel(s), {} configured", obs->daemon, obs->tunnels.size(), obs->configured.size()));
   ctx.debug(2, fmt::format("connect and exchange took {} ms",
                            format_number(std::round((ctx.deadline().elapsed() - started) * 1e5) / 100)));
-  if (obs.timed_out)
-    return Result{ctx.timeout().state,
-                  fmt::format("timed out after {} s while {}", format_number(ctx.timeout().seconds), obs.activity),
-                  {obs.daemon + " at " + obs.endpoint + " gave no complete answer in time"},
-                  {}};
-  return evaluate(obs, policy);
+  if (obs->timed_out)
+    return Result::timed_out(obs->activity, {obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"});
+  return evaluate(*obs, c.policy);
 }
 
 } // namespace
 
 int main(int argc, const char* const* argv)
 {
-  return run_plugin(argc, argv, info(), plugin_options(), run);
+  return run_plugin(argc, argv, info(), plugin_options(), make_config, run);
 }
 
 } // namespace sitelink::vpn

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tunnel.hpp"
+#include "check_vpn_tunnel_up/evaluate.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;
@@ -62,7 +62,7 @@ std::vector<std::string> labels(const Result& r)
 
 } // namespace
 
-TEST_CASE("evaluate")
+TEST_CASE("vpn::evaluate")
 {
   const Observation both = read({up("dr-primary", 1), up("dr-secondary", 2)}, {"dr-primary", "dr-secondary"});
 

@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// The plugin's side of --backend aws, aws-route and openstack: the options,
-// loading the sitelink_cloud module, and the pure judgement of its Reply.
-// Nothing here links libcurl; the module does.
+// The pure judgement of --backend aws, aws-route and openstack: the module's
+// Reply (cloud_api.hpp) judged like the daemons' tunnels. Nothing here links
+// libcurl; the module does the I/O.
 
-#include <optional>
 #include <string>
 
 #include "cloud_api.hpp"
-#include "sitelink/plugin.hpp"
-#include "tunnel.hpp"
+#include "../evaluate.hpp"
 
 namespace sitelink::vpn::cloud {
 
-po::options_description options();
-
-bool is_cloud_backend(const std::string& backend);
-
-// For a cloud backend: runs it and returns the Result. For any other
-// backend: refuses the cloud-only options and returns nothing. `policy`
-// holds -w/-c as the plugin parsed them.
-std::optional<Result> dispatch(Context& ctx, const std::string& backend, const Policy& policy);
-
-// Pure parts, unit-tested.
+// The reply's links as tunnels; `now` (epoch) dates their state changes.
 Observation observation_of(const Reply& reply, double now);
+// aws, openstack: the tunnels against -w/-c (the expected ones are the
+// reply's), plus a WARNING for a BGP tunnel that is up with no routes.
 Result judge(const Reply& reply, Policy policy, double now);
+// aws-route: blackhole or missing CRITICAL, another target than expected
+// WARNING (failed over).
 Result evaluate_route(const RouteFinding& route, const std::string& expect_target);
+// aws-route: a failed reply is UNKNOWN with the same perfdata labels.
+Result evaluate_route_reply(const Reply& reply, const std::string& expect_target);
 
 } // namespace sitelink::vpn::cloud

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// --backend aws and aws-route: the credential chain, the EC2/STS Query API
-// calls, and the pure parsing of their XML into Links and RouteFindings.
+// --backend aws and aws-route, the I/O half: the credential chain and the
+// signed EC2/STS Query API calls, over the Environment, FileSystem and
+// HttpClient interfaces (fakes in unit tests). parse_aws.hpp reads replies.
 
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include <tl/expected.hpp>
 
 #include "cloud_api.hpp"
 #include "host.hpp"
+#include "parse_aws.hpp"
+#include "session.hpp"
 #include "sitelink/http.hpp"
 #include "sitelink/timeout.hpp"
 
@@ -24,17 +24,7 @@ using Trace = std::function<void(int level, const std::string& line)>;
 
 namespace aws {
 
-struct Credentials {
-  std::string access_key;
-  std::string secret_key;
-  std::string session_token;
-  std::string source; // "environment", "profile prod (/root/.aws/credentials)", ...
-  std::optional<double> expiration; // epoch
-};
-
-// [section] -> key -> value; "[profile x]" sections keep their full name.
-using Ini = std::map<std::string, std::map<std::string, std::string>>;
-Ini parse_ini(std::string_view text);
+inline constexpr const char* ec2_version = "2016-11-15";
 
 std::string credentials_file(const Environment& env);
 std::string config_file(const Environment& env);
@@ -51,48 +41,33 @@ tl::expected<Credentials, std::string> resolve_credentials(const Environment& en
                                                            const std::string& cli_profile, double now,
                                                            const Trace& trace);
 
-struct ApiError {
-  long http = 0;
-  std::string code;
-  std::string message;
-};
-// EC2 (<Response><Errors><Error>) and STS (<ErrorResponse><Error>) forms.
-std::optional<ApiError> parse_error(std::string_view xml, long http);
-bool is_auth_error(const ApiError& e);
-bool is_retryable(const ApiError& e);
-
-// ISO 8601 UTC ("2024-05-01T12:34:56.000Z") to epoch seconds.
-std::optional<double> parse_time(std::string_view text);
-
-struct Telemetry {
-  std::string outside_ip;
-  std::string status; // UP, DOWN
-  std::optional<double> last_change;
-  std::string message;
-  std::optional<double> accepted_routes;
+// A failed Query API call: the API's error, or why there was no answer.
+struct CallError {
+  std::optional<ApiError> api; // the API answered with an error
+  std::string text;
+  bool timed_out = false;
 };
 
-struct VpnConnection {
-  std::string id;
-  std::string state; // pending, available, deleting, deleted
-  std::string type;
-  bool bgp = false;  // not staticRoutesOnly
-  std::vector<Telemetry> telemetry;
+// The endpoint of `service` (ec2, sts): AWS_ENDPOINT_URL_<SERVICE>,
+// --endpoint-url, AWS_ENDPOINT_URL, else AWS's regional one.
+std::string service_endpoint(const Request& req, const Environment& env, const std::string& service,
+                             const std::string& region);
+
+// One Query API call: POST, form body, SigV4; throttling and 5xx retried
+// once when the deadline allows.
+tl::expected<std::string, CallError> call(const Session& s, const std::string& url, const std::string& service,
+                                          const std::string& region, const Credentials& creds,
+                                          const std::string& action, const std::string& form);
+
+// The region and credentials (after AssumeRole with --role-arn).
+struct Prepared {
+  std::string region;
+  Credentials creds;
 };
+tl::expected<Prepared, CallError> prepare(const Session& s, const Environment& env, const FileSystem& fs, double now);
 
-// Reads only the fields listed above; customerGatewayConfiguration (which
-// holds the tunnels' pre-shared keys) is never touched.
-tl::expected<std::vector<VpnConnection>, std::string> parse_vpn_connections(std::string_view xml);
-tl::expected<Credentials, std::string> parse_assume_role(std::string_view xml);
-// The route to `destination` in table `table_id` (found=false when absent).
-tl::expected<RouteFinding, std::string> parse_route_tables(std::string_view xml, const std::string& table_id,
-                                                           const std::string& destination);
-
-// Two tunnels per connection are expected; absent ones are Missing.
-std::vector<Link> links_of(const VpnConnection& c);
-std::vector<Link> missing_links(const std::string& id, const std::string& why);
-// The connection IDs an InvalidVpnConnectionID.NotFound message names.
-std::vector<std::string> ids_in_message(std::string_view message);
+// The reply for a failed call (TimedOut when it ran out of time).
+Reply& fail_call(const Session& s, const CallError& e);
 
 // The whole backends over an HttpClient (a fake in unit tests).
 Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
