@@ -8,6 +8,7 @@
 
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
+#include "sitelink/perfdata.hpp"
 
 namespace sitelink::vpn {
 
@@ -115,6 +116,53 @@ void tunnel_perfdata(std::vector<Perfdatum>& out, const std::string& name, const
   out.push_back({name + "_bytes_out", t ? t->bytes_out : std::nullopt, Uom::Bytes, {}, {}, 0.0, {}});
 }
 
+// Line 1's items when per-tunnel perfdata would be too long: the longest
+// silence, the oldest handshake and the byte totals of the tunnels that
+// report them (U when none does).
+void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Tunnel>& judged, bool handshakes)
+{
+  std::optional<double> idle, handshake, in, out_bytes;
+  auto most = [](std::optional<double>& m, const std::optional<double>& v) {
+    if (v && (!m || *v > *m)) m = std::round(*v);
+  };
+  auto add = [](std::optional<double>& sum, const std::optional<double>& v) {
+    if (v) sum = sum.value_or(0) + *v;
+  };
+  for (const auto& t : judged) {
+    most(idle, t.last_inbound);
+    most(handshake, t.handshake_age);
+    add(in, t.bytes_in);
+    add(out_bytes, t.bytes_out);
+  }
+  out.push_back({"in_idle_max", idle, Uom::Seconds, {}, {}, 0.0, {}});
+  if (handshakes) out.push_back({"handshake_age_max", handshake, Uom::Seconds, {}, {}, 0.0, {}});
+  out.push_back({"bytes_in", in, Uom::Bytes, {}, {}, 0.0, {}});
+  out.push_back({"bytes_out", out_bytes, Uom::Bytes, {}, {}, 0.0, {}});
+}
+
+// Per-tunnel items for every expected tunnel (`judged` empty: no tunnel
+// entries, `known` false: not even whether they are up), or the aggregates.
+void tunnels_perfdata(std::vector<Perfdatum>& out, const std::vector<std::string>& expected,
+                      const std::vector<Tunnel>& judged, bool handshakes, bool known = true)
+{
+  if (!per_tunnel_perfdata(expected, handshakes ? 5 : 4)) {
+    aggregate_perfdata(out, judged, handshakes);
+    return;
+  }
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    tunnel_perfdata(out, expected[i], i < judged.size() ? &judged[i] : nullptr, handshakes, known);
+}
+
+// "a down (why), b missing" within max_not_up_summary_bytes, then a count.
+std::string not_up_list(const std::vector<std::string>& not_up)
+{
+  std::string s;
+  std::size_t i = 0;
+  for (; i < not_up.size() && s.size() < max_not_up_summary_bytes; ++i) s += (i ? ", " : "") + not_up[i];
+  if (i < not_up.size()) s += fmt::format(", and {} more not up", not_up.size() - i);
+  return s;
+}
+
 Range at_least(double n)
 {
   Range r;
@@ -136,7 +184,7 @@ Result unread(const Observation& obs, const std::vector<std::string>& expected, 
   const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
   r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
   r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
-  for (const auto& name : expected) tunnel_perfdata(r.perfdata, name, nullptr, obs.has_handshakes, down);
+  tunnels_perfdata(r.perfdata, expected, {}, obs.has_handshakes, down);
   if (down) {
     // Whatever the thresholds say: no daemon means no tunnel.
     r.state = State::Critical;
@@ -179,6 +227,16 @@ std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std
 }
 
 } // namespace
+
+bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items)
+{
+  if (names.size() <= 1) return true;
+  if (names.size() > max_per_tunnel_perfdata_tunnels) return false;
+  std::size_t bytes = 0;
+  // 30 bytes bound a value with its unit, min and max ("=123456789012B;;;0").
+  for (const auto& n : names) bytes += items * (format_label(n + "_handshake_age").size() + 30);
+  return bytes <= max_per_tunnel_perfdata_bytes;
+}
 
 Result evaluate(const Observation& obs, const Policy& policy)
 {
@@ -227,8 +285,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
   }
   r.summary = fmt::format("{} of {} tunnels up", up, judged.size());
   if (!not_up.empty()) {
-    r.summary += ": ";
-    for (std::size_t i = 0; i < not_up.size(); ++i) r.summary += (i ? ", " : "") + not_up[i];
+    r.summary += ": " + not_up_list(not_up);
   } else if (r.state != State::Ok) {
     // Nothing is down, yet the count alarms: too many up, as when both halves
     // of an active/passive pair carry traffic.
@@ -243,7 +300,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
 
   r.perfdata.push_back({"tunnels_up", upd, Uom::None, warn, crit, 0.0, n});
   r.perfdata.push_back({"tunnels_expected", n, Uom::None, {}, {}, 0.0, {}});
-  for (std::size_t i = 0; i < judged.size(); ++i) tunnel_perfdata(r.perfdata, expected[i], &judged[i], obs.has_handshakes);
+  tunnels_perfdata(r.perfdata, expected, judged, obs.has_handshakes);
   return r;
 }
 

@@ -63,9 +63,12 @@ Result judge(const Reply& reply, Policy policy, double now)
     return r;
   }
   std::vector<std::string> extra;
+  // <name>_routes only beside the other per-tunnel items (see
+  // per_tunnel_perfdata), counted as a fifth item per tunnel.
+  const bool per_tunnel = per_tunnel_perfdata(reply.expected, 5);
   for (const auto& l : reply.links) {
     if (!l.bgp) continue;
-    r.perfdata.push_back({l.name + "_routes", l.accepted_routes, Uom::None, {}, {}, 0.0, {}});
+    if (per_tunnel) r.perfdata.push_back({l.name + "_routes", l.accepted_routes, Uom::None, {}, {}, 0.0, {}});
     if (l.state == LinkState::Up && l.accepted_routes && *l.accepted_routes == 0) {
       extra.push_back(sanitize_quote(l.name, 64) + " up but no routes");
       r.details.push_back(sanitize_quote(l.name, 64) +
