@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "vpn.hpp"
+#include "plugin.hpp"
 
 int main(int argc, char** argv)
 {

@@ -8,8 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "backends.hpp"
-#include "sitelink/timeout.hpp"
+#include "source.hpp"
 
 namespace sitelink::vpn {
 
@@ -103,10 +102,10 @@ tl::expected<Endpoint, std::string> parse_endpoint(std::string_view text, bool a
   return tl::unexpected("'" + std::string(text) + "' is neither unix://PATH, an absolute path nor tcp://HOST:PORT");
 }
 
-tl::expected<net::Socket, net::IoError> connect(const Endpoint& ep, net::TimePoint deadline)
+tl::expected<net::Socket, net::IoError> connect(const Endpoint& ep, const Deadline& deadline)
 {
-  if (ep.unix_socket) return net::Socket::connect_unix(ep.path, deadline);
-  return net::Socket::connect_tcp(ep.host, ep.port, deadline);
+  if (ep.unix_socket) return net::Socket::connect_unix(ep.path, deadline.io_end());
+  return net::Socket::connect_tcp(ep.host, ep.port, deadline.io_end());
 }
 
 } // namespace sitelink::vpn

@@ -21,14 +21,14 @@ def test_help_and_version_exit_3():
 
 @pytest.mark.parametrize("args,expect", [
     ([], "missing --backend"),
-    (["--backend", "ipsec"], "unknown backend 'ipsec'"),
+    (["--backend", "ipsec"], "invalid value 'ipsec' for option '--backend'"),
     (["--backend", "openvpn"], "needs --management"),
     (["--backend", "strongswan", "--socket", "charon.vici"], "--socket"),
     (["--backend", "strongswan", "--management", "/x"], "'--management' does not apply"),
     (["--backend", "openvpn", "--management", "host:"], "--management"),
-    (["--backend", "wireguard", "--interface", "../etc"], "invalid interface name"),
+    (["--backend", "wireguard", "--interface", "../etc"], "invalid value '../etc' for option '--interface'"),
     (["--backend", "wireguard", "--peer-alias", "b"], "expected NAME=PUBKEY"),
-    (["--backend", "wireguard", "--peer-alias", "b=short="], "invalid public key"),
+    (["--backend", "wireguard", "--peer-alias", "b=short="], "for option '--peer-alias': expected NAME=PUBKEY with a 44"),
     (["--backend", "strongswan", "--stale", "0"], "--stale"),
     (["--backend", "strongswan", "--stale", "3s"], "--stale"),
     (["--backend", "strongswan", "-w", "1:~"], "--warning"),

@@ -3,8 +3,8 @@
 // DescribeVpnConnections, AssumeRole, DescribeRouteTables), timestamps,
 // shared config/credentials INI files, then the plugin's judgement.
 // Input: the response body (also tried as an INI file and a timestamp).
-#include "aws.hpp"
-#include "cloud_backend.hpp"
+#include "source_aws.hpp"
+#include "evaluate_cloud.hpp"
 #include "fuzz_support.hpp"
 
 using namespace sitelink;

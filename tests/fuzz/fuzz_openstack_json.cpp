@@ -3,9 +3,9 @@
 // ipsec-site-connections and vpnservices JSON, clouds.yaml, then the
 // plugin's judgement.
 // Input: the response body (also tried as a clouds.yaml document).
-#include "cloud_backend.hpp"
+#include "evaluate_cloud.hpp"
 #include "fuzz_support.hpp"
-#include "openstack.hpp"
+#include "source_openstack.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

@@ -4,9 +4,9 @@
 // Input: byte 0 picks the read chunk size and whether the peer closes at
 // the end; the rest is the UAPI reply.
 #include <cctype>
-#include "backends.hpp"
+#include "source_wireguard.hpp"
 #include "fuzz_support.hpp"
-#include "tunnel.hpp"
+#include "check_vpn_tunnel_up/evaluate.hpp"
 
 using namespace sitelink;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "aws.hpp"
+#include "source_aws.hpp"
 #include "cloud_fakes.hpp"
 
 using namespace sitelink;
@@ -43,7 +43,7 @@ Request vpn_request(std::vector<std::string> ids)
 }
 } // namespace
 
-TEST_CASE("parse_ini")
+TEST_CASE("cloud::aws::parse_ini")
 {
   auto ini = aws::parse_ini("# c\n[default]\naws_access_key_id = A \n; x\n[profile p]\nregion=eu-west-1\nbad line\n");
   CHECK(ini["default"]["aws_access_key_id"] == "A");
@@ -51,7 +51,7 @@ TEST_CASE("parse_ini")
   CHECK(ini.size() == 2);
 }
 
-TEST_CASE("resolve_region")
+TEST_CASE("cloud::aws::resolve_region")
 {
   FakeEnvironment env;
   env.vars["HOME"] = "/h";
@@ -69,7 +69,7 @@ TEST_CASE("resolve_region")
   SUBCASE("none") { CHECK_FALSE(aws::resolve_region(env, fs, "", "").has_value()); }
 }
 
-TEST_CASE("resolve_credentials")
+TEST_CASE("cloud::aws::resolve_credentials")
 {
   FakeFileSystem fs;
   FakeHttp http;
@@ -182,7 +182,7 @@ TEST_CASE("resolve_credentials")
   }
 }
 
-TEST_CASE("parse_error")
+TEST_CASE("cloud::aws::parse_error")
 {
   auto e = aws::parse_error(error_xml("AuthFailure", "nope"), 401);
   REQUIRE(e);
@@ -199,7 +199,7 @@ TEST_CASE("parse_error")
   CHECK_FALSE(aws::is_retryable(aws::ApiError{400, "InvalidParameterValue", ""}));
 }
 
-TEST_CASE("parse_time")
+TEST_CASE("cloud::aws::parse_time")
 {
   CHECK(aws::parse_time("1970-01-01T00:01:00.000Z").value() == 60);
   CHECK(aws::parse_time("2026-11-20T08:00:00Z").value() == 1795161600);
@@ -208,7 +208,7 @@ TEST_CASE("parse_time")
   CHECK_FALSE(aws::parse_time("2026-13-01T00:00:00Z").has_value());
 }
 
-TEST_CASE("parse_vpn_connections")
+TEST_CASE("cloud::aws::parse_vpn_connections")
 {
   auto conns = aws::parse_vpn_connections(fixture("ec2_describe_vpn_connections.xml"));
   REQUIRE(conns);
@@ -232,7 +232,7 @@ TEST_CASE("parse_vpn_connections")
   }
 }
 
-TEST_CASE("links_of")
+TEST_CASE("cloud::aws::links_of")
 {
   auto conns = aws::parse_vpn_connections(fixture("ec2_describe_vpn_connections.xml")).value();
   SUBCASE("one down") {
@@ -267,14 +267,14 @@ TEST_CASE("links_of")
   }
 }
 
-TEST_CASE("ids_in_message")
+TEST_CASE("cloud::aws::ids_in_message")
 {
   CHECK(aws::ids_in_message("The vpnConnection ID 'vpn-0a1b2c3d4e5f6ffff', 'vpn-12345678' does not exist") ==
         std::vector<std::string>{"vpn-0a1b2c3d4e5f6ffff", "vpn-12345678"});
   CHECK(aws::ids_in_message("nothing").empty());
 }
 
-TEST_CASE("parse_route_tables")
+TEST_CASE("cloud::aws::parse_route_tables")
 {
   auto xml = fixture("ec2_describe_route_tables.xml");
   auto f = aws::parse_route_tables(xml, "rtb-0123456789abcdef0", "10.101.0.0/16").value();
@@ -290,7 +290,7 @@ TEST_CASE("parse_route_tables")
   CHECK_FALSE(aws::parse_route_tables(xml, "rtb-0000000000000000f", "10.9.0.0/16").has_value());
 }
 
-TEST_CASE("run_vpn")
+TEST_CASE("cloud::aws::run_vpn")
 {
   auto env = env_keys();
   FakeFileSystem fs;

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cloud_backend.hpp"
+#include "evaluate_cloud.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;
@@ -38,7 +38,7 @@ bool has_line(const Result& r, const std::string& line)
 }
 } // namespace
 
-TEST_CASE("observation_of")
+TEST_CASE("cloud::evaluate::observation_of")
 {
   auto r = reply({link("a", LinkState::Up), link("b", LinkState::Missing)});
   r.links[0].since_epoch = 1000;
@@ -55,7 +55,7 @@ TEST_CASE("observation_of")
   }
 }
 
-TEST_CASE("judge")
+TEST_CASE("cloud::evaluate::judge")
 {
   Policy p;
   SUBCASE("both up") {
@@ -106,7 +106,7 @@ TEST_CASE("judge")
   }
 }
 
-TEST_CASE("evaluate_route")
+TEST_CASE("cloud::evaluate::evaluate_route")
 {
   RouteFinding f;
   f.table_id = "rtb-1";

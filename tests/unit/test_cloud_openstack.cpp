@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloud_fakes.hpp"
-#include "openstack.hpp"
+#include "source_openstack.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn::cloud;
@@ -43,7 +43,7 @@ std::string token_json(const std::string& base)
 }
 } // namespace
 
-TEST_CASE("parse_clouds_yaml")
+TEST_CASE("cloud::openstack::parse_clouds_yaml")
 {
   auto a = openstack::parse_clouds_yaml(clouds, "dr", "/c.yaml").value();
   CHECK(a.auth_url == "https://keystone.test:5000/v3/");
@@ -61,7 +61,7 @@ TEST_CASE("parse_clouds_yaml")
   CHECK(openstack::parse_clouds_yaml("clouds: [", "dr", "/c.yaml").error().find("malformed YAML") != std::string::npos);
 }
 
-TEST_CASE("resolve_auth")
+TEST_CASE("cloud::openstack::resolve_auth")
 {
   FakeEnvironment env;
   FakeFileSystem fs;
@@ -96,13 +96,13 @@ TEST_CASE("resolve_auth")
   }
 }
 
-TEST_CASE("tokens_url")
+TEST_CASE("cloud::openstack::tokens_url")
 {
   CHECK(openstack::tokens_url("https://k:5000") == "https://k:5000/v3/auth/tokens");
   CHECK(openstack::tokens_url("https://k:5000/v3/") == "https://k:5000/v3/auth/tokens");
 }
 
-TEST_CASE("token_request_body")
+TEST_CASE("cloud::openstack::token_request_body")
 {
   openstack::Auth a;
   a.username = "u";
@@ -120,7 +120,7 @@ TEST_CASE("token_request_body")
   CHECK_FALSE(j["auth"].contains("scope"));
 }
 
-TEST_CASE("network_endpoint")
+TEST_CASE("cloud::openstack::network_endpoint")
 {
   auto t = token_json("https://c");
   CHECK(openstack::network_endpoint(t, "public", "").value() == "https://c/network/");
@@ -132,7 +132,7 @@ TEST_CASE("network_endpoint")
   CHECK(openstack::network_endpoint("{", "public", "").error() == "malformed JSON from Keystone");
 }
 
-TEST_CASE("state_of")
+TEST_CASE("cloud::openstack::state_of")
 {
   CHECK(openstack::state_of("ACTIVE") == LinkState::Up);
   CHECK(openstack::state_of("DOWN") == LinkState::Down);
@@ -144,7 +144,7 @@ TEST_CASE("state_of")
   CHECK(openstack::state_of("whatever") == LinkState::Down);
 }
 
-TEST_CASE("parse_connections")
+TEST_CASE("cloud::openstack::parse_connections")
 {
   auto c = openstack::parse_connections(fixture("neutron_ipsec_site_connections.json")).value();
   REQUIRE(c.size() == 5);
@@ -155,7 +155,7 @@ TEST_CASE("parse_connections")
   CHECK_FALSE(openstack::parse_connections("{not json").has_value());
 }
 
-TEST_CASE("fill_reply")
+TEST_CASE("cloud::openstack::fill_reply")
 {
   auto conns = openstack::parse_connections(fixture("neutron_ipsec_site_connections.json")).value();
   auto svcs = openstack::parse_services(fixture("neutron_vpnservices.json")).value();
@@ -184,7 +184,7 @@ TEST_CASE("fill_reply")
   }
 }
 
-TEST_CASE("run")
+TEST_CASE("cloud::openstack::run")
 {
   FakeEnvironment env;
   env.vars = {{"OS_AUTH_URL", "http://k/v3"}, {"OS_USERNAME", "u"}, {"OS_PASSWORD", "p"}, {"OS_PROJECT_NAME", "dr"}};

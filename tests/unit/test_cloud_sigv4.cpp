@@ -36,13 +36,13 @@ Scope scope_of(const nlohmann::json& all)
 
 } // namespace
 
-TEST_CASE("sha256_hex")
+TEST_CASE("cloud::sigv4::sha256_hex")
 {
   CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(sha256_hex("Param1=value1") == "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e");
 }
 
-TEST_CASE("canonical_query")
+TEST_CASE("cloud::sigv4::canonical_query")
 {
   SUBCASE("sorted by key, then value") { CHECK(canonical_query("b=2&a=1&a=0") == "a=0&a=1&b=2"); }
   SUBCASE("encoded once, whether or not the input was") {
@@ -54,14 +54,14 @@ TEST_CASE("canonical_query")
   SUBCASE("empty") { CHECK(canonical_query("") == ""); }
 }
 
-TEST_CASE("canonical_uri")
+TEST_CASE("cloud::sigv4::canonical_uri")
 {
   CHECK(canonical_uri("") == "/");
   CHECK(canonical_uri("/") == "/");
   CHECK(canonical_uri("/a b/c") == "/a%20b/c");
 }
 
-TEST_CASE("canonical_request")
+TEST_CASE("cloud::sigv4::canonical_request")
 {
   auto all = vectors();
   for (const auto& v : all["vectors"]) {
@@ -80,7 +80,7 @@ TEST_CASE("canonical_request")
   }
 }
 
-TEST_CASE("string_to_sign")
+TEST_CASE("cloud::sigv4::string_to_sign")
 {
   auto all = vectors();
   for (const auto& v : all["vectors"]) {
@@ -91,7 +91,7 @@ TEST_CASE("string_to_sign")
   }
 }
 
-TEST_CASE("signature")
+TEST_CASE("cloud::sigv4::signature")
 {
   auto all = vectors();
   SUBCASE("a wrong secret gives another signature") {
@@ -101,7 +101,7 @@ TEST_CASE("signature")
   }
 }
 
-TEST_CASE("authorization")
+TEST_CASE("cloud::sigv4::authorization")
 {
   auto all = vectors();
   int n = 0;

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backends.hpp"
+#include "source_openvpn.hpp"
 #include "vpn_fake_stream.hpp"
 
 using namespace sitelink;
@@ -53,7 +53,7 @@ const std::string status_p2p = "OpenVPN STATISTICS\r\nUpdated,2026-11-22 02:27:0
 
 } // namespace
 
-TEST_CASE("openvpn::parse_state")
+TEST_CASE("vpn::openvpn::parse_state")
 {
   auto s = openvpn::parse_state({"1795314329,CONNECTED,SUCCESS,10.8.0.1,192.0.2.2,1194,192.0.2.1,1194"}).value();
   CHECK(s.time == 1795314329);
@@ -67,7 +67,7 @@ TEST_CASE("openvpn::parse_state")
   CHECK_FALSE(openvpn::parse_state({"SUCCESS: whatever"}).has_value());
 }
 
-TEST_CASE("openvpn::parse_status")
+TEST_CASE("vpn::openvpn::parse_status")
 {
   SUBCASE("point-to-point statistics")
   {
@@ -94,7 +94,7 @@ TEST_CASE("openvpn::parse_status")
   }
 }
 
-TEST_CASE("openvpn::observe")
+TEST_CASE("vpn::openvpn::observe")
 {
   SUBCASE("point-to-point CONNECTED is up")
   {
@@ -137,7 +137,7 @@ TEST_CASE("openvpn::observe")
   }
 }
 
-TEST_CASE("openvpn::read_password_file")
+TEST_CASE("vpn::openvpn::read_password_file")
 {
   SUBCASE("first line, without the line end")
   {
@@ -165,7 +165,7 @@ TEST_CASE("openvpn::read_password_file")
   }
 }
 
-TEST_CASE("openvpn::query")
+TEST_CASE("vpn::openvpn::query")
 {
   SUBCASE("recorded point-to-point session")
   {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "backends.hpp"
+#include "source_strongswan.hpp"
 #include "vpn_fake_stream.hpp"
 
 using namespace sitelink;
@@ -52,7 +52,7 @@ const Tunnel& find(const Observation& o, const std::string& name)
 
 } // namespace
 
-TEST_CASE("strongswan::observe")
+TEST_CASE("vpn::strongswan::observe")
 {
   SUBCASE("established with an installed child is up, with counters")
   {
@@ -139,7 +139,7 @@ TEST_CASE("strongswan::observe")
   }
 }
 
-TEST_CASE("strongswan::query")
+TEST_CASE("vpn::strongswan::query")
 {
   SUBCASE("recorded charon session: two healthy connections")
   {
@@ -173,7 +173,7 @@ TEST_CASE("strongswan::query")
   }
 }
 
-TEST_CASE("failure")
+TEST_CASE("vpn::source::failure")
 {
   CHECK(failure("charon", "/x", {net::ErrorKind::NotFound, 2, ""}).status == Observation::Status::DaemonDown);
   CHECK(failure("charon", "/x", {net::ErrorKind::NotFound, 2, ""}).error == "no socket at /x");
@@ -185,7 +185,7 @@ TEST_CASE("failure")
   CHECK(failure("charon", "/x", {net::ErrorKind::TooLarge, 0, "big"}).error == "big");
 }
 
-TEST_CASE("parse_endpoint")
+TEST_CASE("vpn::source::parse_endpoint")
 {
   CHECK(parse_endpoint("unix:///var/run/charon.vici", false).value().path == "/var/run/charon.vici");
   CHECK(parse_endpoint("/run/x.sock", false).value().unix_socket);

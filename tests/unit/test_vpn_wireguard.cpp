@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "backends.hpp"
+#include "source_wireguard.hpp"
 #include "vpn_fake_stream.hpp"
 
 using namespace sitelink;
@@ -27,14 +27,14 @@ std::string everything(const Result& r, const std::vector<std::string>& trace)
 
 } // namespace
 
-TEST_CASE("wireguard::key_to_base64")
+TEST_CASE("vpn::wireguard::key_to_base64")
 {
   CHECK(wireguard::key_to_base64("b85996fecc9c7f1fc6d2572a76eda11d59bcb20be8e543b15ce4bd85a8e75a33") == peer_b);
   CHECK(wireguard::key_to_base64(peer_b) == peer_b);
   CHECK(wireguard::key_to_base64(std::string(64, 'z')) == std::string(64, 'z'));
 }
 
-TEST_CASE("wireguard::observe")
+TEST_CASE("vpn::wireguard::observe")
 {
   const std::string reply = read_fixture("vpn/wireguard-uapi-get.txt");
   SUBCASE("peers by key; never-handshaked peer is down")
@@ -107,7 +107,7 @@ TEST_CASE("wireguard::observe")
   }
 }
 
-TEST_CASE("wireguard::query")
+TEST_CASE("vpn::wireguard::query")
 {
   SUBCASE("sends get=1 and reads to the blank line")
   {

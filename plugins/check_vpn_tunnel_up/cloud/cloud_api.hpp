@@ -9,26 +9,33 @@
 // so two rules hold across this boundary: the entry point is noexcept and
 // catches everything (an exception must never unwind from one runtime into
 // the other), and only plain data crosses it (strings, vectors, optionals of
-// scalars; no virtual classes, no callbacks that throw). Both sides allocate
-// through malloc, so handing over std::string and std::vector is safe.
-// Any change to these structs must change cloud_abi.
+// scalars, the Deadline; no virtual classes, no callbacks that throw). Both
+// sides allocate through malloc, so handing over std::string and std::vector
+// is safe. Any change to these structs must change cloud_abi.
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sitelink/timeout.hpp"
 
 namespace sitelink::vpn::cloud {
 
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-3";
+inline constexpr const char* cloud_abi = "sitelink-cloud-4";
 
 enum class Backend { Aws, AwsRoute, OpenStack };
 
 struct Request {
   Backend backend = Backend::Aws;
-  double budget = 10;  // seconds left in the check's budget
+  // The check's own Deadline, copied: its start on the monotonic clock and
+  // its budget. The module runs in the same process, so the copy ends at the
+  // same instant as the plugin's and the module's requests take their
+  // timeouts from it as every source does (a "seconds left" figure would
+  // restart the budget when the module starts and lose the time before).
+  Deadline deadline{10};
   int verbosity = 0;
   // aws, aws-route
   std::vector<std::string> vpn_connection_ids;
@@ -76,6 +83,7 @@ struct Reply {
   enum class Status { Ok, Failed, TimedOut };
   Status status = Status::Failed;
   std::string error;    // Failed/TimedOut: what went wrong, for the summary
+  std::string activity; // TimedOut: what the module was doing (its last step)
   std::string api;      // "AWS EC2 at https://...", "Neutron at https://..."
   std::vector<Link> links;
   std::vector<std::string> expected; // every tunnel the check expects, by name
@@ -91,7 +99,3 @@ struct ModuleTable {
 };
 
 } // namespace sitelink::vpn::cloud
-
-extern "C" {
-using sitelink_cloud_module_fn = const sitelink::vpn::cloud::ModuleTable* (*)() noexcept;
-}

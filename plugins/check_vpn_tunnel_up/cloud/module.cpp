@@ -4,10 +4,11 @@
 #include <exception>
 #include <unistd.h>
 
-#include "aws.hpp"
 #include "cloud_api.hpp"
-#include "openstack.hpp"
 #include "sitelink/clock.hpp"
+#include "sitelink/module.hpp"
+#include "source_aws.hpp"
+#include "source_openstack.hpp"
 
 namespace sitelink::vpn::cloud {
 
@@ -20,7 +21,7 @@ Reply run(const Request& req) noexcept
   try {
     ProcessEnvironment env;
     RealFileSystem fs;
-    Deadline deadline(req.budget);
+    const Deadline& deadline = req.deadline;
     HttpClientOptions opts;
     opts.cacert = req.cacert;
     opts.insecure = req.insecure;
@@ -59,8 +60,4 @@ const ModuleTable table{cloud_abi, &run};
 
 } // namespace sitelink::vpn::cloud
 
-extern "C" __attribute__((visibility("default"))) const sitelink::vpn::cloud::ModuleTable*
-sitelink_cloud_module_v1() noexcept
-{
-  return &sitelink::vpn::cloud::table;
-}
+SITELINK_MODULE_ENTRY(sitelink_cloud_module_v1, sitelink::vpn::cloud::ModuleTable, sitelink::vpn::cloud::table)

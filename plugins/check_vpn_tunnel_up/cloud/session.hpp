@@ -2,7 +2,7 @@
 #pragma once
 
 // What one backend run carries around: the request, the HTTP client, the
-// budget, and the reply being built (debug lines, activity).
+// deadline, and the reply being built (debug lines, activity).
 
 #include <string>
 #include <thread>
@@ -23,8 +23,11 @@ struct Session {
   {
     if (level <= req.verbosity) reply.debug.emplace_back(level, line);
   }
+  // Names the step for the plugin's watchdog and, as data, for a reply that
+  // ran out of time.
   void activity(const std::string& what) const
   {
+    reply.activity = what;
     if (req.set_activity != nullptr) req.set_activity(what.c_str());
   }
   Reply& fail(const std::string& error) const

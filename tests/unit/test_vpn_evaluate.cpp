@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tunnel.hpp"
+#include "check_vpn_tunnel_up/evaluate.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;
@@ -62,7 +62,7 @@ std::vector<std::string> labels(const Result& r)
 
 } // namespace
 
-TEST_CASE("evaluate")
+TEST_CASE("vpn::evaluate")
 {
   const Observation both = read({up("dr-primary", 1), up("dr-secondary", 2)}, {"dr-primary", "dr-secondary"});
 
@@ -483,5 +483,57 @@ TEST_CASE("vpn::evaluate WireGuard peers with and without keepalive")
     auto r = evaluate(peers({peer("quiet", 200, 0), peer("dead", 300, 5)}), p);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "1 of 2 tunnels up: dead stale (last handshake 300 s ago, limit 180 s); quiet: " + hint);
+  }
+}
+
+TEST_CASE("vpn::evaluate::per_tunnel_perfdata")
+{
+  std::vector<std::string> names;
+  for (int i = 1; i <= 21; ++i) names.push_back("t" + std::to_string(100 + i));
+  SUBCASE("up to 20 short names keep per-tunnel items; 21 do not")
+  {
+    CHECK(per_tunnel_perfdata({names.begin(), names.begin() + 20}, 5));
+    CHECK_FALSE(per_tunnel_perfdata(names, 4));
+  }
+  SUBCASE("long names are cut off by size before the count")
+  {
+    std::vector<std::string> longs(10, std::string(100, 'n'));
+    CHECK_FALSE(per_tunnel_perfdata(longs, 4));
+    CHECK(per_tunnel_perfdata({std::string(500, 'n')}, 5));
+  }
+  SUBCASE("beyond the limit line 1 carries aggregates, the same labels in every state")
+  {
+    std::vector<Tunnel> ts;
+    for (const auto& n : names) ts.push_back(up(n, 7));
+    ts[3].last_inbound = 42.4;
+    auto ok = evaluate(read(ts, names), {});
+    CHECK(ok.state == State::Ok);
+    CHECK(perf(ok) == "tunnels_up=21;21:;1:;0;21 tunnels_expected=21;;;0 in_idle_max=42s;;;0 bytes_in=21000B;;;0 "
+                      "bytes_out=42000B;;;0");
+    Observation gone;
+    gone.status = Observation::Status::DaemonDown;
+    gone.daemon = "charon";
+    gone.error = "no socket at /x";
+    Policy p;
+    p.expected = names;
+    auto down_r = evaluate(gone, p);
+    CHECK(down_r.state == State::Critical);
+    CHECK(labels(down_r) == labels(ok));
+  }
+  SUBCASE("the summary names the tunnels not up within 1 KiB, then counts the rest")
+  {
+    std::vector<std::string> many;
+    for (int i = 0; i < 300; ++i) many.push_back(std::string(40, 'a') + std::to_string(1000 + i));
+    Policy p;
+    p.expected = many;
+    auto r = evaluate(read({}, {}), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary.rfind("0 of 300 tunnels up: " + many[0] + " missing, ", 0) == 0);
+    CHECK(r.summary.size() < max_not_up_summary_bytes + 100);
+    // 19 names of 52 bytes with their separators reach 1 KiB.
+    const auto tail = r.summary.substr(r.summary.rfind(", and "));
+    CHECK(tail == ", and 281 more not up");
+    CHECK(r.summary.find(many[18] + " missing") != std::string::npos);
+    CHECK(r.summary.find(many[19]) == std::string::npos);
   }
 }

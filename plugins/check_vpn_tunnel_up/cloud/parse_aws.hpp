@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// --backend aws and aws-route: the credential chain, the EC2/STS Query API
-// calls, and the pure parsing of their XML into Links and RouteFindings.
+// --backend aws and aws-route, the pure half: the shared files' INI, the
+// EC2/STS Query API's XML and the credential endpoints' JSON, read into
+// Credentials, VPN connections, Links and RouteFindings.
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,15 +14,8 @@
 #include <tl/expected.hpp>
 
 #include "cloud_api.hpp"
-#include "host.hpp"
-#include "sitelink/http.hpp"
-#include "sitelink/timeout.hpp"
 
-namespace sitelink::vpn::cloud {
-
-using Trace = std::function<void(int level, const std::string& line)>;
-
-namespace aws {
+namespace sitelink::vpn::cloud::aws {
 
 struct Credentials {
   std::string access_key;
@@ -32,24 +25,21 @@ struct Credentials {
   std::optional<double> expiration; // epoch
 };
 
+// Whitespace trimmed at both ends.
+std::string trim(std::string_view s);
+// Text that came from AWS, sanitised and shortened for our output.
+std::string outside(std::string_view s, std::size_t max = 160);
+
 // [section] -> key -> value; "[profile x]" sections keep their full name.
 using Ini = std::map<std::string, std::map<std::string, std::string>>;
 Ini parse_ini(std::string_view text);
 
-std::string credentials_file(const Environment& env);
-std::string config_file(const Environment& env);
-// --profile, then AWS_PROFILE, then "default".
-std::string profile_name(const Environment& env, const std::string& cli_profile);
-
-tl::expected<std::string, std::string> resolve_region(const Environment& env, const FileSystem& fs,
-                                                      const std::string& cli_region, const std::string& cli_profile);
-
-// AWS's order: environment, shared files, container credentials, IMDSv2.
-// `now` (epoch) rejects credentials that have already expired.
-tl::expected<Credentials, std::string> resolve_credentials(const Environment& env, const FileSystem& fs,
-                                                           HttpClient& http, const Deadline& deadline,
-                                                           const std::string& cli_profile, double now,
-                                                           const Trace& trace);
+// The container agent's or IMDS's credential JSON; `now` (epoch) rejects
+// credentials that have already expired.
+tl::expected<Credentials, std::string> credentials_from_json(std::string_view body, const std::string& source,
+                                                             double now);
+// Plain HTTP is allowed only to loopback and the container agent.
+bool loopback_http(std::string_view url);
 
 struct ApiError {
   long http = 0;
@@ -94,11 +84,4 @@ std::vector<Link> missing_links(const std::string& id, const std::string& why);
 // The connection IDs an InvalidVpnConnectionID.NotFound message names.
 std::vector<std::string> ids_in_message(std::string_view message);
 
-// The whole backends over an HttpClient (a fake in unit tests).
-Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
-              const Deadline& deadline, double now);
-Reply run_route(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
-                const Deadline& deadline, double now);
-
-} // namespace aws
-} // namespace sitelink::vpn::cloud
+} // namespace sitelink::vpn::cloud::aws

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// --backend openstack: Keystone v3 authentication from clouds.yaml or the
-// OS_* environment, the network endpoint from the service catalog, and the
-// Neutron VPNaaS ipsec-site-connections read without their PSKs.
+// --backend openstack, the pure half: clouds.yaml, the Keystone v3 token
+// request and service catalog, and the Neutron VPNaaS ipsec-site-connections
+// and vpnservices read without their PSKs.
 
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +13,6 @@
 
 #include "cloud_api.hpp"
 #include "host.hpp"
-#include "sitelink/http.hpp"
-#include "sitelink/timeout.hpp"
 
 namespace sitelink::vpn::cloud::openstack {
 
@@ -37,9 +34,6 @@ struct Auth {
 std::vector<std::string> clouds_yaml_paths(const Environment& env);
 tl::expected<Auth, std::string> parse_clouds_yaml(std::string_view text, const std::string& cloud,
                                                   const std::string& path);
-// --os-cloud, then OS_CLOUD (clouds.yaml), else the OS_* variables.
-tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs,
-                                             const std::string& cli_cloud);
 
 // The Keystone v3 POST /auth/tokens body.
 std::string token_request_body(const Auth& a);
@@ -48,6 +42,9 @@ std::string tokens_url(const std::string& auth_url);
 // The network endpoint of the token's catalog for the interface and region.
 tl::expected<std::string, std::string> network_endpoint(std::string_view token_json, const std::string& interface,
                                                         const std::string& region);
+
+// The message of a Keystone or Neutron error body, sanitised; empty if none.
+std::string keystone_message(std::string_view body);
 
 struct Connection {
   std::string id, name, status, vpnservice_id, peer_address;
@@ -63,15 +60,12 @@ tl::expected<std::vector<Service>, std::string> parse_services(std::string_view 
 // connecting.
 LinkState state_of(std::string_view status);
 
-// Pure: links for the expected connections (`wanted` names or IDs; empty:
-// all), with service states and the troubleshooting flag.
+// Links for the expected connections (`wanted` names or IDs; empty: all),
+// with service states and the troubleshooting flag.
 void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::vector<Service>& services,
                 const std::vector<std::string>& wanted);
 
 // The four things to check when a connection never came up.
 std::vector<std::string> checklist(const std::string& name);
-
-Reply run(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
-          const Deadline& deadline);
 
 } // namespace sitelink::vpn::cloud::openstack

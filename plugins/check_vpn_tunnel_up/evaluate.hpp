@@ -7,6 +7,7 @@
 //     -> Observation {tunnels, configured names}
 //     -> evaluate(Observation, Policy, ...) -> Result
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,5 +97,20 @@ constexpr double answer_slack = 1.0;
 // Pure: the state of every expected tunnel, the count against the ranges,
 // the summary, one long-output line per tunnel and the perfdata.
 Result evaluate(const Observation& obs, const Policy& policy);
+
+// Output stays within the 8 KiB that Nagios reads. Per-tunnel perfdata
+// (<name>_up, _in_idle, _handshake_age, _bytes_in, _bytes_out) is kept while
+// there are at most 20 expected tunnels and it fits in about 5 KiB (label +
+// 30 bytes per item); beyond that line 1 carries aggregates instead
+// (in_idle_max, handshake_age_max, bytes_in, bytes_out). The choice depends
+// only on the expected tunnels' names, so the labels are the same in every
+// state. `items` is the number of items per tunnel.
+constexpr std::size_t max_per_tunnel_perfdata_tunnels = 20;
+constexpr std::size_t max_per_tunnel_perfdata_bytes = 5120;
+bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items);
+
+// The summary names the tunnels that are not up while it stays within this
+// many bytes, then counts the rest ("and 7 more not up").
+constexpr std::size_t max_not_up_summary_bytes = 1024;
 
 } // namespace sitelink::vpn

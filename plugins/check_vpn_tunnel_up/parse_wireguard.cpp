@@ -4,20 +4,16 @@
 // the interface's private key and any preshared keys: they are skipped while
 // parsing, never stored, never traced, and the buffer is wiped afterwards.
 #include <cmath>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 
-#include "backends.hpp"
+#include "parse_wireguard.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
-#include "sitelink/timeout.hpp"
 
 namespace sitelink::vpn::wireguard {
 
 namespace {
-
-constexpr std::size_t max_reply = 1024 * 1024;
 
 bool is_secret(std::string_view key)
 {
@@ -152,62 +148,6 @@ tl::expected<Observation, std::string> observe(std::string_view reply, double no
     o.tunnels.push_back(std::move(t));
   }
   return o;
-}
-
-Observation query(net::Stream& s, const std::string& endpoint, double now,
-                  const std::map<std::string, std::string>& aliases, const Trace& trace)
-{
-  const std::string daemon = "wireguard-go";
-  Activity act("reading peers from the WireGuard UAPI socket " + endpoint);
-  if (auto w = s.write_all("get=1\n\n"); !w) return failure(daemon, endpoint, w.error());
-  std::string buf;
-  Observation o;
-  for (;;) {
-    if (buf.size() >= 2 && buf.compare(buf.size() - 2, 2, "\n\n") == 0) break;
-    if (buf.size() > max_reply) {
-      o = failure(daemon, endpoint, net::IoError{net::ErrorKind::TooLarge, 0, "UAPI reply larger than 1 MiB"});
-      break;
-    }
-    char chunk[4096];
-    auto n = s.read_some(chunk, sizeof chunk);
-    if (!n) {
-      o = failure(daemon, endpoint, n.error());
-      break;
-    }
-    buf.append(chunk, *n);
-    explicit_bzero(chunk, sizeof chunk);
-  }
-  if (o.error.empty()) {
-    auto r = observe(buf, now, aliases, trace);
-    if (r) {
-      o = std::move(*r);
-      o.endpoint = endpoint;
-    } else {
-      o = failure(daemon, endpoint, net::IoError{net::ErrorKind::Protocol, 0, r.error()});
-    }
-  }
-  explicit_bzero(buf.data(), buf.size());
-  return o;
-}
-
-Observation read(const std::string& socket_path, const std::string& interface, double now,
-                 const std::map<std::string, std::string>& aliases, net::TimePoint deadline, const Trace& trace)
-{
-  Activity act("connecting to the WireGuard UAPI socket " + socket_path);
-  auto sock = net::Socket::connect_unix(socket_path, deadline);
-  if (!sock) {
-    Observation o = failure("wireguard-go", socket_path, sock.error());
-    struct stat st {};
-    const std::string sys = "/sys/class/net/" + interface;
-    if (o.status == Observation::Status::DaemonDown && ::stat(sys.c_str(), &st) == 0) {
-      // The interface exists without a UAPI socket: a kernel WireGuard
-      // interface, which is read over netlink, not supported here yet.
-      o.status = Observation::Status::Failed;
-      o.error = "interface " + interface + " exists but has no UAPI socket (kernel WireGuard is not supported yet)";
-    }
-    return o;
-  }
-  return query(*sock, socket_path, now, aliases, trace);
 }
 
 } // namespace sitelink::vpn::wireguard

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "tunnel.hpp"
+#include "evaluate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
+#include "sitelink/perfdata.hpp"
 
 namespace sitelink::vpn {
 
@@ -163,6 +164,53 @@ void add_quiet(Result& r, const std::vector<Tunnel>& judged)
   if (!parts.empty()) r.summary += "; " + fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// Line 1's items when per-tunnel perfdata would be too long: the longest
+// silence, the oldest handshake and the byte totals of the tunnels that
+// report them (U when none does).
+void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Tunnel>& judged, bool handshakes)
+{
+  std::optional<double> idle, handshake, in, out_bytes;
+  auto most = [](std::optional<double>& m, const std::optional<double>& v) {
+    if (v && (!m || *v > *m)) m = std::round(*v);
+  };
+  auto add = [](std::optional<double>& sum, const std::optional<double>& v) {
+    if (v) sum = sum.value_or(0) + *v;
+  };
+  for (const auto& t : judged) {
+    most(idle, t.last_inbound);
+    most(handshake, t.handshake_age);
+    add(in, t.bytes_in);
+    add(out_bytes, t.bytes_out);
+  }
+  out.push_back({"in_idle_max", idle, Uom::Seconds, {}, {}, 0.0, {}});
+  if (handshakes) out.push_back({"handshake_age_max", handshake, Uom::Seconds, {}, {}, 0.0, {}});
+  out.push_back({"bytes_in", in, Uom::Bytes, {}, {}, 0.0, {}});
+  out.push_back({"bytes_out", out_bytes, Uom::Bytes, {}, {}, 0.0, {}});
+}
+
+// Per-tunnel items for every expected tunnel (`judged` empty: no tunnel
+// entries, `known` false: not even whether they are up), or the aggregates.
+void tunnels_perfdata(std::vector<Perfdatum>& out, const std::vector<std::string>& expected,
+                      const std::vector<Tunnel>& judged, bool handshakes, bool known = true)
+{
+  if (!per_tunnel_perfdata(expected, handshakes ? 5 : 4)) {
+    aggregate_perfdata(out, judged, handshakes);
+    return;
+  }
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    tunnel_perfdata(out, expected[i], i < judged.size() ? &judged[i] : nullptr, handshakes, known);
+}
+
+// "a down (why), b missing" within max_not_up_summary_bytes, then a count.
+std::string not_up_list(const std::vector<std::string>& not_up)
+{
+  std::string s;
+  std::size_t i = 0;
+  for (; i < not_up.size() && s.size() < max_not_up_summary_bytes; ++i) s += (i ? ", " : "") + not_up[i];
+  if (i < not_up.size()) s += fmt::format(", and {} more not up", not_up.size() - i);
+  return s;
+}
+
 Range at_least(double n)
 {
   Range r;
@@ -170,68 +218,41 @@ Range at_least(double n)
   return r;
 }
 
-} // namespace
-
-Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
-                      bool reports_outbound, double limit)
-{
-  // Unknown inbound age: nothing to judge (the daemon's state stands).
-  if (!last_inbound || *last_inbound <= limit) return Silence::Fresh;
-  if (!reports_outbound) return Silence::Stale;
-  // Nothing sent at all, or nothing after the last inbound packet but its
-  // answer: both ends have been quiet.
-  if (!last_outbound || *last_inbound - *last_outbound <= answer_slack) return Silence::Idle;
-  return Silence::Stale;
-}
-
-Result evaluate(const Observation& obs, const Policy& policy)
+// The daemon could not be read: no tunnel state, only what went wrong.
+Result unread(const Observation& obs, const std::vector<std::string>& expected, bool named, const Range& warn,
+              const Range& crit, const Policy& policy)
 {
   Result r;
-  std::vector<std::string> expected = unique(policy.expected);
-  const bool named = !expected.empty();
-  if (!named && obs.status == Observation::Status::Read) {
-    expected = unique(obs.configured);
-    for (const auto& t : obs.tunnels)
-      if (std::find(expected.begin(), expected.end(), t.name) == expected.end()) expected.push_back(t.name);
-  }
   const auto n = static_cast<double>(expected.size());
-  const Range crit = policy.crit ? *policy.crit : at_least(1);
-  const Range warn = policy.warn ? *policy.warn : at_least(n);
   const std::string where = shown(obs.endpoint);
-
-  if (obs.status != Observation::Status::Read) {
-    const bool down = obs.status == Observation::Status::DaemonDown;
-    const std::optional<double> count = named ? std::optional<double>(n) : std::nullopt;
-    // Without names the number expected is unknown, and so is the default
-    // warning range.
-    const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
-    r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
-    r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
-    for (const auto& name : expected) tunnel_perfdata(r.perfdata, name, nullptr, obs.has_handshakes, down);
-    if (down) {
-      // Whatever the thresholds say: no daemon means no tunnel.
-      r.state = State::Critical;
-      r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
-                                      obs.error)
-                        : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
-      for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
-    } else {
-      r.state = State::Unknown;
-      r.summary = fmt::format("cannot read {} at {}: {}", obs.daemon, where, obs.error);
-    }
-    if (!obs.hint.empty()) r.details.push_back(obs.hint);
-    return r;
-  }
-
-  if (expected.empty()) {
+  const bool down = obs.status == Observation::Status::DaemonDown;
+  const std::optional<double> count = named ? std::optional<double>(n) : std::nullopt;
+  // Without names the number expected is unknown, and so is the default
+  // warning range.
+  const std::optional<Range> w = named || policy.warn ? std::optional<Range>(warn) : std::nullopt;
+  r.perfdata.push_back({"tunnels_up", down ? std::optional<double>(0) : std::nullopt, Uom::None, w, crit, 0.0, count});
+  r.perfdata.push_back({"tunnels_expected", count, Uom::None, {}, {}, 0.0, {}});
+  tunnels_perfdata(r.perfdata, expected, {}, obs.has_handshakes, down);
+  if (down) {
+    // Whatever the thresholds say: no daemon means no tunnel.
+    r.state = State::Critical;
+    r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
+                                    obs.error)
+                      : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
+    for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
+  } else {
     r.state = State::Unknown;
-    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
-                            where);
-    r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
-    r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
-    return r;
+    r.summary = fmt::format("cannot read {} at {}: {}", obs.daemon, where, obs.error);
   }
+  if (!obs.hint.empty()) r.details.push_back(obs.hint);
+  return r;
+}
 
+// Every expected tunnel, judged; one the daemon has no entry for is down
+// (configured) or missing (not configured).
+std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std::string>& expected,
+                                   const Policy& policy)
+{
   std::vector<Tunnel> judged;
   for (const auto& name : expected) {
     const Tunnel* t = find(obs.tunnels, name);
@@ -250,6 +271,60 @@ Result evaluate(const Observation& obs, const Policy& policy)
     }
     judged.push_back(m);
   }
+  return judged;
+}
+
+} // namespace
+
+Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
+                      bool reports_outbound, double limit)
+{
+  // Unknown inbound age: nothing to judge (the daemon's state stands).
+  if (!last_inbound || *last_inbound <= limit) return Silence::Fresh;
+  if (!reports_outbound) return Silence::Stale;
+  // Nothing sent at all, or nothing after the last inbound packet but its
+  // answer: both ends have been quiet.
+  if (!last_outbound || *last_inbound - *last_outbound <= answer_slack) return Silence::Idle;
+  return Silence::Stale;
+}
+
+bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items)
+{
+  if (names.size() <= 1) return true;
+  if (names.size() > max_per_tunnel_perfdata_tunnels) return false;
+  std::size_t bytes = 0;
+  // 30 bytes bound a value with its unit, min and max ("=123456789012B;;;0").
+  for (const auto& n : names) bytes += items * (format_label(n + "_handshake_age").size() + 30);
+  return bytes <= max_per_tunnel_perfdata_bytes;
+}
+
+Result evaluate(const Observation& obs, const Policy& policy)
+{
+  Result r;
+  std::vector<std::string> expected = unique(policy.expected);
+  const bool named = !expected.empty();
+  if (!named && obs.status == Observation::Status::Read) {
+    expected = unique(obs.configured);
+    for (const auto& t : obs.tunnels)
+      if (std::find(expected.begin(), expected.end(), t.name) == expected.end()) expected.push_back(t.name);
+  }
+  const auto n = static_cast<double>(expected.size());
+  const Range crit = policy.crit ? *policy.crit : at_least(1);
+  const Range warn = policy.warn ? *policy.warn : at_least(n);
+  const std::string where = shown(obs.endpoint);
+
+  if (obs.status != Observation::Status::Read) return unread(obs, expected, named, warn, crit, policy);
+
+  if (expected.empty()) {
+    r.state = State::Unknown;
+    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
+                            where);
+    r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
+    r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
+    return r;
+  }
+
+  const std::vector<Tunnel> judged = judge_expected(obs, expected, policy);
 
   std::size_t up = 0;
   std::vector<std::string> not_up;
@@ -270,8 +345,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
   }
   r.summary = fmt::format("{} of {} tunnels up", up, judged.size());
   if (!not_up.empty()) {
-    r.summary += ": ";
-    for (std::size_t i = 0; i < not_up.size(); ++i) r.summary += (i ? ", " : "") + not_up[i];
+    r.summary += ": " + not_up_list(not_up);
   } else if (r.state != State::Ok) {
     // Nothing is down, yet the count alarms: too many up, as when both halves
     // of an active/passive pair carry traffic.
@@ -287,7 +361,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
 
   r.perfdata.push_back({"tunnels_up", upd, Uom::None, warn, crit, 0.0, n});
   r.perfdata.push_back({"tunnels_expected", n, Uom::None, {}, {}, 0.0, {}});
-  for (std::size_t i = 0; i < judged.size(); ++i) tunnel_perfdata(r.perfdata, expected[i], &judged[i], obs.has_handshakes);
+  tunnels_perfdata(r.perfdata, expected, judged, obs.has_handshakes);
   return r;
 }
 

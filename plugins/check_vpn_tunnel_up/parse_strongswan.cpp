@@ -6,10 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "backends.hpp"
+#include "parse_strongswan.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
-#include "sitelink/timeout.hpp"
 
 namespace sitelink::vpn::strongswan {
 
@@ -144,35 +143,6 @@ Observation observe(const std::vector<vici::Section>& conns, const std::vector<v
     }
   }
   return o;
-}
-
-Observation query(net::Stream& s, const std::string& endpoint, const Trace& trace)
-{
-  vici::Client client(s);
-  if (trace) client.trace = [&](const std::string& line) { trace(3, "vici " + line); };
-  std::vector<vici::Section> conns, sas;
-  {
-    Activity act("listing connections (list-conns) from charon at " + endpoint);
-    auto r = client.call_streamed("list-conns", "list-conn", {}, [&](vici::Section&& m) { conns.push_back(std::move(m)); });
-    if (!r) return failure("charon", endpoint, r.error());
-  }
-  {
-    Activity act("listing SAs (list-sas) from charon at " + endpoint);
-    auto r = client.call_streamed("list-sas", "list-sa", {}, [&](vici::Section&& m) { sas.push_back(std::move(m)); });
-    if (!r) return failure("charon", endpoint, r.error());
-  }
-  if (trace) trace(2, fmt::format("charon: {} list-conn event(s), {} list-sa event(s)", conns.size(), sas.size()));
-  Observation o = observe(conns, sas);
-  o.endpoint = endpoint;
-  return o;
-}
-
-Observation read(const Endpoint& ep, net::TimePoint deadline, const Trace& trace)
-{
-  Activity act("connecting to charon at " + ep.text());
-  auto sock = connect(ep, deadline);
-  if (!sock) return failure("charon", ep.text(), sock.error());
-  return query(*sock, ep.text(), trace);
 }
 
 } // namespace sitelink::vpn::strongswan
