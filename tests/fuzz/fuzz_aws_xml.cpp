@@ -3,8 +3,8 @@
 // DescribeVpnConnections, AssumeRole, DescribeRouteTables), timestamps,
 // shared config/credentials INI files, then the plugin's judgement.
 // Input: the response body (also tried as an INI file and a timestamp).
-#include "source_aws.hpp"
-#include "evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/source_aws.hpp"
+#include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
 #include "fuzz_support.hpp"
 
 using namespace sitelink;

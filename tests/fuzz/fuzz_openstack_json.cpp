@@ -3,9 +3,9 @@
 // ipsec-site-connections and vpnservices JSON, clouds.yaml, then the
 // plugin's judgement.
 // Input: the response body (also tried as a clouds.yaml document).
-#include "evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
 #include "fuzz_support.hpp"
-#include "source_openstack.hpp"
+#include "check_vpn_tunnel_up/cloud/source_openstack.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

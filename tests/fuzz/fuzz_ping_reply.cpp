@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "packet.hpp"
+#include "check_cross_site_ping/packet.hpp"
 
 using namespace sitelink::ping;
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "schedule.hpp"
+#include "check_cross_site_ping/schedule.hpp"
 
 using namespace sitelink::ping;
 

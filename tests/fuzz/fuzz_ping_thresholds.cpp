@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "fuzz_support.hpp"
-#include "thresholds.hpp"
+#include "check_cross_site_ping/thresholds.hpp"
 
 using namespace sitelink;
 

@@ -4,7 +4,7 @@
 // Input: byte 0 picks the read chunk size and whether the peer closes at
 // the end; the rest is the UAPI reply.
 #include <cctype>
-#include "source_wireguard.hpp"
+#include "check_vpn_tunnel_up/source_wireguard.hpp"
 #include "fuzz_support.hpp"
 #include "check_vpn_tunnel_up/evaluate.hpp"
 

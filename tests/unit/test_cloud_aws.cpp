@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "source_aws.hpp"
+#include "check_vpn_tunnel_up/cloud/source_aws.hpp"
 #include "cloud_fakes.hpp"
 
 using namespace sitelink;

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloud_fakes.hpp"
-#include "source_openstack.hpp"
+#include "check_vpn_tunnel_up/cloud/source_openstack.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn::cloud;

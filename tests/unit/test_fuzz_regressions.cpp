@@ -10,7 +10,7 @@
 #include "check_replication_lag/evaluate_mysql.hpp"
 #include "sitelink/range.hpp"
 #include "sitelink/runbook.hpp"
-#include "thresholds.hpp"
+#include "check_cross_site_ping/thresholds.hpp"
 
 using namespace sitelink;
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "evaluate.hpp"
+#include "check_cross_site_ping/evaluate.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/perfdata.hpp"
 

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "packet.hpp"
-#include "schedule.hpp"
+#include "check_cross_site_ping/packet.hpp"
+#include "check_cross_site_ping/schedule.hpp"
 
 using namespace sitelink::ping;
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "schedule.hpp"
+#include "check_cross_site_ping/schedule.hpp"
 
 using namespace sitelink::ping;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "thresholds.hpp"
+#include "check_cross_site_ping/thresholds.hpp"
 
 using namespace sitelink::ping;
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source_openvpn.hpp"
+#include "check_vpn_tunnel_up/source_openvpn.hpp"
 #include "vpn_fake_stream.hpp"
 
 using namespace sitelink;

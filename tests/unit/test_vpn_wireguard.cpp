@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "source_wireguard.hpp"
+#include "check_vpn_tunnel_up/source_wireguard.hpp"
 #include "vpn_fake_stream.hpp"
 
 using namespace sitelink;
