@@ -85,9 +85,29 @@ std::string version_text(const PluginInfo& info)
   return fmt::format("{} {} (sitelink)\n", info.name, version);
 }
 
+// The synopsis with its alternatives in words, for the short usage after a
+// usage error: Nagios reads everything after a '|' as perfdata. "a|b|c"
+// becomes "a, b or c" and a lone "|" between two words "or".
+std::string spell_alternatives(const std::string& synopsis)
+{
+  std::istringstream in(synopsis);
+  std::string word, out;
+  while (in >> word) {
+    if (!out.empty()) out += ' ';
+    std::vector<std::string> parts;
+    std::size_t from = 0;
+    for (auto bar = word.find('|'); bar != std::string::npos; from = bar + 1, bar = word.find('|', from))
+      parts.push_back(word.substr(from, bar - from));
+    parts.push_back(word.substr(from));
+    if (word == "|") out += "or";
+    else out += choice_list(parts);
+  }
+  return out;
+}
+
 std::string short_usage(const PluginInfo& info)
 {
-  std::string out = wrap("Usage: " + info.name + " " + info.synopsis, 78, "         ");
+  std::string out = wrap("Usage: " + info.name + " " + spell_alternatives(info.synopsis), 78, "         ");
   out += "Try '" + info.name + " --help' for the full list of options.\n";
   return out;
 }
