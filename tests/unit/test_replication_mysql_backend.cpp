@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture.hpp"
 #include "mysql_backend.hpp"
 #include "sitelink/perfdata.hpp"
 
@@ -23,11 +24,9 @@ bool has(const std::string& text, const std::string& part)
 // A recorded SHOW REPLICA STATUS row: {"columns": [...], "values": [...]}.
 MysqlReplicaStatus fixture(const std::string& name)
 {
-  std::ifstream in(std::string(SITELINK_FIXTURES) + "/replication/" + name);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str());
+  const std::string text = sitelink::test::read_fixture("replication/" + name);
+  REQUIRE_FALSE(text.empty());
+  auto j = nlohmann::json::parse(text);
   std::vector<std::string> names = j.at("columns").get<std::vector<std::string>>();
   std::vector<std::optional<std::string>> values;
   for (const auto& v : j.at("values")) {

@@ -5,6 +5,7 @@
 
 #include <pcap/pcap.h>
 
+#include "fixture.hpp"
 #include "traffic_capture.hpp"
 #include "traffic_evaluate.hpp"
 
@@ -14,7 +15,7 @@ using namespace sitelink::traffic;
 namespace {
 std::string fixture(const char* name)
 {
-  return std::string(SITELINK_FIXTURES) + "/traffic/" + name;
+  return sitelink::test::fixture_path(std::string("traffic/") + name);
 }
 
 const Address B = *Address::parse("192.0.2.2");

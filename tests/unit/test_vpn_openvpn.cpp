@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "backends.hpp"
-#include "vpn_fake_stream.hpp"
+#include "fake_stream.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

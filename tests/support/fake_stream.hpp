@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// An in-memory Stream for protocol tests: replies are served in chunks of
-// at most `chunk` bytes (to exercise reassembly), writes are recorded, and
-// running out of reply data is a timeout, as with a peer that went silent.
+// The one in-memory net::Stream of the unit tests and fuzzers: the peer's
+// reply is served in chunks of at most `chunk` bytes (to exercise
+// reassembly), writes are recorded, and at the end of the reply the peer
+// either closes or goes silent (a timeout, as a real deadline would report).
+// A client that writes more than 1 MiB aborts, so a fuzzer reports a client
+// that loops on writing as a crash rather than as memory growth.
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "sitelink/socket.hpp"
 
@@ -16,7 +20,10 @@ namespace sitelink::test {
 
 class FakeStream final : public net::Stream {
 public:
-  explicit FakeStream(std::string reply, std::size_t chunk = 7) : reply_(std::move(reply)), chunk_(chunk) {}
+  explicit FakeStream(std::string_view reply, std::size_t chunk = 7, bool close_at_end_ = false)
+      : close_at_end(close_at_end_), reply_(reply), chunk_(std::max<std::size_t>(chunk, 1))
+  {
+  }
   tl::expected<std::size_t, net::IoError> read_some(char* buf, std::size_t len) override
   {
     if (pos_ >= reply_.size()) {
@@ -30,22 +37,22 @@ public:
   }
   tl::expected<void, net::IoError> write_all(std::string_view data) override
   {
+    if (written.size() + data.size() > max_written) {
+      std::fprintf(stderr, "FakeStream: client wrote more than 1 MiB to a peer\n");
+      std::abort();
+    }
     written.append(data);
     return {};
   }
+
   std::string written;
-  bool close_at_end = false;
+  bool close_at_end;
 
 private:
+  static constexpr std::size_t max_written = std::size_t{1} << 20;
   std::string reply_;
   std::size_t chunk_;
   std::size_t pos_ = 0;
 };
-
-inline std::string read_fixture(const std::string& name)
-{
-  std::ifstream in(std::string(SITELINK_FIXTURES) + "/" + name, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 } // namespace sitelink::test
