@@ -108,3 +108,20 @@ TEST_CASE("Range::describe")
   CHECK(Range::parse("10:20")->describe() == "outside 10..20");
   CHECK(Range::parse("@10:20")->describe() == "inside 10..20");
 }
+
+// Inputs the fuzzers found (tests/fuzz/corpus/*/regress-*), guarded here too
+// without a clang fuzzing build.
+TEST_CASE("Range::perfdata_form: fuzz regressions")
+{
+  SUBCASE("range ~:-1 keeps a form that parses back")
+  {
+    auto r = Range::parse("~:-1");
+    REQUIRE(r);
+    CHECK(r->perfdata_form() == "~:-1");
+    auto back = Range::parse(r->perfdata_form());
+    REQUIRE(back);
+    CHECK(*back == *r);
+    // Plain upper bounds keep their plain form.
+    CHECK(Range::parse("~:10")->perfdata_form() == "10");
+  }
+}

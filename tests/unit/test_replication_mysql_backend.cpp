@@ -275,3 +275,19 @@ TEST_CASE("evaluate_mysql")
     CHECK(r.summary == "timed out after 2.5 s while connecting to db:3306");
   }
 }
+
+// Inputs the fuzzers found (tests/fuzz/corpus/db_values), guarded here too
+// without a clang fuzzing build.
+TEST_CASE("map_replica_status: fuzz regressions")
+{
+  SUBCASE("Master_Server_Id beyond 32 bits is ignored, not cast")
+  {
+    auto s = map_replica_status({"Master_Server_Id", "Slave_IO_Running"},
+                                {std::string("99999999999999999999"), std::string("Yes")});
+    CHECK_FALSE(s.source_server_id);
+    CHECK(s.io_running == "Yes");
+    auto ok = map_replica_status({"Source_Server_Id"}, {std::string("4294967295")});
+    REQUIRE(ok.source_server_id);
+    CHECK(*ok.source_server_id == 4294967295L);
+  }
+}
