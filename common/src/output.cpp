@@ -39,8 +39,8 @@ namespace {
 constexpr std::size_t marker_reserve = 64;
 
 struct Line1 {
-  std::string text;          // with its newline
-  std::size_t perf_dropped;  // perfdata items left out to stay under the cap
+  std::string text;         // with its newline
+  std::size_t perf_dropped; // perfdata items left out to stay under the cap
 };
 
 // "<SERVICE> <STATE> - <summary>[ | <perfdata>]\n". When it would pass `cap`,
@@ -82,8 +82,8 @@ std::string render_details(const std::vector<std::string>& details, std::size_t 
 
 } // namespace
 
-std::string render(std::string_view service, const Result& result,
-                   const std::vector<std::string>& runbook_lines, std::size_t cap)
+std::string render(std::string_view service, const Result& result, const std::vector<std::string>& runbook_lines,
+                   std::size_t cap)
 {
   Line1 line1 = render_line1(service, result, cap);
   std::string out = line1.text;

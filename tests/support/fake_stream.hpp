@@ -22,12 +22,12 @@ class FakeStream final : public net::Stream {
 public:
   explicit FakeStream(std::string_view reply, std::size_t chunk = 7, bool close_at_end_ = false)
       : close_at_end(close_at_end_), reply_(reply), chunk_(std::max<std::size_t>(chunk, 1))
-  {
-  }
+  {}
   tl::expected<std::size_t, net::IoError> read_some(char* buf, std::size_t len) override
   {
     if (pos_ >= reply_.size()) {
-      if (close_at_end) return tl::unexpected(net::IoError{net::ErrorKind::Closed, 0, "the peer closed the connection"});
+      if (close_at_end)
+        return tl::unexpected(net::IoError{net::ErrorKind::Closed, 0, "the peer closed the connection"});
       return tl::unexpected(net::IoError{net::ErrorKind::Timeout, 0, "read: no answer before the deadline"});
     }
     std::size_t n = std::min({len, chunk_, reply_.size() - pos_});

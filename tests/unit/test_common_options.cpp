@@ -40,8 +40,8 @@ po::options_description test_options()
 {
   po::options_description d;
   d.add_options()("backend", po::value<std::string>())("port", po::value<std::string>())(
-      "tunnel", po::value<std::vector<std::string>>())("insecure", po::bool_switch())(
-      "count", po::value<int>())("warning,w", po::value<Range>());
+      "tunnel", po::value<std::vector<std::string>>())("insecure", po::bool_switch())("count", po::value<int>())(
+      "warning,w", po::value<Range>());
   return d;
 }
 
@@ -103,8 +103,9 @@ TEST_CASE("common::check_integer")
 TEST_CASE("common::one_of")
 {
   CHECK(one_of("backend", "openvpn", {"strongswan", "openvpn", "wireguard"}) == "openvpn");
-  CHECK(usage_error([] { one_of("backend", "ipsec", {"strongswan", "openvpn", "wireguard"}); }) ==
-        "invalid value 'ipsec' for option '--backend': expected strongswan, openvpn or wireguard");
+  CHECK(usage_error([] {
+          one_of("backend", "ipsec", {"strongswan", "openvpn", "wireguard"});
+        }) == "invalid value 'ipsec' for option '--backend': expected strongswan, openvpn or wireguard");
 }
 
 TEST_CASE("common::choice_list")
@@ -121,7 +122,11 @@ TEST_CASE("common::Options")
   const Options o(vm);
   CHECK(o.has("backend"));
   CHECK_FALSE(o.has("port"));
-  SUBCASE("a switch counts only when set") { CHECK_FALSE(o.has("insecure")); CHECK_FALSE(o.flag("insecure")); }
+  SUBCASE("a switch counts only when set")
+  {
+    CHECK_FALSE(o.has("insecure"));
+    CHECK_FALSE(o.flag("insecure"));
+  }
   CHECK(o.text("backend") == "file");
   CHECK(o.text("port", "22") == "22");
   CHECK_FALSE(o.optional_text("port").has_value());
@@ -137,8 +142,9 @@ TEST_CASE("common::refuse_with_backend")
   const auto desc = test_options();
   const auto vm = parse({"--backend", "file", "--port", "5432"}, desc);
   const Options o(vm);
-  CHECK(usage_error([&] { refuse_with_backend(o, "file", {"tunnel", "port"}); }) ==
-        "option '--port' does not apply to --backend file");
+  CHECK(usage_error([&] {
+          refuse_with_backend(o, "file", {"tunnel", "port"});
+        }) == "option '--port' does not apply to --backend file");
   CHECK(usage_error([&] { refuse_with_backend(o, "file", {"tunnel"}); }).empty());
 }
 

@@ -56,9 +56,8 @@ TEST_CASE("common::run_plugin")
 {
   SUBCASE("a source that ran out of time gets the timeout line and the -t state from the runtime")
   {
-    auto o = run_in_child({"-t", "7:critical"}, [](Context&) {
-      return Result::timed_out("reading the status", {"peer did not answer"});
-    });
+    auto o = run_in_child({"-t", "7:critical"},
+                          [](Context&) { return Result::timed_out("reading the status", {"peer did not answer"}); });
     CHECK(o.rc == 2);
     CHECK(o.out == "TEST CRITICAL - timed out after 7 s while reading the status\npeer did not answer\n");
   }
