@@ -7,3 +7,6 @@ target_compile_options(sitelink_warnings INTERFACE
 if(SITELINK_WERROR)
   target_compile_options(sitelink_warnings INTERFACE -Werror)
 endif()
+# Every target that takes the warnings takes the sanitizers too (an empty
+# target unless SITELINK_SANITIZE is on).
+target_link_libraries(sitelink_warnings INTERFACE sitelink_sanitizers)

@@ -104,16 +104,19 @@ std::uint16_t parse_port(std::string_view option, std::string_view text)
   return static_cast<std::uint16_t>(parse_integer(option, text, 1, 65535));
 }
 
-std::string choice_list(std::initializer_list<std::string_view> choices)
+std::string choice_list(const std::vector<std::string>& choices)
 {
   std::string out;
-  std::size_t i = 0;
-  for (auto c : choices) {
+  for (std::size_t i = 0; i < choices.size(); ++i) {
     if (i > 0) out += (i + 1 == choices.size()) ? " or " : ", ";
-    out += c;
-    ++i;
+    out += choices[i];
   }
   return out;
+}
+
+std::string choice_list(std::initializer_list<std::string_view> choices)
+{
+  return choice_list(std::vector<std::string>(choices.begin(), choices.end()));
 }
 
 std::string one_of(std::string_view option, std::string_view text, std::initializer_list<std::string_view> choices)

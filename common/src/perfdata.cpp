@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sitelink/perfdata.hpp"
 
+#include <cctype>
 #include <cmath>
 
 #include "sitelink/number.hpp"
+#include "sitelink/utf8.hpp"
 
 namespace sitelink {
 
@@ -25,23 +27,40 @@ std::string_view to_string(Uom u) noexcept
   return "";
 }
 
-std::string format_label(std::string_view label)
+namespace {
+
+// The label as it will appear: ' and = become _, control characters and '|'
+// are dropped, invalid UTF-8 becomes U+FFFD.
+std::string sanitize_label(std::string_view label)
 {
-  bool plain = !label.empty();
-  for (char c : label) {
-    auto u = static_cast<unsigned char>(c);
-    if (!(std::isalnum(u) != 0 && u < 0x80) && c != '_') plain = false;
-  }
-  if (plain) return std::string(label);
-  std::string out = "'";
-  for (char c : label) {
+  std::string out;
+  out.reserve(label.size());
+  for (char c : valid_utf8(label)) {
     auto u = static_cast<unsigned char>(c);
     if (c == '\'' || c == '=') out += '_';
     else if (u < 0x20 || u == 0x7f || c == '|') continue;
     else out += c;
   }
-  out += '\'';
   return out;
+}
+
+bool plain_label(std::string_view label) noexcept
+{
+  if (label.empty()) return false;
+  for (char c : label) {
+    auto u = static_cast<unsigned char>(c);
+    if (!(std::isalnum(u) != 0 && u < 0x80) && c != '_') return false;
+  }
+  return true;
+}
+
+} // namespace
+
+std::string format_label(std::string_view label)
+{
+  std::string clean = sanitize_label(label);
+  if (plain_label(clean)) return clean;
+  return "'" + clean + "'";
 }
 
 std::string Perfdatum::render() const

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -85,9 +86,29 @@ std::string version_text(const PluginInfo& info)
   return fmt::format("{} {} (sitelink)\n", info.name, version);
 }
 
+// The synopsis with its alternatives in words, for the short usage after a
+// usage error: Nagios reads everything after a '|' as perfdata. "a|b|c"
+// becomes "a, b or c" and a lone "|" between two words "or".
+std::string spell_alternatives(const std::string& synopsis)
+{
+  std::istringstream in(synopsis);
+  std::string word, out;
+  while (in >> word) {
+    if (!out.empty()) out += ' ';
+    std::vector<std::string> parts;
+    std::size_t from = 0;
+    for (auto bar = word.find('|'); bar != std::string::npos; from = bar + 1, bar = word.find('|', from))
+      parts.push_back(word.substr(from, bar - from));
+    parts.push_back(word.substr(from));
+    if (word == "|") out += "or";
+    else out += choice_list(parts);
+  }
+  return out;
+}
+
 std::string short_usage(const PluginInfo& info)
 {
-  std::string out = wrap("Usage: " + info.name + " " + info.synopsis, 78, "         ");
+  std::string out = wrap("Usage: " + info.name + " " + spell_alternatives(info.synopsis), 78, "         ");
   out += "Try '" + info.name + " --help' for the full list of options.\n";
   return out;
 }
@@ -124,6 +145,135 @@ std::string join_lines(const std::vector<std::string>& lines)
   return out;
 }
 
+// -h/--help or -V/--version anywhere on the command line wins over every
+// other option, even a bad one: the text to print, or nullopt.
+std::optional<std::string> help_or_version(int argc, const char* const* argv, const PluginInfo& info,
+                                           const po::options_description& all)
+{
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "-h" || a == "--help") return full_help(info, all);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "-V" || a == "--version") return version_text(info);
+  }
+  return std::nullopt;
+}
+
+struct CommandLine {
+  po::variables_map vm;
+  int verbosity = 0; // number of -v, at most 3
+};
+
+// Parses and stores the command line; throws po::error on a bad one.
+CommandLine parse_command_line(int argc, const char* const* argv, const po::options_description& all)
+{
+  CommandLine cl;
+  auto parsed = po::command_line_parser(argc, argv).options(all).run();
+  // Boost 1.74 refuses a repeated bool_switch; count -v ourselves.
+  std::vector<po::option> kept;
+  for (auto& o : parsed.options) {
+    if (o.string_key == "verbose") ++cl.verbosity;
+    else kept.push_back(o);
+  }
+  parsed.options = kept;
+  po::store(parsed, cl.vm);
+  po::notify(cl.vm);
+  if (cl.verbosity > 3) cl.verbosity = 3;
+  return cl;
+}
+
+// The runbook options, resolved against the catalog (an error is reported
+// with the result, see add_runbook_error).
+tl::expected<Runbook, std::string> runbook_from_options(const po::variables_map& vm)
+{
+  RunbookOptions rbo;
+  if (vm.count("runbook")) rbo.id = vm["runbook"].as<std::string>();
+  if (vm.count("runbook-file")) rbo.file = vm["runbook-file"].as<std::string>();
+  if (vm.count("impact")) rbo.impact = vm["impact"].as<std::vector<std::string>>();
+  if (vm.count("action")) rbo.action = vm["action"].as<std::vector<std::string>>();
+  if (vm.count("runbook-url")) rbo.url = vm["runbook-url"].as<std::string>();
+  return resolve_runbook(rbo, std::getenv("SITELINK_RUNBOOKS"));
+}
+
+// Only the runtime writes the timeout line, with the -t state.
+void apply_timeout(Result& result, const TimeoutSpec& timeout)
+{
+  if (!result.timed_out_while) return;
+  result.state = timeout.state;
+  result.summary = fmt::format("timed out after {} s while {}", format_number(timeout.seconds), *result.timed_out_while);
+}
+
+// A broken runbook configuration must not pass silently, but it must not
+// hide a real CRITICAL either.
+void add_runbook_error(Result& result, const std::string& error)
+{
+  if (result.state == State::Ok) {
+    result.details.insert(result.details.begin(), "check result: " + result.summary);
+    result.summary = error;
+  } else {
+    result.details.insert(result.details.begin(), error);
+  }
+  result.state = worst(result.state, State::Unknown);
+}
+
+// Runs the check under the watchdog: the exit code, after printing.
+int run_check(const PluginInfo& info, const CommandLine& cl, const TimeoutSpec& timeout, const RunFunction& run)
+{
+  auto rb = runbook_from_options(cl.vm);
+  Runbook runbook = rb ? *rb : Runbook{};
+
+  Deadline deadline(timeout.seconds);
+  watchdog::arm(timeout.seconds, timeout.state, join_lines(runbook.block(timeout.state)),
+                join_lines(runbook.block(State::Unknown)));
+  watchdog::set_activity("starting");
+
+  SystemClock clock;
+  Context ctx(cl.vm, cl.verbosity, deadline, clock, timeout);
+  Result result;
+  try {
+    result = run(ctx);
+  } catch (const UsageError& e) {
+    watchdog::disarm();
+    return usage_error(info, e.what());
+  } catch (const std::exception& e) {
+    result = Result{State::Unknown, e.what(), {}, {}};
+  }
+  watchdog::disarm();
+  apply_timeout(result, timeout);
+  if (!rb) add_runbook_error(result, rb.error());
+  for (const auto& d : ctx.debug_lines()) result.details.push_back(d);
+  emit(render(info.service, result, runbook.block(result.state)));
+  return exit_code(result.state);
+}
+
+// Everything between the command line and the exit code; may throw.
+int parse_and_run(int argc, const char* const* argv, const PluginInfo& info,
+                  const po::options_description& plugin_options, const RunFunction& run)
+{
+  watchdog::install_signal_handlers(info.service);
+  po::options_description all;
+  all.add(plugin_options).add(standard_options()).add(runbook_options());
+  if (auto text = help_or_version(argc, argv, info, all)) {
+    emit(*text);
+    return 3;
+  }
+  CommandLine cl;
+  try {
+    cl = parse_command_line(argc, argv, all);
+  } catch (const po::error& e) {
+    return usage_error(info, e.what());
+  }
+  TimeoutSpec timeout;
+  if (cl.vm.count("timeout")) {
+    auto t = parse_timeout(cl.vm["timeout"].as<std::string>());
+    if (!t) return usage_error(info, t.error());
+    timeout = *t;
+  }
+  return run_check(info, cl, timeout, run);
+}
+
 } // namespace
 
 int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
@@ -133,97 +283,7 @@ int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
   // the locale; pin everything to C.
   std::setlocale(LC_ALL, "C");
   try {
-    watchdog::install_signal_handlers(info.service);
-
-    po::options_description all;
-    all.add(plugin_options).add(standard_options()).add(runbook_options());
-
-    for (int i = 1; i < argc; ++i) {
-      std::string_view a = argv[i];
-      if (a == "-h" || a == "--help") {
-        emit(full_help(info, all));
-        return 3;
-      }
-    }
-    for (int i = 1; i < argc; ++i) {
-      std::string_view a = argv[i];
-      if (a == "-V" || a == "--version") {
-        emit(version_text(info));
-        return 3;
-      }
-    }
-
-    po::variables_map vm;
-    int verbosity = 0;
-    try {
-      auto parsed = po::command_line_parser(argc, argv).options(all).run();
-      // Boost 1.74 refuses a repeated bool_switch; count -v ourselves.
-      std::vector<po::option> kept;
-      for (auto& o : parsed.options) {
-        if (o.string_key == "verbose") ++verbosity;
-        else kept.push_back(o);
-      }
-      parsed.options = kept;
-      po::store(parsed, vm);
-      po::notify(vm);
-    } catch (const po::error& e) {
-      return usage_error(info, e.what());
-    }
-    if (verbosity > 3) verbosity = 3;
-
-    TimeoutSpec timeout;
-    if (vm.count("timeout")) {
-      auto t = parse_timeout(vm["timeout"].as<std::string>());
-      if (!t) return usage_error(info, t.error());
-      timeout = *t;
-    }
-
-    RunbookOptions rbo;
-    if (vm.count("runbook")) rbo.id = vm["runbook"].as<std::string>();
-    if (vm.count("runbook-file")) rbo.file = vm["runbook-file"].as<std::string>();
-    if (vm.count("impact")) rbo.impact = vm["impact"].as<std::vector<std::string>>();
-    if (vm.count("action")) rbo.action = vm["action"].as<std::vector<std::string>>();
-    if (vm.count("runbook-url")) rbo.url = vm["runbook-url"].as<std::string>();
-    auto rb = resolve_runbook(rbo, std::getenv("SITELINK_RUNBOOKS"));
-    Runbook runbook = rb ? *rb : Runbook{};
-
-    Deadline deadline(timeout.seconds);
-    watchdog::arm(timeout.seconds, timeout.state, join_lines(runbook.block(timeout.state)),
-                  join_lines(runbook.block(State::Unknown)));
-    watchdog::set_activity("starting");
-
-    SystemClock clock;
-    Context ctx(vm, verbosity, deadline, clock, timeout);
-    Result result;
-    try {
-      result = run(ctx);
-    } catch (const UsageError& e) {
-      watchdog::disarm();
-      return usage_error(info, e.what());
-    } catch (const std::exception& e) {
-      result = Result{State::Unknown, e.what(), {}, {}};
-    }
-    watchdog::disarm();
-    if (result.timed_out_while) {
-      result.state = timeout.state;
-      result.summary =
-          fmt::format("timed out after {} s while {}", format_number(timeout.seconds), *result.timed_out_while);
-    }
-
-    // A broken runbook configuration must not pass silently, but it must not
-    // hide a real CRITICAL either.
-    if (!rb) {
-      if (result.state == State::Ok) {
-        result.details.insert(result.details.begin(), "check result: " + result.summary);
-        result.summary = rb.error();
-      } else {
-        result.details.insert(result.details.begin(), rb.error());
-      }
-      result.state = worst(result.state, State::Unknown);
-    }
-    for (const auto& d : ctx.debug_lines()) result.details.push_back(d);
-    emit(render(info.service, result, runbook.block(result.state)));
-    return exit_code(result.state);
+    return parse_and_run(argc, argv, info, plugin_options, run);
   } catch (const std::exception& e) {
     emit(fmt::format("{} UNKNOWN - internal error: {}\n", info.service, sanitize(e.what())));
     return 3;

@@ -8,8 +8,25 @@
 namespace sitelink {
 
 namespace {
+
 constexpr double inf = std::numeric_limits<double>::infinity();
+
+// One end of a range: a number with an optional trailing '%', which the
+// Monitoring Plugins ignore ("1:12%" is 1:12), so it is ignored here too.
+tl::expected<double, std::string> parse_end(std::string_view text)
+{
+  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
+  return parse_number(text);
 }
+
+tl::expected<Range, std::string> malformed(std::string_view text, std::string_view why)
+{
+  std::string message = "malformed range '" + std::string(text) + "'";
+  if (!why.empty()) message += ": " + std::string(why);
+  return tl::unexpected(message);
+}
+
+} // namespace
 
 tl::expected<Range, std::string> Range::parse(std::string_view text)
 {
@@ -23,34 +40,30 @@ tl::expected<Range, std::string> Range::parse(std::string_view text)
   }
   auto colon = t.find(':');
   if (colon == std::string_view::npos) {
-    auto v = parse_number(t);
-    if (!v) return tl::unexpected("malformed range '" + std::string(text) + "'");
-    r.start = 0;
+    auto v = parse_end(t);
+    if (!v) return malformed(text, "");
     r.end = *v;
-  } else {
-    auto s = t.substr(0, colon);
-    auto e = t.substr(colon + 1);
-    if (e.find(':') != std::string_view::npos)
-      return tl::unexpected("malformed range '" + std::string(text) + "': more than one ':'");
-    if (s == "~") {
-      r.start = -inf;
-    } else if (s.empty()) {
-      return tl::unexpected("malformed range '" + std::string(text) + "': missing start (use ~ for minus infinity)");
-    } else {
-      auto v = parse_number(s);
-      if (!v) return tl::unexpected("malformed range '" + std::string(text) + "': bad start");
-      r.start = *v;
-    }
-    if (e.empty()) {
-      r.end = inf;
-    } else {
-      auto v = parse_number(e);
-      if (!v) return tl::unexpected("malformed range '" + std::string(text) + "': bad end");
-      r.end = *v;
-    }
+    return r.start > r.end ? malformed(text, "start is greater than end") : tl::expected<Range, std::string>(r);
   }
-  if (r.start > r.end)
-    return tl::unexpected("malformed range '" + std::string(text) + "': start is greater than end");
+  auto s = t.substr(0, colon);
+  auto e = t.substr(colon + 1);
+  if (e.find(':') != std::string_view::npos) return malformed(text, "more than one ':'");
+  // An empty start is 0 (":5.75" is 0:5.75, as in the Monitoring Plugins);
+  // a lone ':' gives neither end and stays an error.
+  if (s.empty() && e.empty()) return malformed(text, "no start and no end");
+  if (s == "~") {
+    r.start = -inf;
+  } else if (!s.empty()) {
+    auto v = parse_end(s);
+    if (!v) return malformed(text, "bad start");
+    r.start = *v;
+  }
+  if (!e.empty()) {
+    auto v = parse_end(e);
+    if (!v) return malformed(text, "bad end");
+    r.end = *v;
+  }
+  if (r.start > r.end) return malformed(text, "start is greater than end");
   return r;
 }
 

@@ -2,15 +2,13 @@
 """check_tunnel_traffic run as a real binary: capture files (no privileges),
 bad options, and short live captures on loopback when run as root."""
 import os
-import signal
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from sitelink_test import SOURCE, check_conventions, plugin_path, run
+from sitelink_test import SOURCE, check_conventions, run
 
 P = "check_tunnel_traffic"
 SVC = "TUNNEL_TRAFFIC"
@@ -29,14 +27,6 @@ def traffic(*args, **kw):
 
 def pcap(name, *args, **kw):
     return traffic("--pcap-file", os.path.join(FIX, name), "--peer", PEER, *args, **kw)
-
-
-def test_help_and_version_exit_3():
-    r = run(P, ["--help"])
-    assert r.rc == 3 and r.stdout.startswith("check_tunnel_traffic ") and "Usage:" in r.stdout
-    assert "--pcap-file" in r.stdout and "--idle-state" in r.stdout
-    r = run(P, ["--version"])
-    assert r.rc == 3 and r.stdout.startswith("check_tunnel_traffic 0.") and r.stderr == ""
 
 
 @pytest.mark.parametrize("name,rc,summary", [
@@ -183,15 +173,6 @@ def test_bad_options(args, expect):
     assert len(r.lines) <= 25 and all(len(line) <= 80 for line in r.lines[1:])
 
 
-def test_fifo_times_out(tmp_path):
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    r = traffic("--pcap-file", str(fifo), "--peer", PEER, "-t", "1")
-    assert r.rc == 3
-    assert r.lines[0] == "TUNNEL_TRAFFIC UNKNOWN - timed out after 1 s while opening capture file " + str(fifo)
-    assert r.elapsed < 1.5
-
-
 def test_verbose_shows_filter_and_dropped_capabilities():
     r = pcap("ipsec-flowing.pcap", "-vvv")
     assert r.rc == 0
@@ -253,16 +234,3 @@ def test_live_without_cap_net_raw_is_unknown():
     assert r.summary == "no permission to capture on lo: needs CAP_NET_RAW (run as root or give the plugin " \
                         "file capability cap_net_raw+ep)"
 
-
-@root
-def test_sigterm_ends_live_capture_within_a_second():
-    p = subprocess.Popen([plugin_path(P), "-i", "lo", "--duration", "20", "-t", "30"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
-    start = time.monotonic()
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=5)
-    assert time.monotonic() - start < 1.0
-    assert p.returncode == 3
-    assert out.startswith("TUNNEL_TRAFFIC UNKNOWN - terminated by signal while capturing on lo")
-    assert err == ""

@@ -7,16 +7,12 @@ from sitelink_test import run
 P = "check_vpn_tunnel_up"
 
 
-def test_help_and_version_exit_3():
+def test_help_lists_the_vpn_options():
     r = run(P, ["--help"])
-    assert r.rc == 3 and r.stdout.startswith("check_vpn_tunnel_up ") and "Usage:" in r.stdout
+    assert r.rc == 3
     for word in ("--backend", "--tunnel", "--stale", "--management-password-file", "--peer-alias", "-w 1:1 -c 1:",
                  "--idle-state", "--no-keepalive-state", "idle for N s"):
         assert word in r.stdout
-    r = run(P, ["--version"])
-    assert r.rc == 3 and r.stdout.startswith("check_vpn_tunnel_up 0.") and r.stderr == ""
-    r = run(P, ["--backend", "bogus", "-w", "x", "--help"])
-    assert r.rc == 3 and "Usage:" in r.stdout
 
 
 @pytest.mark.parametrize("args,expect", [

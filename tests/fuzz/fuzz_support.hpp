@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// Helpers shared by the libFuzzer harnesses: a Stream that replays the fuzz
-// input as a daemon's reply, input splitting, and the invariants every
+// Helpers shared by the libFuzzer harnesses: the shared fake Stream that
+// replays the fuzz input as a daemon's reply, input splitting, and the invariants every
 // rendered result must keep whatever the input was.
 
 #include <algorithm>
@@ -18,6 +18,8 @@
 #include "sitelink/result.hpp"
 #include "sitelink/socket.hpp"
 
+#include "fake_stream.hpp"
+
 namespace sitelink::fuzz {
 
 // Aborts with a message, so libFuzzer records the input as a crash.
@@ -32,41 +34,8 @@ inline std::string_view as_view(const std::uint8_t* data, std::size_t size)
   return {reinterpret_cast<const char*>(data), size};
 }
 
-// A peer that sends `reply` in chunks of `chunk` bytes and then either closes
-// or goes silent (reported as a timeout, as a real deadline would). Writes are
-// kept up to a cap, so a client that loops on writing is noticed as a hang by
-// libFuzzer rather than as memory growth.
-class ReplayStream final : public net::Stream {
-public:
-  ReplayStream(std::string_view reply, std::size_t chunk, bool close_at_end)
-      : reply_(reply), chunk_(std::max<std::size_t>(chunk, 1)), close_at_end_(close_at_end)
-  {
-  }
-  tl::expected<std::size_t, net::IoError> read_some(char* buf, std::size_t len) override
-  {
-    if (pos_ >= reply_.size()) {
-      if (close_at_end_) return tl::unexpected(net::IoError{net::ErrorKind::Closed, 0, "closed"});
-      return tl::unexpected(net::IoError{net::ErrorKind::Timeout, 0, "timed out"});
-    }
-    std::size_t n = std::min({len, chunk_, reply_.size() - pos_});
-    std::copy_n(reply_.data() + pos_, n, buf);
-    pos_ += n;
-    return n;
-  }
-  tl::expected<void, net::IoError> write_all(std::string_view data) override
-  {
-    if (written.size() + data.size() > (1u << 20)) fail("client wrote more than 1 MiB to a peer");
-    written.append(data);
-    return {};
-  }
-  std::string written;
-
-private:
-  std::string_view reply_;
-  std::size_t pos_ = 0;
-  std::size_t chunk_;
-  bool close_at_end_;
-};
+// A peer that replays the fuzz input as its reply (tests/support/fake_stream.hpp).
+using ReplayStream = test::FakeStream;
 
 // Up to `max_parts` pieces separated by `sep`; the last piece keeps the rest.
 inline std::vector<std::string_view> split(std::string_view s, char sep, std::size_t max_parts)

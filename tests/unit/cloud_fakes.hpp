@@ -12,14 +12,13 @@
 
 #include "sitelink/http.hpp"
 
+#include "fixture.hpp"
+
 namespace cloudtest {
 
 inline std::string fixture(const std::string& name)
 {
-  std::ifstream in(std::string(SITELINK_FIXTURES) + "/cloud/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return sitelink::test::read_fixture("cloud/" + name);
 }
 
 class FakeHttp final : public sitelink::HttpClient {

@@ -7,15 +7,17 @@
 
 #include "sitelink/sigv4.hpp"
 
+#include "fixture.hpp"
+
 using namespace sitelink::sigv4;
 
 namespace {
 
 nlohmann::json vectors()
 {
-  std::ifstream in(SITELINK_FIXTURES "/cloud/sigv4_vectors.json");
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
+  const std::string text = sitelink::test::read_fixture("cloud/sigv4_vectors.json");
+  REQUIRE_FALSE(text.empty());
+  return nlohmann::json::parse(text);
 }
 
 Request request_of(const nlohmann::json& v)

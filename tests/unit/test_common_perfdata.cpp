@@ -11,8 +11,18 @@ TEST_CASE("format_label")
   CHECK(format_label("dr_primary_up") == "dr_primary_up");
   CHECK(format_label("dr-primary") == "'dr-primary'");
   CHECK(format_label("10.0.0.1 rta") == "'10.0.0.1 rta'");
-  CHECK(format_label("it's=x") == "'it_s_x'");
-  CHECK(format_label("a|b") == "'ab'");
+  SUBCASE("quoting is decided on the sanitised label")
+  {
+    CHECK(format_label("a=b_up") == "a_b_up");
+    CHECK(format_label("it's=x") == "it_s_x");
+    CHECK(format_label("a|b") == "ab");
+    CHECK(format_label("a b=c") == "'a b_c'");
+  }
+  SUBCASE("a label from outside is valid UTF-8")
+  {
+    CHECK(format_label("t\xff") == "'t\xef\xbf\xbd'");
+    CHECK(format_label("caf\xc3\xa9") == "'caf\xc3\xa9'");
+  }
 }
 
 TEST_CASE("Perfdatum::render")

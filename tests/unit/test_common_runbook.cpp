@@ -111,3 +111,16 @@ TEST_CASE("resolve_runbook")
     }
   }
 }
+
+// Inputs the fuzzers found (tests/fuzz/corpus/runbook/regress-*), guarded here
+// too without a clang fuzzing build.
+TEST_CASE("runbook_from_json: fuzz regressions")
+{
+  SUBCASE("runbook catalog with a number too large for a double is an error, not an exception")
+  {
+    auto rb = runbook_from_json(R"({"runbooks":{"x":{"title":1e999}}})", "cat.json", "x");
+    REQUIRE_FALSE(rb);
+    CHECK(rb.error().find("cat.json") != std::string::npos);
+    CHECK(rb.error().find("invalid JSON") != std::string::npos);
+  }
+}

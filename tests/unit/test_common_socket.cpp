@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "sitelink/socket.hpp"
-#include "vpn_fake_stream.hpp"
+#include "fake_stream.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace std::chrono_literals;

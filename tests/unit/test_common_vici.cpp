@@ -2,7 +2,8 @@
 #include <doctest/doctest.h>
 
 #include "sitelink/vici.hpp"
-#include "vpn_fake_stream.hpp"
+#include "fake_stream.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vici;

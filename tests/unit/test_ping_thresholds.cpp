@@ -86,3 +86,16 @@ TEST_CASE("ping::thresholds: split_hosts")
     CHECK(split_hosts({std::string(253, 'a')}).has_value());
   }
 }
+
+// Inputs the fuzzers found (tests/fuzz/corpus/ping_thresholds/regress-*),
+// guarded here too without a clang fuzzing build.
+TEST_CASE("parse_duration_ms: fuzz regressions")
+{
+  SUBCASE("a duration that overflows when scaled is refused")
+  {
+    const std::string huge = "1" + std::string(307, '0');
+    CHECK_FALSE(parse_duration_ms(huge + "s"));
+    CHECK(parse_duration_ms(huge + "us")); // scaled down: still finite
+    CHECK(parse_thresholds(huge + "s,5%").has_value() == false);
+  }
+}

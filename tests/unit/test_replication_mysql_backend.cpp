@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check_replication_lag/evaluate_mysql.hpp"
+#include "fixture.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;
@@ -23,11 +24,9 @@ bool has(const std::string& text, const std::string& part)
 // A recorded SHOW REPLICA STATUS row: {"columns": [...], "values": [...]}.
 MysqlReplicaStatus fixture(const std::string& name)
 {
-  std::ifstream in(std::string(SITELINK_FIXTURES) + "/replication/" + name);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str());
+  const std::string text = sitelink::test::read_fixture("replication/" + name);
+  REQUIRE_FALSE(text.empty());
+  auto j = nlohmann::json::parse(text);
   std::vector<std::string> names = j.at("columns").get<std::vector<std::string>>();
   std::vector<std::optional<std::string>> values;
   for (const auto& v : j.at("values")) {
@@ -274,5 +273,21 @@ TEST_CASE("replication::evaluate_mysql")
     CHECK(r.timed_out_while == "connecting to db:3306");
     REQUIRE(r.perfdata.size() == 1);
     CHECK_FALSE(r.perfdata[0].value.has_value());
+  }
+}
+
+// Inputs the fuzzers found (tests/fuzz/corpus/db_values), guarded here too
+// without a clang fuzzing build.
+TEST_CASE("map_replica_status: fuzz regressions")
+{
+  SUBCASE("Master_Server_Id beyond 32 bits is ignored, not cast")
+  {
+    auto s = map_replica_status({"Master_Server_Id", "Slave_IO_Running"},
+                                {std::string("99999999999999999999"), std::string("Yes")});
+    CHECK_FALSE(s.source_server_id);
+    CHECK(s.io_running == "Yes");
+    auto ok = map_replica_status({"Source_Server_Id"}, {std::string("4294967295")});
+    REQUIRE(ok.source_server_id);
+    CHECK(*ok.source_server_id == 4294967295L);
   }
 }

@@ -8,6 +8,7 @@
 #include "check_tunnel_traffic/evaluate.hpp"
 #include "check_tunnel_traffic/source_capture.hpp"
 #include "sitelink/timeout.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;
@@ -15,7 +16,7 @@ using namespace sitelink::traffic;
 namespace {
 std::string fixture(const char* name)
 {
-  return std::string(SITELINK_FIXTURES) + "/traffic/" + name;
+  return sitelink::test::fixture_path(std::string("traffic/") + name);
 }
 
 const Address B = *Address::parse("192.0.2.2");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check_tunnel_traffic/classify.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink::traffic;
 
@@ -28,9 +29,8 @@ std::uint32_t le32(const std::uint8_t* p)
 // so the classifier is tested frame by frame without libpcap.
 std::vector<Frame> frames_of(const std::string& name, std::uint32_t* linktype = nullptr)
 {
-  std::ifstream f(std::string(SITELINK_FIXTURES) + "/traffic/" + name, std::ios::binary);
-  REQUIRE(f.good());
-  std::vector<std::uint8_t> d((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string bytes = sitelink::test::read_fixture("traffic/" + name);
+  std::vector<std::uint8_t> d(bytes.begin(), bytes.end());
   REQUIRE(d.size() >= 24);
   REQUIRE(le32(d.data()) == 0xa1b2c3d4);
   if (linktype != nullptr) *linktype = le32(d.data() + 20);

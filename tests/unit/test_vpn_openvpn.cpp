@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "check_vpn_tunnel_up/source_openvpn.hpp"
-#include "vpn_fake_stream.hpp"
+#include "fake_stream.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

@@ -2,7 +2,8 @@
 #include <doctest/doctest.h>
 
 #include "check_vpn_tunnel_up/source_wireguard.hpp"
-#include "vpn_fake_stream.hpp"
+#include "fake_stream.hpp"
+#include "fixture.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

@@ -89,7 +89,7 @@ public:
     if (!curl) return tl::unexpected(HttpError{HttpErrorKind::Other, "cannot initialise libcurl"});
     CURL* c = curl.get();
 
-    auto budget = deadline.slice();
+    auto budget = deadline.io_slice();
     if (request.max_time) budget = std::min(budget, *request.max_time);
     if (deadline.expired())
       return tl::unexpected(HttpError{HttpErrorKind::Timeout, "no time left in the check's budget"});
@@ -121,6 +121,21 @@ public:
         add_header("X-Amz-Security-Token: " + request.aws->session_token);
     }
 
+    set_transfer_options(c, request, budget, errbuf, sink, response);
+    if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) return tl::unexpected(transfer_error(rc, sink, budget, errbuf));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+  }
+
+private:
+  // Everything of one transfer except the headers: URL, protocols, time
+  // budget, size limit, callbacks, TLS options and the method with its body.
+  void set_transfer_options(CURL* c, const HttpRequest& request, std::chrono::milliseconds budget, char* errbuf,
+                            Sink& sink, HttpResponse& response) const
+  {
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -150,25 +165,23 @@ public:
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
       }
     }
-    if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-      HttpError e;
-      e.kind = classify(rc, sink.overflow);
-      if (e.kind == HttpErrorKind::TooLarge)
-        e.message = "response larger than " + std::to_string(options_.max_body / 1024) + " KiB";
-      else if (e.kind == HttpErrorKind::Timeout)
-        e.message = "no answer within " + std::to_string(budget.count()) + " ms";
-      else
-        e.message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
-      return tl::unexpected(std::move(e));
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
   }
 
-private:
+  // A failed transfer as an HttpError with a message for line 1.
+  HttpError transfer_error(CURLcode rc, const Sink& sink, std::chrono::milliseconds budget, const char* errbuf) const
+  {
+    HttpError e;
+    e.kind = classify(rc, sink.overflow);
+    if (e.kind == HttpErrorKind::TooLarge)
+      e.message = "response larger than " + std::to_string(options_.max_body / 1024) + " KiB";
+    else if (e.kind == HttpErrorKind::Timeout)
+      e.message = "no answer within " + std::to_string(budget.count()) + " ms";
+    else
+      e.message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+    return e;
+  }
+
+
   HttpClientOptions options_;
 };
 

@@ -74,6 +74,7 @@ std::string one_of(std::string_view option, std::string_view text, std::initiali
 
 // "a, b or c" (for messages listing choices).
 std::string choice_list(std::initializer_list<std::string_view> choices);
+std::string choice_list(const std::vector<std::string>& choices);
 
 // Options that do not apply to the selected backend: the first one given is a
 // usage error "option '--NAME' does not apply to --backend BACKEND".

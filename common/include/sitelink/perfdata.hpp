@@ -27,7 +27,8 @@ struct Perfdatum {
   std::string render() const;
 };
 
-// 'label' quoted unless it is [A-Za-z0-9_]+; ' and = inside become _.
+// The label with ' and = turned into _, control characters and '|' dropped
+// and invalid UTF-8 replaced; quoted unless that final label is [A-Za-z0-9_]+.
 std::string format_label(std::string_view label);
 
 // Items separated by one space.

@@ -10,7 +10,10 @@
 namespace sitelink {
 
 // A Nagios threshold range, "[@]start:end", both ends inclusive. "~" is minus
-// infinity, a missing end is plus infinity, a lone number N means 0:N.
+// infinity, a missing end is plus infinity, a missing start is 0 (":N"), a
+// lone number N means 0:N, and a '%' after a number is ignored ("1:12%"), as
+// in the Monitoring Plugins' parser. Unlike theirs, text that is not a number
+// ("abc", "1:~") is an error instead of 0.
 struct Range {
   double start = 0;
   double end = std::numeric_limits<double>::infinity();
