@@ -30,8 +30,9 @@ const ManubulonPluginDir = "/usr/lib/nagios/plugins"
 PENDING = {}
 
 # Options that only repeat another one under a second name (MySQL's -P/-u
-# spelling of --port/--username): the CheckCommand passes the first name.
-ALIASES = {"sitelink_replication_lag": {"-P", "-u"}}
+# spelling of --port/--username, the Monitoring Plugins' --use-ipv4/--use-ipv6
+# spelling of -4/-6): the CheckCommand passes the first name.
+ALIASES = {"sitelink_replication_lag": {"-P", "-u"}, "sitelink_cross_site_ping": {"--use-ipv4", "--use-ipv6"}}
 
 
 @pytest.fixture(scope="module")
