@@ -87,7 +87,7 @@ case ${1:-checks} in
     : >"$root/notifications.log"
     cat >"$root/etc/icinga2.conf" <<EOF
 const PluginDir = "$root/plugins"
-const PluginContribDir = "/usr/lib/nagios/plugins"
+const PluginContribDir = "$root/plugins"
 const ManubulonPluginDir = "/usr/lib/nagios/plugins"
 const NodeName = "$cn"
 const ZoneName = "$cn"

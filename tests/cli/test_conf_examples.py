@@ -165,3 +165,13 @@ def test_nagios_services_point_at_their_own_runbook(folder):
         assert rb in entries, f"{where}: runbook {rb!r} is not in the catalog"
         assert f["notes_url"] == entries[rb]["url"], where
         assert f["notes"] in impact_lines(entries[rb]), where
+
+
+def test_every_icinga_service_links_its_graph(icinga_examples):
+    """action_url (the graph icon in Icinga Web) on every sitelink service,
+    naming the service's own host and service."""
+    for folder, (_, services) in icinga_examples.items():
+        assert services, folder
+        for name, attrs in services.items():
+            url = attrs.get("action_url", "")
+            assert "$host.name$" in url and "$service.name$" in url, f"{folder} {name}: {url!r}"

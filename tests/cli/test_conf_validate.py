@@ -9,13 +9,14 @@ import pwd
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from sitelink_icinga import (DISTRIBUTED, ICINGA_CONF, NAGIOS4, NAGIOS_COMMANDS, NAGIOS_EXAMPLE,
                              NAGIOS_PLUGIN_CONFIG, PLUGINS, nagios_main_cfg, SINGLE, SITELINK_CONF, Icinga,
                              help_options, instantiated, itl_command_names, macros_of,
-                             packaged_include_dir, read_commands)
+                             packaged_include_dir, read_commands, read_templates, _strip_comments)
 from sitelink_test import SOURCE, plugin_path
 
 CONSTANTS = """
@@ -81,7 +82,7 @@ def test_a_clash_would_be_caught(tmp_path):
 
 def test_itl_style(commands):
     for name, cmd in commands.items():
-        assert cmd["command"] == f'PluginDir + "/{PLUGINS[name]}"', name
+        assert cmd["command"] == f'PluginContribDir + "/{PLUGINS[name]}"', name
         assert cmd["arguments"], name
         for key, arg in cmd["arguments"].items():
             assert arg.get("description", '""') != '""', f"{name} {key}: no description"
@@ -93,14 +94,75 @@ def test_itl_style(commands):
                 # A switch: set_if, never a dangling value.
                 assert "set_if" in arg, f"{name} {key}"
         for var in cmd["vars"]:
+            if var in ("check_ipv4", "check_ipv6"):
+                continue  # the ITL's "ipv4-or-ipv6" switches (test_host_address_is_check_address)
             assert var.startswith(name + "_"), f"{name}: default for {var}"
         for env, val in cmd["env"].items():
             for m in macros_of(val):
                 assert m.startswith(name + "_"), f"{name} env {env}"
-    # $address$ defaults where a host applies
-    assert commands["sitelink_cross_site_ping"]["vars"]["sitelink_cross_site_ping_address"] == '"$address$"'
-    assert commands["sitelink_replication_lag"]["vars"]["sitelink_replication_lag_address"] == '"$address$"'
-    assert commands["sitelink_tunnel_traffic"]["vars"]["sitelink_tunnel_traffic_address"] == '"$address$"'
+    # the ITL's $check_address$ defaults where a host applies
+    assert commands["sitelink_cross_site_ping"]["vars"]["sitelink_cross_site_ping_address"] == '"$check_address$"'
+    assert commands["sitelink_replication_lag"]["vars"]["sitelink_replication_lag_address"] == '"$check_address$"'
+    assert commands["sitelink_tunnel_traffic"]["vars"]["sitelink_tunnel_traffic_address"] == '"$check_address$"'
+
+
+COMMON = {"-t", "-v", "-vv", "-vvv", "--runbook", "--runbook-file", "--impact", "--action", "--runbook-url"}
+
+
+def test_no_plugindir():
+    """PluginDir belongs to the Monitoring Plugins; third-party commands use
+    PluginContribDir (a site may keep them elsewhere)."""
+    text = open(SITELINK_CONF).read()
+    assert not re.search(r"\bPluginDir\b", re.sub(r"/\*.*?\*/", "", text, flags=re.S))
+    assert text.count("PluginContribDir + ") == len(PLUGINS)
+
+
+def test_host_address_is_check_address(commands):
+    """Every address that defaults from the host is the ITL's $check_address$
+    (address, or address6 on an IPv6-only host), and a command with -4/-6
+    drives the ITL's check_ipv4/check_ipv6 with them, as "tcp" and "http" do."""
+    defaults = 0
+    for name, cmd in commands.items():
+        for var, default in cmd["vars"].items():
+            assert "$address$" not in default and "$address6$" not in default, f"{name}: {var}"
+            if default == '"$check_address$"':
+                defaults += 1
+                assert "ipv4-or-ipv6" in cmd["imports"], name
+        if "ipv4-or-ipv6" in cmd["imports"]:
+            assert any(d == '"$check_address$"' for d in cmd["vars"].values()), name
+        for switch, itl in (("-4", "check_ipv4"), ("-6", "check_ipv6")):
+            if switch in cmd["arguments"]:
+                assert cmd["vars"][itl] == cmd["arguments"][switch]["set_if"], f"{name} {switch}"
+    assert defaults == 3
+
+
+def test_common_arguments_come_from_one_template(commands):
+    """-t, -v and the runbook block are written once, in "sitelink-common",
+    which all four commands import; no command repeats them."""
+    text = _strip_comments(open(SITELINK_CONF).read())
+    templates = read_templates()
+    assert set(templates) == {"sitelink-common"}
+    for key in COMMON:
+        assert text.count(f'"{key}" = {{') == 1, key
+    for name, cmd in commands.items():
+        assert cmd["imports"][0] == "sitelink-common", name
+        assert COMMON <= set(cmd["arguments"]), name
+
+
+def test_icinga_builds_the_commands_as_read(tmp_path, commands):
+    """Icinga's own view of the loaded commands (`object list`) has exactly
+    the arguments the test reader finds, the template expanded per command."""
+    ic, p = icinga_validate(tmp_path, "")
+    assert p.returncode == 0, p.stdout + p.stderr
+    for name, cmd in commands.items():
+        out = ic.cli("object", "list", "--type", "CheckCommand", "--name", name).stdout
+        templates = re.search(r"\* templates = \[ (.*) \]", out).group(1)
+        assert '"sitelink-common"' in templates.split(", "), out
+        keys = set(re.findall(r"^    \* (-[\w-]+)$", out, flags=re.M))
+        assert keys == set(cmd["arguments"]), f"{name}: {keys ^ set(cmd['arguments'])}"
+        for key, arg in cmd["arguments"].items():
+            if "value" in arg:
+                assert f'      * value = {arg["value"]}' in out, f"{name} {key}"
 
 
 def test_switches_default_to_false(commands):
@@ -168,6 +230,8 @@ def test_readme_documents_every_variable(commands):
             used |= macros_of(val)
         assert used == documented, f"{name}: undocumented {used - documented}, stale {documented - used}"
         for var, default in cmd["vars"].items():
+            if var in ("check_ipv4", "check_ipv6"):
+                continue  # the ITL's, documented under Conventions
             row = re.search(rf"^\| `{var}` \|.*$", section, flags=re.M).group(0)
             assert default.strip('"') in row, f"{name}: default of {var} not in README"
 
@@ -282,3 +346,62 @@ def test_nagios_options_match_plugin_help(command):
             m = re.search(r"_SITELINK_OPTIONS\s+(.+)", block)
             used |= set(re.findall(r"(?<!\S)(--?[a-zA-Z][\w-]*)", m.group(1))) if m else set()
     assert used and used <= offered, f"{command}: {sorted(used - offered)} not options of {plugin}"
+
+
+def test_running_icinga_builds_the_command_line(tmp_path):
+    """A real Icinga 2 daemon runs the commands: the plugin is taken from
+    PluginContribDir (here not PluginDir), an IPv6-only host gets its address6
+    through $check_address$, the *_ipv4 switch brings back its address, and
+    the shared -t/-v/runbook arguments carry each command's own variables. The
+    "plugins" record their argument vector (Icinga's command line is what is
+    tested, not the plugins)."""
+    contrib = tmp_path / "contrib"
+    contrib.mkdir()
+    log = tmp_path / "argv"
+    for plugin in PLUGINS.values():
+        f = contrib / plugin
+        f.write_text(f'#!/bin/sh\nprintf "%s\\n" "$0 $*" >>"{log}"\necho "OK - recorded"\n')
+        f.chmod(0o755)
+    body = """
+object Host "v6only" { address6 = "2001:db8::6"; check_command = "dummy"; enable_active_checks = false }
+object Host "dual" { address = "192.0.2.4"; address6 = "2001:db8::4"; check_command = "dummy"
+  enable_active_checks = false }
+template Service "rec" { check_interval = 1s; retry_interval = 1s }
+object Service "ping" { import "rec"; host_name = "v6only"; check_command = "sitelink_cross_site_ping"
+  vars.sitelink_cross_site_ping_timeout = 7; vars.sitelink_cross_site_ping_verbose = 2
+  vars.sitelink_cross_site_ping_runbook = "link-a" }
+object Service "ping6" { import "rec"; host_name = "dual"; check_command = "sitelink_cross_site_ping"
+  vars.sitelink_cross_site_ping_ipv6 = true }
+object Service "lag" { import "rec"; host_name = "v6only"; check_command = "sitelink_replication_lag"
+  vars.sitelink_replication_lag_backend = "mysql"; vars.sitelink_replication_lag_verbose = 1 }
+object Service "traffic" { import "rec"; host_name = "v6only"; check_command = "sitelink_tunnel_traffic"
+  vars.sitelink_tunnel_traffic_runbook_url = "https://runbooks.example.org/x" }
+object Service "vpn" { import "rec"; host_name = "dual"; check_command = "sitelink_vpn_tunnel_up"
+  vars.sitelink_vpn_tunnel_up_impact = [ "i1", "i2" ]; vars.sitelink_vpn_tunnel_up_verbose = 3 }
+"""
+    inc = packaged_include_dir(str(tmp_path / "include"))
+    ic = Icinga(str(tmp_path / "icinga"), include_dir=inc)
+    head = CONSTANTS.replace('PluginContribDir = "/usr/lib/nagios/plugins"', f'PluginContribDir = "{contrib}"')
+    ic.write("icinga2.conf", head + 'const NodeName = "run"\ninclude <itl>\ninclude <plugins>\n'
+             'include <plugins-contrib>\nobject CheckerComponent "checker" {}\n' + body)
+    daemon = subprocess.Popen(ic.daemon_cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen = {}
+        for _ in range(200):
+            if log.exists():
+                for line in log.read_text().splitlines():
+                    exe, _, args = line.partition(" ")
+                    seen.setdefault(os.path.basename(exe), set()).add(args)
+            if len(seen) == 4 and len(seen["check_cross_site_ping"]) >= 2:
+                break
+            time.sleep(0.1)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    assert set(seen) == set(PLUGINS.values()), seen
+    assert seen["check_cross_site_ping"] == {
+        "-H 2001:db8::6 --runbook link-a -c 500,60% -t 7 -vv -w 200,20%",
+        "-H 2001:db8::4 -6 -c 500,60% -w 200,20%"}, seen
+    assert seen["check_replication_lag"] == {"--backend mysql -H 2001:db8::6 -v"}, seen
+    assert seen["check_tunnel_traffic"] == {"--peer 2001:db8::6 --runbook-url https://runbooks.example.org/x"}, seen
+    assert seen["check_vpn_tunnel_up"] == {"--backend strongswan --impact i1 --impact i2 -vvv"}, seen

@@ -22,7 +22,7 @@ CATALOG = os.path.join(SOURCE, "packaging", "runbooks.example.json")
 
 def constants(ic, node, zone):
     return (f'const PluginDir = "{ic.plugin_dir()}"\n'
-            'const PluginContribDir = "/usr/lib/nagios/plugins"\n'
+            f'const PluginContribDir = "{ic.plugin_dir()}"\n'
             'const ManubulonPluginDir = "/usr/lib/nagios/plugins"\n'
             f'const NodeName = "{node}"\nconst ZoneName = "{zone}"\n')
 
@@ -106,7 +106,7 @@ def test_ping_runs_on_the_agent(cluster, lab):
     # Executed by the agent, reported to the master
     assert cr["check_source"] == AGENT, cr
     assert a["command_endpoint"] == AGENT
-    # The command was resolved with the agent's PluginDir, not the master's.
+    # The command was resolved with the agent's PluginContribDir, not the master's.
     assert cr["command"][0] == os.path.join(cluster.agent.root, "plugins", "check_cross_site_ping"), cr["command"]
     perf = result_perf(a)
     assert perf["pl"].value == 0 and 0 < perf["rta"].value < 100

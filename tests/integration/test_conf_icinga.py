@@ -97,7 +97,7 @@ object Host "db-b" {{
 def main_conf(password, notify_file, plugins):
     return f"""
 const PluginDir = "{plugins}"
-const PluginContribDir = "/usr/lib/nagios/plugins"
+const PluginContribDir = "{plugins}"
 const ManubulonPluginDir = "/usr/lib/nagios/plugins"
 const NodeName = "{CN}"
 const ZoneName = "{CN}"

@@ -193,32 +193,56 @@ def _strip_comments(text):
     return re.sub(r"(?m)^\s*//.*$", "", text)
 
 
+def _read_arguments(body, out):
+    am = re.search(r"arguments\s*\+?=\s*\{", body)
+    if not am:
+        return
+    args = _block(body, am.end() - 1)
+    for a in re.finditer(r'"([^"]+)"\s*=\s*\{', args):
+        inner = _block(args, a.end() - 1)
+        fields = {}
+        for f in re.finditer(r'(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|\{\{.*?\}\}|function\(\)[^{]*\{[^}]*\}|\S+)',
+                             inner, flags=re.S):
+            fields.setdefault(f.group(1), f.group(2))
+        out[a.group(1)] = fields
+
+
+def read_templates(path=SITELINK_CONF):
+    """{template: raw text of its arguments block} of the CheckCommand
+    templates in the file."""
+    text = _strip_comments(open(path).read())
+    return {m.group(1): _block(text, m.end() - 1)
+            for m in re.finditer(r'template\s+CheckCommand\s+"([^"]+)"\s*\{', text)}
+
+
 def read_commands(path=SITELINK_CONF):
     """{command: {"arguments": {key: {field: raw}}, "vars": {name: raw},
-    "env": {name: raw}}} from an ITL-style file (enough for our own file)."""
+    "env": {name: raw}, "imports": [name]}} from an ITL-style file (enough for
+    our own file). A command's arguments include those of the file's own
+    templates it imports, with the template's `"$" + prefix + "_...$"`
+    variables written out for that command, as Icinga builds them
+    (test_conf_validate.py compares this reading with Icinga's own)."""
     text = _strip_comments(open(path).read())
+    templates = read_templates(path)
     out = {}
     for m in re.finditer(r'object\s+CheckCommand\s+"([^"]+)"\s*\{', text):
+        name = m.group(1)
         body = _block(text, m.end() - 1)
-        cmd = {"arguments": {}, "vars": {}, "env": {}, "command": ""}
+        cmd = {"arguments": {}, "vars": {}, "env": {}, "command": "",
+               "imports": re.findall(r'(?m)^\s*import\s+"([^"]+)"', body)}
         cm = re.search(r"command\s*=\s*\[(.*?)\]", body)
         cmd["command"] = cm.group(1).strip() if cm else ""
-        am = re.search(r"arguments\s*=\s*\{", body)
-        if am:
-            args = _block(body, am.end() - 1)
-            for a in re.finditer(r'"([^"]+)"\s*=\s*\{', args):
-                inner = _block(args, a.end() - 1)
-                fields = {}
-                for f in re.finditer(r'(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|\{\{.*?\}\}|\S+)', inner, flags=re.S):
-                    fields.setdefault(f.group(1), f.group(2))
-                cmd["arguments"][a.group(1)] = fields
+        for imp in cmd["imports"]:
+            if imp in templates:
+                _read_arguments(templates[imp].replace('"$" + prefix + "_', f'"${name}_'), cmd["arguments"])
+        _read_arguments(body, cmd["arguments"])
         em = re.search(r"env\s*=\s*\{", body)
         if em:
             for e in re.finditer(r'"([^"]+)"\s*=\s*"([^"]*)"', _block(body, em.end() - 1)):
                 cmd["env"][e.group(1)] = e.group(2)
         for v in re.finditer(r"(?m)^\s*vars\.(\w+)\s*=\s*(.+?)\s*$", body):
             cmd["vars"][v.group(1)] = v.group(2)
-        out[m.group(1)] = cmd
+        out[name] = cmd
     return out
 
 
