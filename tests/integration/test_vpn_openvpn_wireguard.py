@@ -123,8 +123,9 @@ def test_wireguard_peer_without_keepalive_cannot_tell(healthy):
         assert r.rc == 1, str(r)
         print(f"no keepalive: {r.summary}")
         m = NO_KEEPALIVE.match(r.summary)
-        assert m and int(m.group(1)) > 10, str(r)
-        assert r.perf["site-b_up"].value == 1 and r.perf["site-b_handshake_age"].value > 10
+        # Past the 10 s limit; the age is printed rounded, so 10.4 s reads 10.
+        assert m and int(m.group(1)) >= 10, str(r)
+        assert r.perf["site-b_up"].value == 1 and r.perf["site-b_handshake_age"].value >= 10
         for state, rc in (("critical", 2), ("ok", 0), ("3", 3)):
             r = wg(healthy, "--tunnel", "site-b", "--stale", "10", "--no-keepalive-state", state)
             assert r.rc == rc and NO_KEEPALIVE.match(r.summary), str(r)
