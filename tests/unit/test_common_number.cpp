@@ -9,7 +9,7 @@
 using sitelink::format_number;
 using sitelink::parse_number;
 
-TEST_CASE("format_number")
+TEST_CASE("common::format_number")
 {
   CHECK(format_number(0.0000001) == "0.0000001");
   CHECK(format_number(100) == "100");
@@ -32,7 +32,7 @@ TEST_CASE("format_number")
   }
 }
 
-TEST_CASE("parse_number")
+TEST_CASE("common::parse_number")
 {
   CHECK(parse_number("10").value() == 10);
   CHECK(parse_number("-12.5").value() == -12.5);

@@ -5,7 +5,7 @@
 
 using namespace sitelink;
 
-TEST_CASE("sanitize")
+TEST_CASE("common::sanitize")
 {
   CHECK(sanitize("a|b") == "a b");
   CHECK(sanitize("line1\nline2\r\t\x1b[31m") == "line1line2[31m");
@@ -15,7 +15,7 @@ TEST_CASE("sanitize")
   CHECK(sanitize_quote("ab", 4) == "ab");
 }
 
-TEST_CASE("sanitize: invalid UTF-8 becomes U+FFFD")
+TEST_CASE("common::sanitize: invalid UTF-8 becomes U+FFFD")
 {
   const std::string r = "\xef\xbf\xbd"; // U+FFFD REPLACEMENT CHARACTER
   SUBCASE("a byte of 0x80 and above that starts nothing is replaced")
@@ -53,7 +53,7 @@ TEST_CASE("sanitize: invalid UTF-8 becomes U+FFFD")
   }
 }
 
-TEST_CASE("render")
+TEST_CASE("common::render")
 {
   Result r{State::Critical, "x is down", {"detail 1", "detail|2"}, {{"up", 0, Uom::None, {}, {}, 0.0, 1.0}}};
   SUBCASE("line 1, long output, runbook block")

@@ -5,7 +5,7 @@
 
 using namespace sitelink;
 
-TEST_CASE("format_label")
+TEST_CASE("common::format_label")
 {
   CHECK(format_label("time") == "time");
   CHECK(format_label("dr_primary_up") == "dr_primary_up");
@@ -25,7 +25,7 @@ TEST_CASE("format_label")
   }
 }
 
-TEST_CASE("Perfdatum::render")
+TEST_CASE("common::Perfdatum::render")
 {
   Perfdatum p;
   p.label = "time";
@@ -48,7 +48,7 @@ TEST_CASE("Perfdatum::render")
   CHECK(small.render() == "x=0.0000001%");
 }
 
-TEST_CASE("Uom")
+TEST_CASE("common::Uom")
 {
   CHECK(to_string(Uom::None) == "");
   CHECK(to_string(Uom::Seconds) == "s");
@@ -63,7 +63,7 @@ TEST_CASE("Uom")
   CHECK(to_string(Uom::Counter) == "c");
 }
 
-TEST_CASE("render_perfdata")
+TEST_CASE("common::render_perfdata")
 {
   std::vector<Perfdatum> items{{"a", 1, Uom::None, {}, {}, {}, {}}, {"b c", 2, Uom::Bytes, {}, {}, {}, {}}};
   CHECK(render_perfdata(items) == "a=1 'b c'=2B");

@@ -43,7 +43,7 @@ template <class F> int in_child(F body)
 
 } // namespace
 
-TEST_CASE("drop_capabilities leaves no capability and sets no_new_privs")
+TEST_CASE("common::drop_capabilities leaves no capability and sets no_new_privs")
 {
   const int failed = in_child([] {
     int bad = 0;
@@ -62,7 +62,7 @@ TEST_CASE("drop_capabilities leaves no capability and sets no_new_privs")
   CHECK(failed == 0);
 }
 
-TEST_CASE("raise_capability makes a permitted capability effective, and only that one")
+TEST_CASE("common::raise_capability makes a permitted capability effective, and only that one")
 {
   if (cap_line("CapPrm:") == 0) {
     MESSAGE("skipped: the test runs without permitted capabilities (as root it checks raising)");

@@ -12,7 +12,7 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 }
 
-TEST_CASE("Range::parse")
+TEST_CASE("common::Range::parse")
 {
   struct Case {
     const char* text;
@@ -53,7 +53,7 @@ TEST_CASE("Range::parse")
   }
 }
 
-TEST_CASE("Range::alerts")
+TEST_CASE("common::Range::alerts")
 {
   struct Case {
     const char* range;
@@ -85,7 +85,7 @@ TEST_CASE("Range::alerts")
   }
 }
 
-TEST_CASE("Range::perfdata_form")
+TEST_CASE("common::Range::perfdata_form")
 {
   auto form = [](const char* t) { return Range::parse(t)->perfdata_form(); };
   CHECK(form("10") == "10");
@@ -101,7 +101,7 @@ TEST_CASE("Range::perfdata_form")
   CHECK(form("1:12%") == "1:12");
 }
 
-TEST_CASE("Range::describe")
+TEST_CASE("common::Range::describe")
 {
   CHECK(Range::parse("900")->describe() == "above 900");
   CHECK(Range::parse("2:")->describe() == "below 2");
@@ -111,7 +111,7 @@ TEST_CASE("Range::describe")
 
 // Inputs the fuzzers found (tests/fuzz/corpus/*/regress-*), guarded here too
 // without a clang fuzzing build.
-TEST_CASE("Range::perfdata_form: fuzz regressions")
+TEST_CASE("common::Range::perfdata_form: fuzz regressions")
 {
   SUBCASE("range ~:-1 keeps a form that parses back")
   {

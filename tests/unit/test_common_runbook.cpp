@@ -14,7 +14,7 @@ const char* catalog = R"({"runbooks": {
 }})";
 }
 
-TEST_CASE("runbook_from_json")
+TEST_CASE("common::runbook_from_json")
 {
   auto rb = runbook_from_json(catalog, "cat.json", "dr-vpn");
   REQUIRE(rb.has_value());
@@ -71,7 +71,7 @@ TEST_CASE("runbook_from_json")
   }
 }
 
-TEST_CASE("resolve_runbook")
+TEST_CASE("common::resolve_runbook")
 {
   SUBCASE("inline only")
   {
@@ -114,7 +114,7 @@ TEST_CASE("resolve_runbook")
 
 // Inputs the fuzzers found (tests/fuzz/corpus/runbook/regress-*), guarded here
 // too without a clang fuzzing build.
-TEST_CASE("runbook_from_json: fuzz regressions")
+TEST_CASE("common::runbook_from_json: fuzz regressions")
 {
   SUBCASE("runbook catalog with a number too large for a double is an error, not an exception")
   {

@@ -50,7 +50,7 @@ double since(std::chrono::steady_clock::time_point t0)
 
 } // namespace
 
-TEST_CASE("Socket::connect_unix")
+TEST_CASE("common::Socket::connect_unix")
 {
   SUBCASE("no socket file is NotFound")
   {
@@ -74,7 +74,7 @@ TEST_CASE("Socket::connect_unix")
   }
 }
 
-TEST_CASE("Socket::read_some")
+TEST_CASE("common::Socket::read_some")
 {
   SUBCASE("a listener that never answers times out at the deadline")
   {
@@ -110,7 +110,7 @@ TEST_CASE("Socket::read_some")
   }
 }
 
-TEST_CASE("read_exact")
+TEST_CASE("common::read_exact")
 {
   FakeStream s("abcdefghij", 3);
   char buf[8];
@@ -119,7 +119,7 @@ TEST_CASE("read_exact")
   CHECK(net::read_exact(s, buf, 8).error().kind == net::ErrorKind::Timeout);
 }
 
-TEST_CASE("LineReader::next")
+TEST_CASE("common::LineReader::next")
 {
   SUBCASE("splits lines and strips carriage returns")
   {
@@ -141,7 +141,7 @@ TEST_CASE("LineReader::next")
   }
 }
 
-TEST_CASE("to_string")
+TEST_CASE("common::to_string")
 {
   CHECK(net::to_string(net::ErrorKind::Refused) == "connection refused");
   CHECK(net::to_string(net::ErrorKind::Timeout) == "timed out");

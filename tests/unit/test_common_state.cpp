@@ -6,7 +6,7 @@
 
 using namespace sitelink;
 
-TEST_CASE("worst")
+TEST_CASE("common::worst")
 {
   CHECK(worst(State::Ok, State::Unknown) == State::Unknown);
   CHECK(worst(State::Unknown, State::Warning) == State::Warning);
@@ -16,7 +16,7 @@ TEST_CASE("worst")
   CHECK(worst(State::Ok, State::Ok) == State::Ok);
 }
 
-TEST_CASE("parse_state")
+TEST_CASE("common::parse_state")
 {
   CHECK(parse_state("OK") == State::Ok);
   CHECK(parse_state("Warning") == State::Warning);
@@ -29,7 +29,7 @@ TEST_CASE("parse_state")
   CHECK_FALSE(parse_state("").has_value());
 }
 
-TEST_CASE("aggregate")
+TEST_CASE("common::aggregate")
 {
   SUBCASE("no measurement is UNKNOWN")
   {

@@ -5,7 +5,7 @@
 
 using namespace sitelink;
 
-TEST_CASE("parse_timeout")
+TEST_CASE("common::parse_timeout")
 {
   auto t = parse_timeout("10");
   REQUIRE(t.has_value());
@@ -23,7 +23,7 @@ TEST_CASE("parse_timeout")
   }
 }
 
-TEST_CASE("Deadline")
+TEST_CASE("common::Deadline")
 {
   Deadline d(5);
   CHECK(d.remaining() <= 5);

@@ -41,7 +41,7 @@ std::string packet(PacketType t, const std::string& name, const Section& m = {})
 
 } // namespace
 
-TEST_CASE("encode_message")
+TEST_CASE("common::encode_message")
 {
   SUBCASE("key-value layout")
   {
@@ -70,7 +70,7 @@ TEST_CASE("encode_message")
   }
 }
 
-TEST_CASE("decode_message")
+TEST_CASE("common::decode_message")
 {
   SUBCASE("round trip keeps order and nesting")
   {
@@ -118,7 +118,7 @@ TEST_CASE("decode_message")
   }
 }
 
-TEST_CASE("encode_packet")
+TEST_CASE("common::encode_packet")
 {
   CHECK(packet(PacketType::CmdRequest, "version") == bytes({0, 0, 0, 9, 0, 7, 'v', 'e', 'r', 's', 'i', 'o', 'n'}));
   CHECK(packet(PacketType::EventConfirm, "ignored") == bytes({0, 0, 0, 1, 5}));
@@ -127,7 +127,7 @@ TEST_CASE("encode_packet")
   CHECK_FALSE(encode_packet(Packet{PacketType::CmdResponse, "", big}).has_value());
 }
 
-TEST_CASE("decode_packet")
+TEST_CASE("common::decode_packet")
 {
   auto p = decode_packet(bytes({7, 2, 'e', 'v', 3, 1, 'k', 0, 1, 'v'})).value();
   CHECK(p.type == PacketType::Event);
@@ -140,7 +140,7 @@ TEST_CASE("decode_packet")
   CHECK_FALSE(decode_packet(bytes({7, 5, 'a'})).has_value());
 }
 
-TEST_CASE("read_packet")
+TEST_CASE("common::read_packet")
 {
   SUBCASE("reassembles a packet from small reads")
   {
@@ -173,7 +173,7 @@ TEST_CASE("read_packet")
   }
 }
 
-TEST_CASE("Client::call")
+TEST_CASE("common::Client::call")
 {
   SUBCASE("skips events, returns the response")
   {
@@ -201,7 +201,7 @@ TEST_CASE("Client::call")
   }
 }
 
-TEST_CASE("Client::call_streamed")
+TEST_CASE("common::Client::call_streamed")
 {
   SUBCASE("recorded list-sas session from charon")
   {

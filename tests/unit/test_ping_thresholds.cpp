@@ -89,7 +89,7 @@ TEST_CASE("ping::thresholds: split_hosts")
 
 // Inputs the fuzzers found (tests/fuzz/corpus/ping_thresholds/regress-*),
 // guarded here too without a clang fuzzing build.
-TEST_CASE("parse_duration_ms: fuzz regressions")
+TEST_CASE("ping::thresholds: parse_duration_ms fuzz regressions")
 {
   SUBCASE("a duration that overflows when scaled is refused")
   {

@@ -278,7 +278,7 @@ TEST_CASE("replication::evaluate_mysql")
 
 // Inputs the fuzzers found (tests/fuzz/corpus/db_values), guarded here too
 // without a clang fuzzing build.
-TEST_CASE("map_replica_status: fuzz regressions")
+TEST_CASE("replication::evaluate_mysql: map_replica_status fuzz regressions")
 {
   SUBCASE("Master_Server_Id beyond 32 bits is ignored, not cast")
   {
