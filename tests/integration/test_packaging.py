@@ -326,7 +326,10 @@ def test_capturer_refuses_users_outside_the_monitoring_group(installed):
         pytest.skip("check_tunnel_traffic is not in this build (no libpcap)")
     nobody = pwd.getpwnam("nobody")
     assert "nagios" not in [g.gr_name for g in grp.getgrall() if "nobody" in g.gr_mem]
-    p = run_as("nobody", [os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"), "--version"])
+    # runuser, not run_as: setpriv keeps root's capabilities (DAC override
+    # included) until its own execve, so the file mode would not be tested.
+    p = subprocess.run(["runuser", "-u", "nobody", "--", os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"),
+                        "--version"], capture_output=True, text=True, timeout=60, cwd="/")
     assert p.returncode == 126 and "Permission denied" in p.stderr, (nobody, p.returncode, p.stdout, p.stderr)
     p = run_as("nobody", [os.path.join(DEB_PLUGIN_DIR, "check_cross_site_ping"), "--version"])
     assert p.returncode == 3 and p.stdout.startswith("check_cross_site_ping "), p.stdout + p.stderr
