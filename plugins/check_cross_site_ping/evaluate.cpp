@@ -91,9 +91,10 @@ bool judge_unprobed(Judged& j, const TargetObservation& t, const std::string& na
     j.detail = fmt::format("{}: cannot probe: {}", j.host, sanitize(t.setup_error));
     return true;
   }
-  if (t.sent == 0 && t.too_big > 0) {
+  if (t.too_big > 0 && j.st.received == 0) {
     // Don't-fragment probes larger than the path MTU the kernel knows: the
-    // size does not fit, which is not loss.
+    // size does not fit, which is not loss. (The first probes may have left
+    // before an ICMP message taught the kernel that MTU.)
     j.state = State::Warning;
     const std::string mtu = t.known_mtu ? fmt::format(" {} bytes", *t.known_mtu) : std::string();
     j.reason = fmt::format("{}: probes of {} bytes are too big for the known path MTU{}", name, t.probe_size, mtu);

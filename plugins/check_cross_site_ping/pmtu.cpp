@@ -112,7 +112,7 @@ int PmtuSearch::upper() const
 
 bool PmtuSearch::done() const
 {
-  return f_.rounds >= pmtu_max_rounds || upper() <= f_.largest_passed;
+  return f_.rounds >= pmtu_max_rounds || (upper() <= f_.largest_passed && (!f_.smallest_lost || f_.lost_twice));
 }
 
 std::vector<int> PmtuSearch::next_round()
@@ -120,6 +120,10 @@ std::vector<int> PmtuSearch::next_round()
   round_.clear();
   if (done()) return round_;
   round_ = size_ladder(f_.largest_passed, upper(), rungs_);
+  // The smallest lost size again: a burst lost to a full queue (the large
+  // rungs at its tail) must be lost twice to count; if it crosses now the
+  // search goes on above it.
+  if (f_.smallest_lost && *f_.smallest_lost <= f_.top) round_.push_back(*f_.smallest_lost);
   got_.assign(round_.size(), false);
   ++f_.rounds;
   f_.probes += static_cast<int>(round_.size()) * pmtu_copies;
@@ -132,7 +136,10 @@ void PmtuSearch::answered(int size)
     if (round_[i] == size) got_[i] = true;
   f_.largest_passed = std::max(f_.largest_passed, size);
   // A larger size crossed: the earlier "lost" one was plain loss.
-  if (f_.smallest_lost && *f_.smallest_lost <= f_.largest_passed) f_.smallest_lost.reset();
+  if (f_.smallest_lost && *f_.smallest_lost <= f_.largest_passed) {
+    f_.smallest_lost.reset();
+    f_.lost_twice = false;
+  }
   if (f_.signalled_mtu && *f_.signalled_mtu < f_.largest_passed) f_.signalled_mtu.reset();
 }
 
@@ -149,6 +156,8 @@ void PmtuSearch::signalled(const PathSignal& s)
 
 void PmtuSearch::end_round()
 {
+  // The re-sent smallest lost size (the last rung) lost again: confirmed.
+  if (f_.smallest_lost && !round_.empty() && round_.back() == *f_.smallest_lost && !got_.back()) f_.lost_twice = true;
   for (std::size_t i = 0; i < round_.size(); ++i)
     if (!got_[i] && round_[i] > f_.largest_passed && (!f_.smallest_lost || round_[i] < *f_.smallest_lost))
       f_.smallest_lost = round_[i];

@@ -51,6 +51,7 @@ std::optional<PathSignal> parse_path_error(int level, int type, const std::uint8
 struct PmtuFinding {
   int largest_passed = 0;             // largest size answered (the floor: the small probes)
   std::optional<int> smallest_lost;   // smallest size above it that got no reply
+  bool lost_twice = false;            // smallest_lost was sent again in a later round and lost again
   std::optional<int> signalled_mtu;   // the smallest MTU an ICMP error (or the kernel) named
   std::string hop;                    // who signalled it; empty: the local kernel
   bool local = false;                 // the signal was the kernel refusing the send (EMSGSIZE)
@@ -67,7 +68,8 @@ struct PmtuFinding {
 class PmtuSearch {
 public:
   PmtuSearch(int floor, int top, int rungs = pmtu_rungs);
-  // The sizes of the next round; empty when the search is done.
+  // The sizes of the next round (the ladder, then the smallest lost size
+// again, to confirm it); empty when the search is done.
   std::vector<int> next_round();
   void answered(int size);
   void signalled(const PathSignal& s);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <poll.h>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -90,8 +91,15 @@ void PmtuRun::send_all()
     const Endpoint& ep = *targets_[t];
     const IcmpSocket& s = socket_for(ep.family());
     const bool v6 = s.family == AF_INET6;
-    for (int size : searches_[t]->next_round())
-      for (int copy = 0; copy < pmtu_copies; ++copy) {
+    const std::vector<int> sizes = searches_[t]->next_round();
+    // Copy 0 largest first, copy 1 smallest first: a queue that overflows
+    // in the burst (the lab's user-space ESP does) drops the burst's tail,
+    // and every size has one copy near its head. 50 us apart.
+    for (int copy = 0; copy < pmtu_copies; ++copy)
+      for (std::size_t k = 0; k < sizes.size(); ++k) {
+        const int size = copy % 2 == 0 ? sizes[sizes.size() - 1 - k] : sizes[k];
+        const timespec gap{0, 50'000};
+        ::nanosleep(&gap, nullptr);
         const std::uint32_t id = next_id_++;
         probes_.push_back(Probe{t, size, false});
         auto req = build_echo_request(v6, s.ident, static_cast<std::uint16_t>(id & 0xffff),
