@@ -38,7 +38,8 @@ void check_ladder(const std::vector<int>& sizes, int lo, int hi)
     if (sizes[i] <= lo || sizes[i] > hi) sitelink::fuzz::fail("rung outside the sizes in doubt");
     if (i > 0 && sizes[i] <= sizes[i - 1]) sitelink::fuzz::fail("rungs not ascending and distinct");
   }
-  if (sizes.size() > static_cast<std::size_t>(pmtu_rungs) + 1) sitelink::fuzz::fail("more rungs than asked for");
+  if (sizes.size() > static_cast<std::size_t>(pmtu_rungs) + 1)
+    sitelink::fuzz::fail("more rungs than asked for", std::to_string(sizes.size()));
 }
 
 void check_search(const std::uint8_t* p, std::size_t n)
