@@ -374,7 +374,7 @@ std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
   const bool silent_below = f.smallest_lost && (!f.signalled_mtu || *f.smallest_lost <= *f.signalled_mtu);
   if (f.signalled_mtu && !silent_below) {
     v.state = State::Warning;
-    const std::string by = f.local ? std::string("the local kernel (cached path MTU or interface MTU)")
+    const std::string by = f.local ? std::string("the local kernel (the interface MTU)")
                                    : sanitize(f.hop);
     v.reason = fmt::format("path MTU {}, signalled by {} (expected {})", *f.signalled_mtu, by, expected);
     v.detail = fmt::format("  path MTU to {}: {} bytes, signalled by {}; expected {} ({})", host, *f.signalled_mtu, by,

@@ -67,10 +67,10 @@ PluginInfo info()
             "the path MTU the kernel knows is reported as too big for it (WARNING), not as loss.\n"
             "--mtu EXPECTED: after the echo run, finds the largest packet (IP bytes) that crosses to\n"
             "each answering target with DF set: a ladder of 16 sizes x 2 probes sent at once, refined\n"
-            "twice (at most 3 round trips, each waiting 3 x the slowest echo reply + 10 ms, at most\n"
+            "twice (at most 3 round trips, each waiting 4 x the slowest echo reply + 30 ms, at most\n"
             "the reply wait). OK when it is at least EXPECTED (perfdata '<host>_pmtu', bytes);\n"
             "WARNING 'path MTU N, signalled by HOP' when smaller and an ICMP fragmentation-needed /\n"
-            "packet-too-big message (or the kernel's cached path MTU) says so; CRITICAL 'MTU black\n"
+            "packet-too-big message (or the local interface MTU) says so; CRITICAL 'MTU black\n"
             "hole' when larger probes vanish without notice while smaller ones are answered. The\n"
             "echo probes' loss and rta are still judged by -w/-c; the worse state wins.\n"
             "Example:\n"
@@ -337,15 +337,17 @@ void debug_probing(const IcmpProber* icmp, const Observation& obs, long long too
     }
 }
 
-// --mtu: each round waits three times the slowest echo reply plus 10 ms
-// (the larger probes take longer on the wire), at most the reply wait.
+// --mtu: each round waits four times the slowest echo reply plus 30 ms
+// (the larger probes take longer on the wire and through a user-space
+// tunnel; a reply later than that still counts in the next round), at most
+// the reply wait. bench/ping-mtu measures the search.
 void search_pmtu(const Config& c, IcmpProber& icmp, const std::vector<std::optional<Endpoint>>& endpoints,
                  Observation& obs, Context& ctx)
 {
   double slowest_ms = 0;
   for (const auto& t : obs.targets)
     if (auto st = compute_stats(t); st.rtmax) slowest_ms = std::max(slowest_ms, *st.rtmax);
-  const long long wait_ns = std::min(c.plan.reply_wait_ns, std::llround((3 * slowest_ms + 10) * 1e6));
+  const long long wait_ns = std::min(c.plan.reply_wait_ns, std::llround((4 * slowest_ms + 30) * 1e6));
   icmp.search_pmtu(endpoints, obs.targets, *c.policy.mtu_expected, wait_ns, ctx.deadline());
   for (const auto& t : obs.targets)
     if (t.pmtu)

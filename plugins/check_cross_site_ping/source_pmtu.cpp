@@ -77,15 +77,17 @@ private:
   const std::vector<std::optional<Endpoint>>& targets_;
   std::vector<PmtuSearch*>& searches_;
   std::vector<Probe> probes_;
-  std::uint32_t next_id_ = 0x10000; // above any echo run's probe index
-  std::uint32_t first_id_ = 0;
+  // Every probe of the search, all rounds: a reply that comes after its
+  // round ended still proves its size crossed (a slow path, not a hole).
+  static constexpr std::uint32_t first_id_ = 0x10000; // above any echo run's probe index
+  std::uint32_t next_id_ = first_id_;
+  std::size_t round_start_ = 0; // the current round's first probe
   std::vector<std::uint8_t> buf_;
 };
 
 void PmtuRun::send_all()
 {
-  probes_.clear();
-  first_id_ = next_id_;
+  round_start_ = probes_.size();
   for (std::size_t t = 0; t < searches_.size(); ++t) {
     if (!searches_[t]) continue;
     const Endpoint& ep = *targets_[t];
@@ -113,7 +115,8 @@ void PmtuRun::send_all()
 
 bool PmtuRun::settled() const
 {
-  for (const Probe& p : probes_) {
+  for (std::size_t i = round_start_; i < probes_.size(); ++i) {
+    const Probe& p = probes_[i];
     if (p.done) continue;
     const PmtuFinding& f = searches_[p.target]->finding();
     if (p.size <= f.largest_passed || (f.signalled_mtu && p.size > *f.signalled_mtu)) continue;
@@ -179,7 +182,7 @@ void PmtuRun::read_errors(const IcmpSocket& s)
 bool PmtuRun::round(long long end_ns)
 {
   send_all();
-  if (probes_.empty()) return false;
+  if (probes_.size() == round_start_) return false;
   pollfd pfds[2] = {};
   nfds_t n = 0;
   for (const IcmpSocket* s : {&v4_, &v6_})
