@@ -256,3 +256,24 @@ TEST_CASE("ping::evaluate: DF probes refused as too big are not loss")
   CHECK(r.state == State::Warning);
   CHECK(r.summary == "10.102.0.10: probes of 1428 bytes are too big for the known path MTU 1300 bytes");
 }
+
+TEST_CASE("ping::evaluate: early DF probes lost before the kernel learned the MTU, the rest refused: too big")
+{
+  Observation obs;
+  TargetObservation t;
+  t.name = "fd00:102::10";
+  t.address = "fd00:102::10";
+  t.sent = 1;
+  t.rtt_ms = {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  t.too_big = 4;
+  t.probe_size = 1400;
+  t.known_mtu = 1300;
+  obs.targets.push_back(t);
+  auto r = evaluate(obs, Policy{});
+  CHECK(r.state == State::Warning);
+  CHECK(r.summary.find("too big for the known path MTU 1300 bytes") != std::string::npos);
+  // One reply: measured normally, the refusals do not turn loss into a size verdict.
+  obs.targets[0].rtt_ms[0] = 1.0;
+  r = evaluate(obs, Policy{});
+  CHECK(r.summary.find("too big") == std::string::npos);
+}
