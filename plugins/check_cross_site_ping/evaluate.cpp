@@ -57,6 +57,7 @@ struct Judged {
   std::string host;   // name, plus the address when it differs
   std::string reason; // short text for the summary
   std::string detail; // one long-output line
+  std::string pmtu_detail; // --mtu: its long-output line
 };
 
 // Inclusive comparison: a value equal to the threshold alerts.
@@ -73,33 +74,52 @@ std::string limit_text(State s, double warn, double crit, std::string_view unit)
                               : fmt::format("warning {}{}", format_number(warn), unit);
 }
 
-Judged judge(const TargetObservation& t, const Policy& p, const std::optional<int>& tcp_port)
+// A target with nothing measured: unresolved, no socket, or no probe sent.
+// False when there are probes to judge.
+bool judge_unprobed(Judged& j, const TargetObservation& t, const std::string& name)
 {
-  Judged j;
-  j.t = &t;
-  const std::string name = sanitize_quote(t.name, 80);
-  j.host = t.address.empty() || t.address == t.name ? name : fmt::format("{} ({})", name, t.address);
   if (!t.resolve_error.empty()) {
     j.state = State::Critical;
     // The resolver's own words on line 1 too: many notifications show only it.
     j.reason = fmt::format("{}: cannot resolve host name: {}", name, sanitize(t.resolve_error));
     j.detail = j.reason;
-    return j;
+    return true;
   }
-  j.st = compute_stats(t);
   if (!t.setup_error.empty() && t.sent == 0) {
     j.state = State::Unknown;
     j.reason = fmt::format("{}: {}", name, sanitize(t.setup_error));
     j.detail = fmt::format("{}: cannot probe: {}", j.host, sanitize(t.setup_error));
-    return j;
+    return true;
+  }
+  if (t.too_big > 0 && j.st.received == 0) {
+    // Don't-fragment probes larger than the path MTU the kernel knows: the
+    // size does not fit, which is not loss. (The first probes may have left
+    // before an ICMP message taught the kernel that MTU.)
+    j.state = State::Warning;
+    const std::string mtu = t.known_mtu ? fmt::format(" {} bytes", *t.known_mtu) : std::string();
+    j.reason = fmt::format("{}: probes of {} bytes are too big for the known path MTU{}", name, t.probe_size, mtu);
+    j.detail = fmt::format("{}: {} probe(s) of {} bytes not sent: too big for the known path MTU{} (don't-fragment)",
+                           j.host, t.too_big, t.probe_size, mtu);
+    return true;
   }
   if (t.sent == 0) {
     j.state = State::Critical;
     std::string why = t.send_error.empty() ? std::string("no probe was sent") : sanitize(t.send_error);
     j.reason = fmt::format("{}: cannot send probes ({})", name, why);
     j.detail = fmt::format("{}: cannot send probes: {}", j.host, why);
-    return j;
+    return true;
   }
+  return false;
+}
+
+Judged judge(const TargetObservation& t, const Policy& p, const std::optional<int>& tcp_port)
+{
+  Judged j;
+  j.t = &t;
+  const std::string name = sanitize_quote(t.name, 80);
+  j.host = t.address.empty() || t.address == t.name ? name : fmt::format("{} ({})", name, t.address);
+  if (t.resolve_error.empty()) j.st = compute_stats(t);
+  if (judge_unprobed(j, t, name)) return j;
   const std::string what = tcp_port ? fmt::format("tcp/{}", *tcp_port) : std::string("echo");
   if (j.st.received == 0) {
     j.state = State::Critical;
@@ -142,6 +162,20 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
   return j;
 }
 
+// --mtu merged into a judged target: the worse state wins, so the MTU
+// verdict never hides what the small probes' loss and rta say.
+void add_pmtu(Judged& j, const Policy& p)
+{
+  if (!p.mtu_expected || !j.t) return;
+  auto v = judge_pmtu(*j.t, *p.mtu_expected);
+  if (!v) return;
+  j.pmtu_detail = v->detail;
+  if (v->state == State::Ok) return;
+  const std::string name = sanitize_quote(j.t->name, 80);
+  j.reason = j.state == State::Ok ? fmt::format("{}: {}", name, v->reason) : fmt::format("{}; {}", j.reason, v->reason);
+  j.state = worst(j.state, v->state);
+}
+
 void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, const Judged& j, const Policy& p)
 {
   // A probe the kernel refused to send (no route while the tunnel is down)
@@ -157,6 +191,12 @@ void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, con
   out.push_back({prefix + "rtmax", rounded(j.st.rtmax), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
   out.push_back({prefix + "jitter", rounded(j.st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
                  upper(p.jitter_crit_ms), 0.0, std::nullopt});
+  // --mtu: '<target>_pmtu' (the label, also for a single target).
+  if (p.mtu_expected) {
+    std::optional<double> v;
+    if (j.t->pmtu) v = j.t->pmtu->largest_passed;
+    out.push_back({j.t->name + "_pmtu", v, Uom::Bytes, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  }
 }
 
 void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& js, const Policy& p)
@@ -316,6 +356,51 @@ Stats compute_stats(const TargetObservation& t)
   return s;
 }
 
+std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
+{
+  if (!t.pmtu) return std::nullopt;
+  const PmtuFinding& f = *t.pmtu;
+  const std::string host = t.address.empty() || t.address == t.name ? sanitize_quote(t.name, 80)
+                                                                      : fmt::format("{} ({})", sanitize_quote(t.name, 80), t.address);
+  const std::string how = fmt::format("{} round trip(s), {} probes, {} ms", f.rounds, f.probes,
+                                      ms(static_cast<double>(f.took_ns) / 1e6));
+  PmtuVerdict v;
+  const int n = f.largest_passed;
+  if (n >= expected) {
+    v.detail = fmt::format("  path MTU to {}: at least {} bytes, the expected MTU ({})", host, n, how);
+    return v;
+  }
+  // A silent loss below the signalled MTU is a further, silent hop.
+  const bool silent_below = f.smallest_lost && (!f.signalled_mtu || *f.smallest_lost <= *f.signalled_mtu);
+  if (f.signalled_mtu && !silent_below) {
+    v.state = State::Warning;
+    const std::string by = f.local ? std::string("the local kernel (the interface MTU)")
+                                   : sanitize(f.hop);
+    v.reason = fmt::format("path MTU {}, signalled by {} (expected {})", *f.signalled_mtu, by, expected);
+    v.detail = fmt::format("  path MTU to {}: {} bytes, signalled by {}; expected {} ({})", host, *f.signalled_mtu, by,
+                           expected, how);
+    return v;
+  }
+  if (f.smallest_lost) {
+    v.state = State::Critical;
+    v.reason = fmt::format("MTU black hole: packets above {} bytes are dropped without notice; TCP sessions that "
+                           "send full-size segments will hang",
+                           n);
+    const std::string range = *f.smallest_lost - n > 1 ? fmt::format(" (path MTU {} to {})", n, *f.smallest_lost - 1)
+                                                        : std::string();
+    v.detail = fmt::format("  path MTU to {}: {} bytes{}, no ICMP message; expected {} ({}). Action: clamp the TCP "
+                           "MSS on the tunnel to {}, or lower the tunnel interface MTU to {}, and allow ICMP {} "
+                           "through to the sender",
+                           host, n, range, expected, how, n - 40 - (t.address.find(':') != std::string::npos ? 20 : 0),
+                           n, t.address.find(':') != std::string::npos ? "packet-too-big" : "fragmentation-needed");
+    return v;
+  }
+  v.state = State::Unknown;
+  v.reason = fmt::format("path MTU search did not finish (at least {} bytes)", n);
+  v.detail = fmt::format("  path MTU to {}: at least {} bytes, the search did not finish ({})", host, n, how);
+  return v;
+}
+
 bool per_target_perfdata(const std::vector<std::string>& names)
 {
   if (names.size() <= 1) return true;
@@ -337,13 +422,19 @@ Result evaluate(const Observation& obs, const Policy& policy)
   }
   std::vector<Judged> js;
   js.reserve(obs.targets.size());
-  for (const auto& t : obs.targets) js.push_back(judge(t, policy, obs.tcp_port));
+  for (const auto& t : obs.targets) {
+    js.push_back(judge(t, policy, obs.tcp_port));
+    add_pmtu(js.back(), policy);
+  }
   const Tally tl = tally(js);
   r.state = overall_state(tl, policy);
   r.summary = summary(js, tl, r.state, policy, obs.tcp_port);
 
   // Long output: worst targets first, so the 8 KiB cap drops healthy ones.
-  for (const auto* j : worst_first(js, false)) r.details.push_back(fmt::format("{}: {}", to_string(j->state), j->detail));
+  for (const auto* j : worst_first(js, false)) {
+    r.details.push_back(fmt::format("{}: {}", to_string(j->state), j->detail));
+    if (!j->pmtu_detail.empty()) r.details.push_back(j->pmtu_detail);
+  }
 
   std::vector<std::string> names;
   for (const auto& t : obs.targets) names.push_back(t.name);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pmtu.hpp"
 #include "sitelink/result.hpp"
 #include "thresholds.hpp"
 
@@ -26,6 +27,12 @@ struct TargetObservation {
   std::vector<std::optional<double>> rtt_ms;
   int refused = 0; // --tcp: replies that were a refused connection (RST)
   std::string probe_error; // --tcp: last error of an unanswered probe (e.g. "No route to host")
+  // Probes the kernel refused to send because they exceed the path MTU it
+  // knows (EMSGSIZE with don't-fragment): not loss, the size does not fit.
+  int too_big = 0;
+  int probe_size = 0;           // IP packet size of the echo probes (-b)
+  std::optional<int> known_mtu; // the kernel's path MTU to the target, when it refused
+  std::optional<PmtuFinding> pmtu; // --mtu: the search's result (nullopt: not searched)
 };
 
 struct Observation {
@@ -39,6 +46,7 @@ struct Policy {
   std::optional<double> jitter_warn_ms;
   std::optional<double> jitter_crit_ms;
   std::optional<int> min_alive; // -m
+  std::optional<int> mtu_expected; // --mtu: the path MTU (bytes) each target must carry
 };
 
 // Round-trip statistics of one target.
@@ -59,6 +67,17 @@ Stats compute_stats(const TargetObservation& t);
 constexpr std::size_t max_per_target_perfdata_targets = 20;
 constexpr std::size_t max_per_target_perfdata_bytes = 5120;
 bool per_target_perfdata(const std::vector<std::string>& names);
+
+// The --mtu verdict of one target: OK when the path carries `expected`;
+// WARNING when it is smaller and an ICMP error (or the kernel) says so;
+// CRITICAL for a black hole (larger probes vanish while smaller ones are
+// answered). nullopt when the target was not searched.
+struct PmtuVerdict {
+  State state = State::Ok;
+  std::string reason; // for the summary (empty when OK)
+  std::string detail; // one long-output line
+};
+std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected);
 
 Result evaluate(const Observation& obs, const Policy& policy);
 

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -85,6 +86,24 @@ tl::expected<Endpoint, std::string> resolve(const std::string& host, int family)
   ::freeaddrinfo(res);
   if (e.len == 0) return tl::unexpected(std::string("no IPv4 or IPv6 address"));
   return e;
+}
+
+std::optional<int> route_mtu(const Endpoint& ep) noexcept
+{
+  const int fd = ::socket(ep.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  Endpoint to = ep;
+  // UDP needs a port to connect; 9 (discard) is never contacted.
+  if (to.family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&to.addr)->sin6_port = htons(9);
+  else reinterpret_cast<sockaddr_in*>(&to.addr)->sin_port = htons(9);
+  int mtu = 0;
+  socklen_t len = sizeof mtu;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&to.addr), to.len) == 0 &&
+                  (to.family() == AF_INET6 ? ::getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len)
+                                           : ::getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len)) == 0;
+  ::close(fd);
+  if (!ok || mtu <= 0) return std::nullopt;
+  return mtu;
 }
 
 void raise_fd_limit() noexcept

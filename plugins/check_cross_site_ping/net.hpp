@@ -29,6 +29,10 @@ std::optional<Endpoint> parse_numeric(const std::string& host);
 // (AF_UNSPEC, AF_INET or AF_INET6). The error is the resolver's message.
 tl::expected<Endpoint, std::string> resolve(const std::string& host, int family);
 
+// The path MTU the kernel knows towards `ep` (its route cache, else the
+// interface's), read from a connected UDP socket: no packet is sent.
+std::optional<int> route_mtu(const Endpoint& ep) noexcept;
+
 // Raises the soft open-file limit to the hard one (many concurrent TCP
 // probes each need a socket).
 void raise_fd_limit() noexcept;

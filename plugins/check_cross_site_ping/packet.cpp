@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "packet.hpp"
 
+#include <algorithm>
+
 namespace sitelink::ping {
 
 namespace {
@@ -45,9 +47,11 @@ std::uint16_t inet_checksum(const std::uint8_t* data, std::size_t len)
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
-std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t ident, std::uint16_t seq, const EchoId& id)
+std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t ident, std::uint16_t seq, const EchoId& id,
+                                             std::size_t payload)
 {
-  std::vector<std::uint8_t> p(echo_header_size + echo_payload_size, 0);
+  payload = std::max(payload, echo_min_payload);
+  std::vector<std::uint8_t> p(echo_header_size + payload, 0);
   p[0] = ipv6 ? icmp6_echo_request : icmp4_echo_request;
   p[1] = 0;
   put16(&p[4], ident);
@@ -57,7 +61,7 @@ std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t ident, std
   put32(d + 4, static_cast<std::uint32_t>(id.cookie & 0xffffffffu));
   put32(d + 8, id.target);
   put32(d + 12, id.probe);
-  for (std::size_t i = 16; i < echo_payload_size; ++i) d[i] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 16; i < payload; ++i) d[i] = static_cast<std::uint8_t>(i);
   if (!ipv6) put16(&p[2], inet_checksum(p.data(), p.size()));
   return p;
 }

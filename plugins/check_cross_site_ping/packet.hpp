@@ -16,6 +16,10 @@ namespace sitelink::ping {
 // probe index, padded to the size of a classic ping.
 constexpr std::size_t echo_payload_size = 56;
 constexpr std::size_t echo_header_size = 8;
+// The smallest payload that carries the EchoId (cookie, target, probe), and
+// the largest an IPv4 datagram can hold (65535 - 20 - 8).
+constexpr std::size_t echo_min_payload = 16;
+constexpr std::size_t echo_max_payload = 65507;
 
 struct EchoId {
   std::uint64_t cookie = 0;
@@ -29,7 +33,9 @@ std::uint16_t inet_checksum(const std::uint8_t* data, std::size_t len);
 // An echo request. For IPv4 the checksum is filled in (raw sockets need it;
 // the kernel recomputes it for datagram sockets); for IPv6 the kernel always
 // computes it, so it stays 0.
-std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t ident, std::uint16_t seq, const EchoId& id);
+// `payload` bytes of payload (-b), at least echo_min_payload.
+std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t ident, std::uint16_t seq, const EchoId& id,
+                                             std::size_t payload = echo_payload_size);
 
 struct EchoReply {
   std::uint16_t ident = 0;

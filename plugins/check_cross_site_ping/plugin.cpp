@@ -31,7 +31,7 @@ PluginInfo info()
   i.service = "CROSS_SITE_PING";
   i.synopsis = "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
                "[--paced] [--max-rate PPS] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
-               "[--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
+               "[-b SIZE] [--dont-fragment] [--mtu EXPECTED] [--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
   i.description = "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
                   "round-trip average, packet loss and jitter. All targets are probed at the same "
                   "time. A target's next packet leaves as soon as the previous reply is in, and INTERVAL "
@@ -62,8 +62,20 @@ PluginInfo info()
             "target as '<host>_rta' and so on, for up to 20 targets while they fit in about\n"
             "5 KiB; beyond that only aggregates (hosts_alive, hosts_ok, rta, rta_max, pl, pl_max,\n"
             "jitter_max), so that 1,000 targets stay within 8 KiB of output.\n"
+            "-b SIZE: ICMP payload bytes of the echo probes (default 56; check_icmp's -b).\n"
+            "--dont-fragment: DF on every probe (IPv6: no local fragmentation). A probe larger than\n"
+            "the path MTU the kernel knows is reported as too big for it (WARNING), not as loss.\n"
+            "--mtu EXPECTED: after the echo run, finds the largest packet (IP bytes) that crosses to\n"
+            "each answering target with DF set: a ladder of 16 sizes x 2 probes sent at once, refined\n"
+            "twice (at most 3 round trips, each waiting 4 x the slowest echo reply + 30 ms, at most\n"
+            "the reply wait). OK when it is at least EXPECTED (perfdata '<host>_pmtu', bytes);\n"
+            "WARNING 'path MTU N, signalled by HOP' when smaller and an ICMP fragmentation-needed /\n"
+            "packet-too-big message (or the local interface MTU) says so; CRITICAL 'MTU black\n"
+            "hole' when larger probes vanish without notice while smaller ones are answered. The\n"
+            "echo probes' loss and rta are still judged by -w/-c; the worse state wins.\n"
             "Example:\n"
-            "  check_cross_site_ping -H 10.102.0.10,10.102.0.11 -w 50ms,10% -c 200ms,40% -n 10\n";
+            "  check_cross_site_ping -H 10.102.0.10,10.102.0.11 -w 50ms,10% -c 200ms,40% -n 10\n"
+            "  check_cross_site_ping -H 10.102.0.10 --mtu 1400\n";
   return i;
 }
 
@@ -88,6 +100,10 @@ po::options_description plugin_options()
     ("ipv6,use-ipv6,6", po::bool_switch(), "Resolve names to IPv6 addresses only (also --use-ipv6)")
     ("jitter-warning", po::value<std::string>()->value_name("MS"), "Warning when jitter reaches MS")
     ("jitter-critical", po::value<std::string>()->value_name("MS"), "Critical when jitter reaches MS")
+    ("size,b", po::value<int>()->value_name("SIZE"), "ICMP payload bytes of each echo probe (default 56)")
+    ("dont-fragment", po::bool_switch(), "Set don't-fragment on the echo probes")
+    ("mtu", po::value<int>()->value_name("EXPECTED"),
+       "Search the path MTU with DF probes; alert when it is below EXPECTED bytes")
     ("tcp", po::value<int>()->value_name("PORT"), "Probe with TCP connects to PORT instead of ICMP");
   // clang-format on
   return o;
@@ -106,6 +122,8 @@ struct Config {
   int family = AF_UNSPEC;       // from -4/-6/-s
   std::optional<Endpoint> source;
   bool want4 = false, want6 = false; // which ICMP sockets the targets need
+  std::size_t payload = 56;     // -b (echo_payload_size)
+  bool dont_fragment = false;   // --dont-fragment
 };
 
 // An option read by one of the plugin's own parsers (thresholds.hpp), whose
@@ -218,6 +236,17 @@ void make_families(const Options& o, Config& c)
   c.want6 = c.family != AF_INET && (any_name || any6);
 }
 
+// -b, --dont-fragment and --mtu: ICMP only.
+void make_size(const Options& o, Config& c)
+{
+  if (auto b = o.integer("size"))
+    c.payload = static_cast<std::size_t>(check_integer("size", *b, 16, 65507)); // echo_min_payload..echo_max_payload
+  c.dont_fragment = o.flag("dont-fragment");
+  if (auto m = o.integer("mtu")) c.policy.mtu_expected = static_cast<int>(check_integer("mtu", *m, 68, 65535));
+  if (c.tcp_port && (o.has("size") || c.dont_fragment || c.policy.mtu_expected))
+    throw UsageError("-b, --dont-fragment and --mtu need ICMP probes; they do not go with --tcp");
+}
+
 Config make_config(const Options& o)
 {
   Config c;
@@ -229,6 +258,7 @@ Config make_config(const Options& o)
     c.policy.min_alive = static_cast<int>(check_integer("min-alive", *m, 0, static_cast<long long>(c.hosts.size())));
   if (auto p = o.integer("tcp")) c.tcp_port = static_cast<std::uint16_t>(check_integer("tcp", *p, 1, 65535));
   make_families(o, c);
+  make_size(o, c);
   return c;
 }
 
@@ -252,7 +282,10 @@ void check_budget(const Config& c, const Context& ctx)
 std::optional<Result> open_sockets(const Config& c, Context& ctx, std::optional<IcmpProber>& icmp)
 {
   Activity act("opening sockets");
-  if (!c.tcp_port) icmp.emplace(c.want4, c.want6, c.source);
+  if (!c.tcp_port) {
+    icmp.emplace(c.want4, c.want6, c.source);
+    icmp->set_probe(c.payload, c.dont_fragment);
+  }
   auto dropped = sitelink::drop_capabilities();
   if (!dropped) return Result{State::Unknown, dropped.error(), {}, {}};
   if (icmp) {
@@ -304,6 +337,28 @@ void debug_probing(const IcmpProber* icmp, const Observation& obs, long long too
     }
 }
 
+// --mtu: each round waits four times the slowest echo reply plus 30 ms
+// (the larger probes take longer on the wire and through a user-space
+// tunnel; a reply later than that still counts in the next round), at most
+// the reply wait. bench/ping-mtu measures the search.
+void search_pmtu(const Config& c, IcmpProber& icmp, const std::vector<std::optional<Endpoint>>& endpoints,
+                 Observation& obs, Context& ctx)
+{
+  double slowest_ms = 0;
+  for (const auto& t : obs.targets)
+    if (auto st = compute_stats(t); st.rtmax) slowest_ms = std::max(slowest_ms, *st.rtmax);
+  const long long wait_ns = std::min(c.plan.reply_wait_ns, std::llround((4 * slowest_ms + 30) * 1e6));
+  icmp.search_pmtu(endpoints, obs.targets, *c.policy.mtu_expected, wait_ns, ctx.deadline());
+  for (const auto& t : obs.targets)
+    if (t.pmtu)
+      ctx.debug(1, fmt::format("path MTU search {}: passed {}, lost {}, signalled {} by '{}', {} round(s), {} probes, "
+                               "round wait {} ms",
+                               t.name, t.pmtu->largest_passed,
+                               t.pmtu->smallest_lost ? std::to_string(*t.pmtu->smallest_lost) : "-",
+                               t.pmtu->signalled_mtu ? std::to_string(*t.pmtu->signalled_mtu) : "-", t.pmtu->hop,
+                               t.pmtu->rounds, t.pmtu->probes, format_number(static_cast<double>(wait_ns) / 1e6)));
+}
+
 bool nothing_sent(const Observation& obs)
 {
   for (const auto& t : obs.targets)
@@ -331,6 +386,7 @@ Result run(const Config& c, Context& ctx)
   const ProbeRun probed = c.tcp_port ? probe_tcp(endpoints, obs.targets, c.plan, *c.tcp_port, c.source, deadline)
                                      : icmp->run(endpoints, obs.targets, c.plan, deadline);
   debug_probing(icmp ? &*icmp : nullptr, obs, monotonic_ns() - t0, ctx);
+  if (icmp && c.policy.mtu_expected) search_pmtu(c, *icmp, endpoints, obs, ctx);
   // Out of time before a single probe left (the names took the budget): no
   // measurement to judge.
   if (probed.out_of_time && nothing_sent(obs))

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "packet.hpp"
+#include "pmtu.hpp"
 #include "sitelink/privilege.hpp"
 
 namespace sitelink::ping {
@@ -149,19 +150,24 @@ IcmpSocket open_icmp(int family, const std::optional<Endpoint>& source)
 // however many replies are queued, and none that only learns the queue is
 // empty (a short batch means it was drained). An echo reply of ours is at
 // most 60 bytes of IPv4 header plus 64 of ICMP; longer datagrams are not
-// ours and are cut (MSG_TRUNC) before parsing rejects them.
+// ours and are cut (MSG_TRUNC) before parsing rejects them. With -b the
+// slots grow to hold a whole reply of that payload.
 class BatchReader {
 public:
   static constexpr std::size_t batch = 64;
-  static constexpr std::size_t size = 256;
   struct Slot {
-    std::uint8_t buf[size];
+    std::vector<std::uint8_t> buf;
     alignas(cmsghdr) char ctrl[256];
     sockaddr_storage from;
     iovec iov;
   };
 
-  BatchReader() : slots_(batch), msgs_(batch) {}
+  explicit BatchReader(std::size_t payload = echo_payload_size)
+      : size_(std::max<std::size_t>(256, 60 + echo_header_size + payload)), slots_(batch), msgs_(batch)
+  {
+    for (auto& s : slots_) s.buf.resize(size_);
+  }
+  std::size_t size() const noexcept { return size_; }
 
   // Reads everything queued on `fd` (`flags`: MSG_DONTWAIT, with
   // MSG_ERRQUEUE for the error queue), calling on(slot, header, length) for
@@ -188,7 +194,7 @@ private:
   {
     for (std::size_t i = 0; i < batch; ++i) {
       Slot& slot = slots_[i];
-      slot.iov = iovec{slot.buf, size};
+      slot.iov = iovec{slot.buf.data(), size_};
       msghdr& m = msgs_[i].msg_hdr;
       m = msghdr{};
       m.msg_name = &slot.from;
@@ -201,6 +207,7 @@ private:
     }
   }
 
+  std::size_t size_;
   std::vector<Slot> slots_;
   std::vector<mmsghdr> msgs_;
 };
@@ -256,12 +263,13 @@ class IcmpRun {
 public:
   IcmpRun(const IcmpSocket& v4, const IcmpSocket& v6, std::uint64_t cookie,
           const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
-          const std::vector<std::size_t>& active, const ProbePlan& plan, long long wait_ns, long long end_ns)
-      : v4_(v4), v6_(v6), cookie_(cookie), targets_(targets), obs_(obs), active_(active),
+          const std::vector<std::size_t>& active, const ProbePlan& plan, long long wait_ns, long long end_ns,
+          std::size_t payload)
+      : v4_(v4), v6_(v6), cookie_(cookie), payload_(payload), targets_(targets), obs_(obs), active_(active),
         count_(static_cast<std::size_t>(plan.count)), wait_ns_(wait_ns), end_ns_(end_ns),
         tx_(targets.size() * count_, -1), tx_kernel_(targets.size() * count_, -1), got_(targets.size() * count_, false),
         slot_of_(targets.size(), 0), start_(monotonic_ns()), last_send_(start_),
-        sched_(active.size(), plan.count, plan.interval_ns, start_, plan.paced)
+        sched_(active.size(), plan.count, plan.interval_ns, start_, plan.paced), reader_(payload)
   {
     for (std::size_t a = 0; a < active_.size(); ++a) slot_of_[active_[a]] = a;
     for (const IcmpSocket* s : {&v4_, &v6_})
@@ -290,6 +298,7 @@ private:
   const IcmpSocket& v4_;
   const IcmpSocket& v6_;
   std::uint64_t cookie_;
+  std::size_t payload_;
   const std::vector<std::optional<Endpoint>>& targets_;
   std::vector<TargetObservation>& obs_;
   const std::vector<std::size_t>& active_;
@@ -314,8 +323,8 @@ private:
 void IcmpRun::take_reply(const IcmpSocket& s, const BatchReader::Slot& slot, const msghdr& m, std::size_t n)
 {
   const long long rx = receive_stamp(m);
-  auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, slot.buf,
-                            std::min(n, BatchReader::size));
+  auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, slot.buf.data(),
+                            std::min(n, reader_.size()));
   if (!r) return;
   // Identifier, cookie, sequence and source must all be ours: a raw
   // socket also sees the replies of every other ping on the host.
@@ -344,7 +353,7 @@ void IcmpRun::take_tx(const BatchReader::Slot& slot, const msghdr& m, std::size_
 {
   const long long when = transmit_stamp(m);
   if (when < 0) return;
-  auto id = find_echo_id(slot.buf, std::min(n, BatchReader::size), cookie_);
+  auto id = find_echo_id(slot.buf.data(), std::min(n, reader_.size()), cookie_);
   if (!id || id->target >= targets_.size() || id->probe >= count_) return;
   const std::size_t idx = id->target * count_ + id->probe;
   // Same clock as the user-space time taken before sendto, and after it.
@@ -387,14 +396,20 @@ IcmpRun::Sent IcmpRun::send(ProbeSlot p, long long& now)
   const Endpoint& ep = *targets_[t];
   const IcmpSocket& s = socket_for(ep.family());
   EchoId id{cookie_, static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)};
-  auto req = build_echo_request(s.family == AF_INET6, s.ident, static_cast<std::uint16_t>(k & 0xffff), id);
+  auto req = build_echo_request(s.family == AF_INET6, s.ident, static_cast<std::uint16_t>(k & 0xffff), id, payload_);
   const long long sent_at = realtime_ns();
   ssize_t w = ::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
   now = monotonic_ns();
   if (w < 0) {
     const int err = errno;
     if (err == EINTR || err == EAGAIN || err == ENOBUFS) return Sent::busy;
-    obs_[t].send_error = errstr(err);
+    if (err == EMSGSIZE) {
+      // Larger than the path MTU the kernel knows (don't-fragment): the
+      // size does not fit; not a lost probe.
+      if (obs_[t].too_big++ == 0) obs_[t].known_mtu = route_mtu(ep);
+    } else {
+      obs_[t].send_error = errstr(err);
+    }
     sched_.skipped(p, now);
     return Sent::skipped;
   }
@@ -505,6 +520,20 @@ IcmpProber::IcmpProber(bool want_v4, bool want_v6, const std::optional<Endpoint>
   cookie_ = random_u64();
 }
 
+void IcmpProber::set_probe(std::size_t payload, bool dont_fragment)
+{
+  payload_ = payload;
+  if (!dont_fragment) return;
+  // DF on every probe; one larger than the path MTU the kernel knows is
+  // refused locally with EMSGSIZE. IPv6 never fragments in transit: its
+  // probes are only kept from being fragmented here.
+  if (v4_.fd >= 0) set_int(v4_.fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+  if (v6_.fd >= 0) {
+    set_int(v6_.fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+    set_int(v6_.fd, IPPROTO_IPV6, IPV6_DONTFRAG, 1);
+  }
+}
+
 IcmpProber::~IcmpProber()
 {
   if (v4_.fd >= 0) ::close(v4_.fd);
@@ -523,12 +552,13 @@ ProbeRun IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, st
       obs[i].setup_error = s.error;
       continue;
     }
+    obs[i].probe_size = echo_packet_size(targets[i]->family() == AF_INET6, payload_);
     active.push_back(i);
   }
   kernel_tx_ = replies_ = 0;
   if (active.empty()) return {};
   const long long wait_ns = fitted_reply_wait_ns(plan, std::chrono::nanoseconds(deadline.io_slice()).count());
-  IcmpRun one(v4_, v6_, cookie_, targets, obs, active, plan, wait_ns, monotonic_ns(deadline.io_end()));
+  IcmpRun one(v4_, v6_, cookie_, targets, obs, active, plan, wait_ns, monotonic_ns(deadline.io_end()), payload_);
   Activity act(fmt::format("probing {} target(s) with ICMP echo", active.size()));
   const ProbeRun outcome = one.run();
   const RunCounts& c = one.counts();

@@ -40,6 +40,18 @@ public:
   IcmpProber& operator=(const IcmpProber&) = delete;
 
   const IcmpSocket& socket_for(int family) const noexcept { return family == AF_INET6 ? v6_ : v4_; }
+  std::uint64_t cookie() const noexcept { return cookie_; }
+
+  // -b and --dont-fragment: the echo payload in bytes, and DF on every
+  // probe (IP_PMTUDISC_DO / IPV6_DONTFRAG).
+  void set_probe(std::size_t payload, bool dont_fragment);
+  std::size_t payload() const noexcept { return payload_; }
+
+  // --mtu: the path-MTU search (source_pmtu.cpp) to every target whose echo
+  // probes were answered; fills obs[i].pmtu. At most pmtu_max_rounds
+  // rounds of `round_wait_ns` each, ending within deadline.io_slice().
+  void search_pmtu(const std::vector<std::optional<Endpoint>>& targets, std::vector<TargetObservation>& obs,
+                   int expected, long long round_wait_ns, const Deadline& deadline);
 
   // Probes every target with an endpoint; `obs` is parallel to `targets`.
   // The schedule and the reply wait end within deadline.io_slice().
@@ -59,6 +71,7 @@ public:
 private:
   IcmpSocket v4_, v6_;
   std::uint64_t cookie_ = 0;
+  std::size_t payload_ = 56; // echo_payload_size
   std::size_t foreign_ = 0; // echo replies that were not ours (another instance's)
   std::size_t peak_window_ = 0;
   std::size_t kernel_tx_ = 0;
