@@ -26,8 +26,7 @@ std::string exe_dir()
 tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::string_view symbol)
 {
   std::vector<std::string> dirs;
-  if (const char* env = ::secure_getenv("SITELINK_MODULE_DIR"); env != nullptr && *env != '\0')
-    dirs.emplace_back(env);
+  if (const char* env = ::secure_getenv("SITELINK_MODULE_DIR"); env != nullptr && *env != '\0') dirs.emplace_back(env);
   if (auto d = exe_dir(); !d.empty()) dirs.push_back(d + "/../modules");
   dirs.emplace_back(module_dir);
 
@@ -41,12 +40,11 @@ tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::
       return tl::unexpected("cannot load backend module " + path + ": " + (e ? e : "unknown error"));
     }
     void* sym = ::dlsym(h, std::string(symbol).c_str());
-    if (sym == nullptr)
-      return tl::unexpected("backend module " + path + " lacks symbol " + std::string(symbol));
+    if (sym == nullptr) return tl::unexpected("backend module " + path + " lacks symbol " + std::string(symbol));
     return sym;
   }
-  return tl::unexpected("backend module " + std::string(name) + ".so not found (looked in " +
-                        std::string(module_dir) + "); is the package complete?");
+  return tl::unexpected("backend module " + std::string(name) + ".so not found (looked in " + std::string(module_dir) +
+                        "); is the package complete?");
 }
 
 } // namespace sitelink

@@ -12,8 +12,7 @@ tl::expected<double, std::string> parse_number(std::string_view text)
   if (text.empty()) return tl::unexpected(std::string("empty number"));
   std::string_view t = text;
   if (t.front() == '+') t.remove_prefix(1);
-  if (t.empty() || !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '-' ||
-                     t.front() == '.'))
+  if (t.empty() || !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '-' || t.front() == '.'))
     return tl::unexpected("not a number: '" + std::string(text) + "'");
   double value = 0;
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value, std::chars_format::fixed);

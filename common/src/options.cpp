@@ -131,14 +131,15 @@ void refuse_with_backend(const Options& options, std::string_view backend,
 {
   for (auto n : names)
     if (options.has(n))
-      throw UsageError(fmt::format("option '{}{}' does not apply to --backend {}", n.substr(0, 1) == "-" ? "" : "--",
-                                   n, backend));
+      throw UsageError(
+          fmt::format("option '{}{}' does not apply to --backend {}", n.substr(0, 1) == "-" ? "" : "--", n, backend));
 }
 
 std::string readable_file(std::string_view option, const std::string& path)
 {
   std::ifstream in(path);
-  if (!in) throw UsageError(fmt::format("cannot read the file given to option '--{}': {}", option, sanitize_quote(path, 120)));
+  if (!in)
+    throw UsageError(fmt::format("cannot read the file given to option '--{}': {}", option, sanitize_quote(path, 120)));
   return path;
 }
 

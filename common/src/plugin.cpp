@@ -202,7 +202,8 @@ void apply_timeout(Result& result, const TimeoutSpec& timeout)
 {
   if (!result.timed_out_while) return;
   result.state = timeout.state;
-  result.summary = fmt::format("timed out after {} s while {}", format_number(timeout.seconds), *result.timed_out_while);
+  result.summary =
+      fmt::format("timed out after {} s while {}", format_number(timeout.seconds), *result.timed_out_while);
 }
 
 // A broken runbook configuration must not pass silently, but it must not
@@ -276,8 +277,8 @@ int parse_and_run(int argc, const char* const* argv, const PluginInfo& info,
 
 } // namespace
 
-int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
-               const po::options_description& plugin_options, const RunFunction& run)
+int run_plugin(int argc, const char* const* argv, const PluginInfo& info, const po::options_description& plugin_options,
+               const RunFunction& run)
 {
   // Numbers are formatted locale-free, but libraries (libpq, boost) may consult
   // the locale; pin everything to C.

@@ -28,8 +28,7 @@ tl::expected<std::vector<std::string>, std::string> string_list(const json& j, c
 }
 
 // A list applies to every non-OK state; an object is keyed by state.
-tl::expected<std::map<State, std::vector<std::string>>, std::string> per_state(const json& j,
-                                                                              const std::string& where)
+tl::expected<std::map<State, std::vector<std::string>>, std::string> per_state(const json& j, const std::string& where)
 {
   std::map<State, std::vector<std::string>> out;
   if (j.is_array()) {
@@ -38,8 +37,7 @@ tl::expected<std::map<State, std::vector<std::string>>, std::string> per_state(c
     for (State s : non_ok_states) out[s] = *list;
     return out;
   }
-  if (!j.is_object())
-    return tl::unexpected(where + " must be a list or an object keyed by warning/critical/unknown");
+  if (!j.is_object()) return tl::unexpected(where + " must be a list or an object keyed by warning/critical/unknown");
   for (const auto& [key, value] : j.items()) {
     State s;
     if (key == "warning") s = State::Warning;
@@ -89,11 +87,9 @@ tl::expected<Runbook, std::string> runbook_from_json(std::string_view text, std:
   for (const auto& [key, value] : doc.items())
     if (key != "runbooks") return tl::unexpected(prefix + "unknown key '" + key + "'");
   auto rbs = doc.find("runbooks");
-  if (rbs == doc.end() || !rbs->is_object())
-    return tl::unexpected(prefix + "'runbooks' must be an object");
+  if (rbs == doc.end() || !rbs->is_object()) return tl::unexpected(prefix + "'runbooks' must be an object");
   auto entry = rbs->find(std::string(id));
-  if (entry == rbs->end())
-    return tl::unexpected(prefix + "no runbook with ID '" + std::string(id) + "'");
+  if (entry == rbs->end()) return tl::unexpected(prefix + "no runbook with ID '" + std::string(id) + "'");
   const std::string where = "runbooks." + std::string(id);
   if (!entry->is_object()) return tl::unexpected(prefix + where + " must be an object");
   Runbook rb;
@@ -123,8 +119,7 @@ tl::expected<Runbook, std::string> load_runbook(const std::string& path, std::st
   text.resize(max_catalog_size + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_catalog_size)
-    return tl::unexpected("runbook catalog " + path + ": larger than 1 MiB");
+  if (text.size() > max_catalog_size) return tl::unexpected("runbook catalog " + path + ": larger than 1 MiB");
   return runbook_from_json(text, path, id);
 }
 

@@ -283,8 +283,8 @@ tl::expected<std::string, IoError> LineReader::next()
       return line;
     }
     if (buf_.size() > max_line_)
-      return tl::unexpected(IoError{ErrorKind::TooLarge, 0,
-                                    "a reply line is longer than " + std::to_string(max_line_) + " bytes"});
+      return tl::unexpected(
+          IoError{ErrorKind::TooLarge, 0, "a reply line is longer than " + std::to_string(max_line_) + " bytes"});
     auto f = fill();
     if (!f) return tl::unexpected(f.error());
   }

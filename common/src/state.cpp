@@ -42,8 +42,7 @@ int exit_code(State s) noexcept
 std::optional<State> parse_state(std::string_view text)
 {
   std::string t(text);
-  std::transform(t.begin(), t.end(), t.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (t == "ok" || t == "0") return State::Ok;
   if (t == "warning" || t == "1") return State::Warning;
   if (t == "critical" || t == "2") return State::Critical;

@@ -36,7 +36,8 @@ tl::expected<TimeoutSpec, std::string> parse_timeout(std::string_view text)
   return spec;
 }
 
-Deadline::Deadline(double budget_seconds) : start_(clock::now()), budget_(budget_seconds) {}
+Deadline::Deadline(double budget_seconds) : start_(clock::now()), budget_(budget_seconds)
+{}
 
 double Deadline::elapsed() const noexcept
 {

@@ -18,7 +18,8 @@ enum Element : std::uint8_t {
 
 tl::expected<void, std::string> put_name(std::string& out, std::string_view name)
 {
-  if (name.size() > 255) return tl::unexpected("name longer than 255 bytes: '" + std::string(name.substr(0, 40)) + "...'");
+  if (name.size() > 255)
+    return tl::unexpected("name longer than 255 bytes: '" + std::string(name.substr(0, 40)) + "...'");
   out.push_back(static_cast<char>(name.size()));
   out.append(name);
   return {};
@@ -202,8 +203,7 @@ tl::expected<Section, std::string> decode_message(std::string_view data)
       cur.lists.emplace_back(std::move(k), std::move(items));
       break;
     }
-    default:
-      return malformed(r, "unexpected element type " + std::to_string(type));
+    default: return malformed(r, "unexpected element type " + std::to_string(type));
     }
   }
   if (stack.size() != 1) return malformed(r, "unterminated section '" + stack.back()->name + "'");
@@ -296,8 +296,8 @@ tl::expected<void, net::IoError> Client::event_control(PacketType type, const st
     if (p->type == PacketType::EventConfirm) return {};
     if (p->type == PacketType::EventUnknown)
       return tl::unexpected(protocol("charon does not know the event '" + event + "'"));
-    return tl::unexpected(protocol("unexpected " + std::string(to_string(p->type)) + " while (un)registering '" +
-                                   event + "'"));
+    return tl::unexpected(
+        protocol("unexpected " + std::string(to_string(p->type)) + " while (un)registering '" + event + "'"));
   }
 }
 
@@ -342,14 +342,15 @@ tl::expected<Section, net::IoError> Client::call_streamed(const std::string& com
       }
       if (p->type == PacketType::EventUnknown)
         return tl::unexpected(protocol("charon does not know the event '" + event + "'"));
-      return tl::unexpected(protocol("unexpected " + std::string(to_string(p->type)) + " while registering '" +
-                                     event + "'"));
+      return tl::unexpected(
+          protocol("unexpected " + std::string(to_string(p->type)) + " while registering '" + event + "'"));
     }
     if (p->type == PacketType::CmdResponse) return std::move(p->message);
     if (p->type == PacketType::CmdUnknown)
       return tl::unexpected(protocol("charon does not know the command '" + command + "'"));
     if (p->type != PacketType::Event)
-      return tl::unexpected(protocol("unexpected " + std::string(to_string(p->type)) + " in reply to '" + command + "'"));
+      return tl::unexpected(
+          protocol("unexpected " + std::string(to_string(p->type)) + " in reply to '" + command + "'"));
     if (p->name != event) continue;
     if (++events > max_events)
       return tl::unexpected(net::IoError{net::ErrorKind::TooLarge, 0,

@@ -54,9 +54,9 @@ struct Judged {
   const TargetObservation* t = nullptr;
   Stats st;
   State state = State::Unknown;
-  std::string host;   // name, plus the address when it differs
-  std::string reason; // short text for the summary
-  std::string detail; // one long-output line
+  std::string host;        // name, plus the address when it differs
+  std::string reason;      // short text for the summary
+  std::string detail;      // one long-output line
   std::string pmtu_detail; // --mtu: its long-output line
 };
 
@@ -125,8 +125,8 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
     j.state = State::Critical;
     std::string why = !t.send_error.empty() ? sanitize(t.send_error) : sanitize(t.probe_error);
     j.reason = fmt::format("{}: 100% loss{}", name, why.empty() ? "" : " (" + why + ")");
-    j.detail = fmt::format("{}: no {} reply, 100% loss (0 of {}){}", j.host, what, t.sent,
-                           why.empty() ? "" : ": " + why);
+    j.detail =
+        fmt::format("{}: no {} reply, 100% loss (0 of {}){}", j.host, what, t.sent, why.empty() ? "" : ": " + why);
     return j;
   }
   State rs = grade(*j.st.rta, p.warn.rta_ms, p.crit.rta_ms);
@@ -139,14 +139,17 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
   std::vector<std::string> bad;
   if (rs != State::Ok)
     bad.push_back(fmt::format("rta {} ms ({})", ms(*j.st.rta), limit_text(rs, p.warn.rta_ms, p.crit.rta_ms, " ms")));
-  if (ls != State::Ok) bad.push_back(fmt::format("loss {}% ({})", pct(j.st.pl), limit_text(ls, p.warn.pl, p.crit.pl, "%")));
+  if (ls != State::Ok)
+    bad.push_back(fmt::format("loss {}% ({})", pct(j.st.pl), limit_text(ls, p.warn.pl, p.crit.pl, "%")));
   if (js != State::Ok)
     bad.push_back(fmt::format("jitter {} ms ({})", ms(*j.st.jitter),
                               limit_text(js, p.jitter_warn_ms.value_or(0), p.jitter_crit_ms.value_or(0), " ms")));
   std::string refused;
   if (tcp_port) {
-    if (t.refused == j.st.received) refused = fmt::format(", port {} closed (connection refused): host alive", *tcp_port);
-    else if (t.refused > 0) refused = fmt::format(", port {} open, refused {} of {} connections", *tcp_port, t.refused, j.st.received);
+    if (t.refused == j.st.received)
+      refused = fmt::format(", port {} closed (connection refused): host alive", *tcp_port);
+    else if (t.refused > 0)
+      refused = fmt::format(", port {} open, refused {} of {} connections", *tcp_port, t.refused, j.st.received);
     else refused = fmt::format(", port {} open", *tcp_port);
   }
   if (bad.empty()) {
@@ -187,8 +190,10 @@ void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, con
   out.push_back({prefix + "rta", rounded(j.st.rta), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,
                  std::nullopt});
   out.push_back({prefix + "pl", pl, Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
-  out.push_back({prefix + "rtmin", rounded(j.st.rtmin), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
-  out.push_back({prefix + "rtmax", rounded(j.st.rtmax), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  out.push_back(
+      {prefix + "rtmin", rounded(j.st.rtmin), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
+  out.push_back(
+      {prefix + "rtmax", rounded(j.st.rtmax), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
   out.push_back({prefix + "jitter", rounded(j.st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
                  upper(p.jitter_crit_ms), 0.0, std::nullopt});
   // --mtu: '<target>_pmtu' (the label, also for a single target).
@@ -226,8 +231,8 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& 
   out.push_back({"hosts_alive", static_cast<double>(alive), Uom::None, std::nullopt, std::nullopt, 0.0, n});
   out.push_back({"hosts_ok", static_cast<double>(ok), Uom::None, std::nullopt, std::nullopt, 0.0, n});
   out.push_back({"rta", rounded(rta_mean), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
-  out.push_back({"rta_max", rounded(rta_max), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,
-                 std::nullopt});
+  out.push_back(
+      {"rta_max", rounded(rta_max), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0, std::nullopt});
   out.push_back({"pl", pl_all, Uom::Percent, std::nullopt, std::nullopt, 0.0, 100.0});
   out.push_back({"pl_max", pl_max ? std::optional<double>(std::round(*pl_max * 1000) / 1000) : std::nullopt,
                  Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
@@ -360,10 +365,11 @@ std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
 {
   if (!t.pmtu) return std::nullopt;
   const PmtuFinding& f = *t.pmtu;
-  const std::string host = t.address.empty() || t.address == t.name ? sanitize_quote(t.name, 80)
-                                                                      : fmt::format("{} ({})", sanitize_quote(t.name, 80), t.address);
-  const std::string how = fmt::format("{} round trip(s), {} probes, {} ms", f.rounds, f.probes,
-                                      ms(static_cast<double>(f.took_ns) / 1e6));
+  const std::string host = t.address.empty() || t.address == t.name
+                               ? sanitize_quote(t.name, 80)
+                               : fmt::format("{} ({})", sanitize_quote(t.name, 80), t.address);
+  const std::string how =
+      fmt::format("{} round trip(s), {} probes, {} ms", f.rounds, f.probes, ms(static_cast<double>(f.took_ns) / 1e6));
   PmtuVerdict v;
   const int n = f.largest_passed;
   if (n >= expected) {
@@ -374,8 +380,7 @@ std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
   const bool silent_below = f.smallest_lost && (!f.signalled_mtu || *f.smallest_lost <= *f.signalled_mtu);
   if (f.signalled_mtu && !silent_below) {
     v.state = State::Warning;
-    const std::string by = f.local ? std::string("the local kernel (the interface MTU)")
-                                   : sanitize(f.hop);
+    const std::string by = f.local ? std::string("the local kernel (the interface MTU)") : sanitize(f.hop);
     v.reason = fmt::format("path MTU {}, signalled by {} (expected {})", *f.signalled_mtu, by, expected);
     v.detail = fmt::format("  path MTU to {}: {} bytes, signalled by {}; expected {} ({})", host, *f.signalled_mtu, by,
                            expected, how);
@@ -386,8 +391,8 @@ std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
     v.reason = fmt::format("MTU black hole: packets above {} bytes are dropped without notice; TCP sessions that "
                            "send full-size segments will hang",
                            n);
-    const std::string range = *f.smallest_lost - n > 1 ? fmt::format(" (path MTU {} to {})", n, *f.smallest_lost - 1)
-                                                        : std::string();
+    const std::string range =
+        *f.smallest_lost - n > 1 ? fmt::format(" (path MTU {} to {})", n, *f.smallest_lost - 1) : std::string();
     v.detail = fmt::format("  path MTU to {}: {} bytes{}, no ICMP message; expected {} ({}). Action: clamp the TCP "
                            "MSS on the tunnel to {}, or lower the tunnel interface MTU to {}, and allow ICMP {} "
                            "through to the sender",

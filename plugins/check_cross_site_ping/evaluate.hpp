@@ -25,13 +25,13 @@ struct TargetObservation {
   int sent = 0;
   // One entry per probe sent, in sending order; nullopt = no reply in time.
   std::vector<std::optional<double>> rtt_ms;
-  int refused = 0; // --tcp: replies that were a refused connection (RST)
+  int refused = 0;         // --tcp: replies that were a refused connection (RST)
   std::string probe_error; // --tcp: last error of an unanswered probe (e.g. "No route to host")
   // Probes the kernel refused to send because they exceed the path MTU it
   // knows (EMSGSIZE with don't-fragment): not loss, the size does not fit.
   int too_big = 0;
-  int probe_size = 0;           // IP packet size of the echo probes (-b)
-  std::optional<int> known_mtu; // the kernel's path MTU to the target, when it refused
+  int probe_size = 0;              // IP packet size of the echo probes (-b)
+  std::optional<int> known_mtu;    // the kernel's path MTU to the target, when it refused
   std::optional<PmtuFinding> pmtu; // --mtu: the search's result (nullopt: not searched)
 };
 
@@ -45,7 +45,7 @@ struct Policy {
   Thresholds crit{500, 60};
   std::optional<double> jitter_warn_ms;
   std::optional<double> jitter_crit_ms;
-  std::optional<int> min_alive; // -m
+  std::optional<int> min_alive;    // -m
   std::optional<int> mtu_expected; // --mtu: the path MTU (bytes) each target must carry
 };
 
@@ -53,7 +53,7 @@ struct Policy {
 struct Stats {
   int sent = 0;
   int received = 0;
-  double pl = 100; // percent
+  double pl = 100;                                 // percent
   std::optional<double> rta, rtmin, rtmax, jitter; // ms; nullopt without replies
 };
 

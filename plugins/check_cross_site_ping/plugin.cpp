@@ -20,26 +20,28 @@ namespace sitelink::ping {
 namespace {
 
 constexpr double min_reply_wait_s = 0.05; // the budget check leaves at least this for the last reply
-constexpr int max_packets = 65535;      // the echo sequence number is 16 bits
-constexpr double max_probes = 1e6;      // targets x packets: bounds the memory of one run (~30 MB)
-constexpr int default_max_rate = 5000;  // packets/s on the fixed schedule (see --max-rate)
+constexpr int max_packets = 65535;        // the echo sequence number is 16 bits
+constexpr double max_probes = 1e6;        // targets x packets: bounds the memory of one run (~30 MB)
+constexpr int default_max_rate = 5000;    // packets/s on the fixed schedule (see --max-rate)
 
 PluginInfo info()
 {
   PluginInfo i;
   i.name = "check_cross_site_ping";
   i.service = "CROSS_SITE_PING";
-  i.synopsis = "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
-               "[--paced] [--max-rate PPS] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
-               "[-b SIZE] [--dont-fragment] [--mtu EXPECTED] [--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
-  i.description = "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
-                  "round-trip average, packet loss and jitter. All targets are probed at the same "
-                  "time. A target's next packet leaves as soon as the previous reply is in, and INTERVAL "
-                  "after the previous packet at the latest (check_icmp's meaning of -i), so a healthy "
-                  "path is measured in a few round trips and a lossy one in at most PACKETS x INTERVAL "
-                  "plus the wait for the last reply, whatever the number of targets. Uses a raw socket with CAP_NET_RAW, else an "
-                  "unprivileged ICMP socket (net.ipv4.ping_group_range); every capability is dropped "
-                  "right after the sockets are open.";
+  i.synopsis =
+      "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
+      "[--paced] [--max-rate PPS] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
+      "[-b SIZE] [--dont-fragment] [--mtu EXPECTED] [--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
+  i.description =
+      "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
+      "round-trip average, packet loss and jitter. All targets are probed at the same "
+      "time. A target's next packet leaves as soon as the previous reply is in, and INTERVAL "
+      "after the previous packet at the latest (check_icmp's meaning of -i), so a healthy "
+      "path is measured in a few round trips and a lossy one in at most PACKETS x INTERVAL "
+      "plus the wait for the last reply, whatever the number of targets. Uses a raw socket with CAP_NET_RAW, else an "
+      "unprivileged ICMP socket (net.ipv4.ping_group_range); every capability is dropped "
+      "right after the sockets are open.";
   i.notes = "Defaults: -w 200ms,20% -c 500ms,60% -n 5 -i 100ms. RTA takes us, ms (default) or s;\n"
             "a value equal to a threshold alerts. A target's state is the worst of its rta, loss\n"
             "and jitter states. A reply later than twice the critical rta (at least 200 ms) is\n"
@@ -115,15 +117,15 @@ struct Config {
   std::vector<std::string> hosts; // as given, deduplicated
   Policy policy;
   ProbePlan plan;
-  double interval_ms = 100;     // the plan's interval, after --max-rate
+  double interval_ms = 100; // the plan's interval, after --max-rate
   int max_rate = default_max_rate;
-  std::string stretch_note;     // -vv: why --max-rate stretched -i (empty: it did not)
+  std::string stretch_note; // -vv: why --max-rate stretched -i (empty: it did not)
   std::optional<std::uint16_t> tcp_port;
-  int family = AF_UNSPEC;       // from -4/-6/-s
+  int family = AF_UNSPEC; // from -4/-6/-s
   std::optional<Endpoint> source;
   bool want4 = false, want6 = false; // which ICMP sockets the targets need
-  std::size_t payload = 56;     // -b (echo_payload_size)
-  bool dont_fragment = false;   // --dont-fragment
+  std::size_t payload = 56;          // -b (echo_payload_size)
+  bool dont_fragment = false;        // --dont-fragment
 };
 
 // An option read by one of the plugin's own parsers (thresholds.hpp), whose
@@ -185,7 +187,8 @@ void make_plan(const Options& o, Config& c)
   c.interval_ms = duration_opt(o, "interval").value_or(100);
   if (c.interval_ms < 1 || c.interval_ms > 60000) invalid_value("interval", o.text("interval"), "1ms to 60s");
   c.plan.paced = o.flag("paced");
-  c.max_rate = static_cast<int>(check_integer("max-rate", o.integer("max-rate").value_or(default_max_rate), 1, 1000000));
+  c.max_rate =
+      static_cast<int>(check_integer("max-rate", o.integer("max-rate").value_or(default_max_rate), 1, 1000000));
   // One round of the fixed schedule sends a packet to every target; at most
   // max_rate of them a second.
   const double asked_rate = static_cast<double>(n) * 1000.0 / c.interval_ms;
@@ -268,13 +271,12 @@ void check_budget(const Config& c, const Context& ctx)
 {
   const double schedule_s = c.plan.count * c.interval_ms / 1000.0;
   if (schedule_s + io_margin_seconds + min_reply_wait_s <= ctx.deadline().remaining()) return;
-  throw UsageError(fmt::format("-n {} packets every {} ms take {} s, more than the {} s timeout (-t){}", c.plan.count,
-                               format_number(c.interval_ms), format_number(schedule_s),
-                               format_number(ctx.timeout().seconds),
-                               c.stretch_note.empty()
-                                   ? std::string()
-                                   : fmt::format(" (the interval is {} targets at --max-rate {} packets/s)",
-                                                 c.hosts.size(), c.max_rate)));
+  throw UsageError(fmt::format(
+      "-n {} packets every {} ms take {} s, more than the {} s timeout (-t){}", c.plan.count,
+      format_number(c.interval_ms), format_number(schedule_s), format_number(ctx.timeout().seconds),
+      c.stretch_note.empty()
+          ? std::string()
+          : fmt::format(" (the interval is {} targets at --max-rate {} packets/s)", c.hosts.size(), c.max_rate)));
 }
 
 // Sockets are opened before anything from outside (DNS answers, replies) is

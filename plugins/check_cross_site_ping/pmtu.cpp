@@ -81,8 +81,7 @@ std::optional<PathSignal> parse_path_error(int level, int type, const std::uint8
     s.kind = PathSignal::Kind::frag_needed;
   else if (v6 && e.ee_origin == SO_EE_ORIGIN_ICMP6 && e.ee_type == icmp6_packet_too_big)
     s.kind = PathSignal::Kind::packet_too_big;
-  else if (e.ee_origin == SO_EE_ORIGIN_LOCAL && e.ee_errno == EMSGSIZE)
-    s.kind = PathSignal::Kind::local_too_big;
+  else if (e.ee_origin == SO_EE_ORIGIN_LOCAL && e.ee_errno == EMSGSIZE) s.kind = PathSignal::Kind::local_too_big;
   else return std::nullopt;
   // An MTU the family does not allow is a broken or forged message (RFC 1191
   // routers that send 0 included): ignored rather than believed.

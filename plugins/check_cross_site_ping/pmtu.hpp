@@ -17,16 +17,16 @@
 
 namespace sitelink::ping {
 
-constexpr int ipv4_min_mtu = 68;    // RFC 791
-constexpr int ipv6_min_mtu = 1280;  // RFC 8200
+constexpr int ipv4_min_mtu = 68;   // RFC 791
+constexpr int ipv6_min_mtu = 1280; // RFC 8200
 constexpr int max_packet_size = 65535;
-constexpr int pmtu_max_rounds = 3;  // round trips of the search (issue 23)
-constexpr int pmtu_rungs = 16;      // sizes per round and target
-constexpr int pmtu_copies = 2;      // probes per size: one random loss does not make a false black hole
+constexpr int pmtu_max_rounds = 3; // round trips of the search (issue 23)
+constexpr int pmtu_rungs = 16;     // sizes per round and target
+constexpr int pmtu_copies = 2;     // probes per size: one random loss does not make a false black hole
 
-int ip_header_size(bool ipv6) noexcept;               // 20 or 40
+int ip_header_size(bool ipv6) noexcept;                        // 20 or 40
 int echo_packet_size(bool ipv6, std::size_t payload) noexcept; // IP + ICMP header + payload
-std::size_t echo_payload_for(bool ipv6, int size) noexcept;   // the inverse (0 when too small)
+std::size_t echo_payload_for(bool ipv6, int size) noexcept;    // the inverse (0 when too small)
 
 // `rungs` distinct sizes spread evenly over (lo, hi], hi included,
 // ascending; empty when hi <= lo. Fewer when the interval is narrower.
@@ -49,13 +49,13 @@ std::optional<PathSignal> parse_path_error(int level, int type, const std::uint8
 
 // The result of one target's search.
 struct PmtuFinding {
-  int largest_passed = 0;             // largest size answered (the floor: the small probes)
-  std::optional<int> smallest_lost;   // smallest size above it that got no reply
-  bool lost_twice = false;            // smallest_lost was sent again in a later round and lost again
-  std::optional<int> signalled_mtu;   // the smallest MTU an ICMP error (or the kernel) named
-  std::string hop;                    // who signalled it; empty: the local kernel
-  bool local = false;                 // the signal was the kernel refusing the send (EMSGSIZE)
-  int top = 0;                        // the search stopped here (--mtu EXPECTED)
+  int largest_passed = 0;           // largest size answered (the floor: the small probes)
+  std::optional<int> smallest_lost; // smallest size above it that got no reply
+  bool lost_twice = false;          // smallest_lost was sent again in a later round and lost again
+  std::optional<int> signalled_mtu; // the smallest MTU an ICMP error (or the kernel) named
+  std::string hop;                  // who signalled it; empty: the local kernel
+  bool local = false;               // the signal was the kernel refusing the send (EMSGSIZE)
+  int top = 0;                      // the search stopped here (--mtu EXPECTED)
   int rounds = 0;
   int probes = 0;
   long long took_ns = 0;
@@ -69,7 +69,7 @@ class PmtuSearch {
 public:
   PmtuSearch(int floor, int top, int rungs = pmtu_rungs);
   // The sizes of the next round (the ladder, then the smallest lost size
-// again, to confirm it); empty when the search is done.
+  // again, to confirm it); empty when the search is done.
   std::vector<int> next_round();
   void answered(int size);
   void signalled(const PathSignal& s);

@@ -9,8 +9,7 @@ namespace sitelink::ping {
 ProbeSchedule::ProbeSchedule(std::size_t targets, int count, long long interval_ns, long long start_ns, bool paced,
                              WindowPolicy window)
     : targets_(targets), count_(std::max(count, 0)), interval_(interval_ns), start_(start_ns), paced_(paced),
-      policy_(window), total_(targets * static_cast<std::size_t>(count_)), next_probe_(targets, 0),
-      counted_(total_, 0)
+      policy_(window), total_(targets * static_cast<std::size_t>(count_)), next_probe_(targets, 0), counted_(total_, 0)
 {
   policy_.min = std::max<std::size_t>(policy_.min, 1);
   // A target has at most one reply-driven probe out: a wider window is idle.
@@ -148,8 +147,9 @@ std::optional<long long> ProbeSchedule::wake_at()
       opens = std::min(opens, paused_at_ + policy_.max_hold_ns);
     // Before the first reply the window widens with the time waited.
     if (policy_.adaptive() && min_rtt_ < 0 && first_sent_ >= 0 && window_ < policy_.max && policy_.per_ms > 0)
-      opens = std::min(opens, first_sent_ + ((static_cast<long long>(in_flight_) + 1) * 1'000'000 + policy_.per_ms - 1) /
-                                                policy_.per_ms); // rounded up: the window has grown by then
+      opens =
+          std::min(opens, first_sent_ + ((static_cast<long long>(in_flight_) + 1) * 1'000'000 + policy_.per_ms - 1) /
+                                            policy_.per_ms); // rounded up: the window has grown by then
     at = at ? std::min(*at, opens) : opens;
   }
   return at;

@@ -83,8 +83,7 @@ public:
   ProbeSchedule(std::size_t targets, int count, long long interval_ns, long long start_ns, bool paced,
                 std::size_t window)
       : ProbeSchedule(targets, count, interval_ns, start_ns, paced, WindowPolicy::fixed(window))
-  {
-  }
+  {}
 
   // The next probe that may leave at `now`, if any. Call sent() once the
   // kernel took it; when the socket was busy, just ask again later (the same
@@ -126,18 +125,18 @@ private:
   WindowPolicy policy_;
   std::size_t window_;
   std::size_t peak_window_;
-  long long min_rtt_ = -1;                             // the run's shortest round trip so far
-  long long first_sent_ = -1;                          // when the first probe left
+  long long min_rtt_ = -1;    // the run's shortest round trip so far
+  long long first_sent_ = -1; // when the first probe left
   std::size_t total_;
   std::size_t sent_total_ = 0;
   std::size_t in_flight_ = 0;
-  bool refilling_ = true;                              // early probes may leave until the window is full
-  long long paused_at_ = 0;                            // when the window last filled up
-  std::vector<int> next_probe_;                        // per target: the probe that leaves next
-  std::vector<std::uint8_t> counted_;                  // per probe: still counts against the window
+  bool refilling_ = true;                                             // early probes may leave until the window is full
+  long long paused_at_ = 0;                                           // when the window last filled up
+  std::vector<int> next_probe_;                                       // per target: the probe that leaves next
+  std::vector<std::uint8_t> counted_;                                 // per probe: still counts against the window
   std::priority_queue<Due, std::vector<Due>, std::greater<>> timers_; // floor and INTERVAL-limit sends
-  std::deque<ProbeSlot> early_;                        // reply-driven sends, in arrival order
-  std::deque<std::pair<long long, std::size_t>> flight_; // (left at, probe index), in sending order
+  std::deque<ProbeSlot> early_;                                       // reply-driven sends, in arrival order
+  std::deque<std::pair<long long, std::size_t>> flight_;              // (left at, probe index), in sending order
 };
 
 // What a probing run is asked to do, whatever the probe kind.

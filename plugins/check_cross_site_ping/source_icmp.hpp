@@ -72,7 +72,7 @@ private:
   IcmpSocket v4_, v6_;
   std::uint64_t cookie_ = 0;
   std::size_t payload_ = 56; // echo_payload_size
-  std::size_t foreign_ = 0; // echo replies that were not ours (another instance's)
+  std::size_t foreign_ = 0;  // echo replies that were not ours (another instance's)
   std::size_t peak_window_ = 0;
   std::size_t kernel_tx_ = 0;
   std::size_t replies_ = 0;

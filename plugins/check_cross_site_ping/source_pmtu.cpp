@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <netinet/in.h>
 #include <poll.h>
-#include <ctime>
 
 #include <fmt/format.h>
 
@@ -57,8 +57,7 @@ public:
   PmtuRun(const IcmpSocket& v4, const IcmpSocket& v6, std::uint64_t cookie,
           const std::vector<std::optional<Endpoint>>& targets, std::vector<PmtuSearch*>& searches)
       : v4_(v4), v6_(v6), cookie_(cookie), targets_(targets), searches_(searches), buf_(max_packet_size + 64)
-  {
-  }
+  {}
   // One round: sends every search's ladder, reads until all are settled or
   // `end_ns`. False when no search had sizes left.
   bool round(long long end_ns);
@@ -137,12 +136,14 @@ void PmtuRun::read_replies(const IcmpSocket& s)
   for (;;) {
     sockaddr_storage from{};
     socklen_t flen = sizeof from;
-    const ssize_t n = ::recvfrom(s.fd, buf_.data(), buf_.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
+    const ssize_t n =
+        ::recvfrom(s.fd, buf_.data(), buf_.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;
     }
-    auto r = parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, buf_.data(), static_cast<std::size_t>(n));
+    auto r =
+        parse_echo_reply(s.family == AF_INET6, s.raw && s.family == AF_INET, buf_.data(), static_cast<std::size_t>(n));
     if (!r || r->ident != s.ident || r->id.cookie != cookie_ || r->id.probe < first_id_ || r->id.probe >= next_id_)
       continue;
     Probe& p = probes_[r->id.probe - first_id_];
@@ -223,8 +224,7 @@ void IcmpProber::search_pmtu(const std::vector<std::optional<Endpoint>>& targets
   const long long t0 = monotonic_ns();
   const long long end = monotonic_ns(deadline.io_end());
   PmtuRun run(v4_, v6_, cookie_, targets, searches);
-  while (monotonic_ns() < end && run.round(std::min(end, monotonic_ns() + round_wait_ns))) {
-  }
+  while (monotonic_ns() < end && run.round(std::min(end, monotonic_ns() + round_wait_ns))) {}
   const long long took = monotonic_ns() - t0;
   for (std::size_t i = 0; i < targets.size(); ++i)
     if (store[i]) {

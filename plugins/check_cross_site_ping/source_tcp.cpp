@@ -81,8 +81,8 @@ private:
   long long wait_ns_;
   long long end_ns_;
   int ep_ = -1;
-  std::vector<Conn> conns_;     // by file descriptor
-  std::deque<Queued> queue_;    // in sending order, for expiry
+  std::vector<Conn> conns_;  // by file descriptor
+  std::deque<Queued> queue_; // in sending order, for expiry
   std::uint64_t serial_ = 0;
   std::size_t open_count_ = 0;
   std::vector<std::size_t> slot_of_; // target -> index in `active`

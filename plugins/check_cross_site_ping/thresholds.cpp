@@ -56,7 +56,8 @@ tl::expected<double, std::string> parse_duration_ms(std::string_view text)
   auto v = plain_number(num);
   // The scale can overflow a finite number to infinity (a 308-digit "s").
   if (!v || !std::isfinite(*v * scale))
-    return tl::unexpected(fmt::format("invalid duration '{}': expected a number with an optional us, ms or s suffix", text));
+    return tl::unexpected(
+        fmt::format("invalid duration '{}': expected a number with an optional us, ms or s suffix", text));
   return *v * scale;
 }
 
@@ -83,9 +84,11 @@ tl::expected<Thresholds, std::string> parse_thresholds(std::string_view text)
 tl::expected<void, std::string> check_order(const Thresholds& warn, const Thresholds& crit)
 {
   if (warn.rta_ms > crit.rta_ms)
-    return tl::unexpected(fmt::format("warning round-trip {} ms is above critical {} ms", format_number(warn.rta_ms), format_number(crit.rta_ms)));
+    return tl::unexpected(fmt::format("warning round-trip {} ms is above critical {} ms", format_number(warn.rta_ms),
+                                      format_number(crit.rta_ms)));
   if (warn.pl > crit.pl)
-    return tl::unexpected(fmt::format("warning packet loss {}% is above critical {}%", format_number(warn.pl), format_number(crit.pl)));
+    return tl::unexpected(
+        fmt::format("warning packet loss {}% is above critical {}%", format_number(warn.pl), format_number(crit.pl)));
   return {};
 }
 

@@ -22,8 +22,8 @@ void judge_age(Result& r, Perfdatum& age, const std::string& path, const Heartbe
   double a = now - *obs.timestamp;
   if (-a > policy.max_future) {
     r.state = State::Warning;
-    r.summary = fmt::format("heartbeat {} is {} s in the future: clock skew between the sites?", path,
-                            seconds_text(-a));
+    r.summary =
+        fmt::format("heartbeat {} is {} s in the future: clock skew between the sites?", path, seconds_text(-a));
     age.value = std::round(a * 1000) / 1000;
     r.details.push_back(fmt::format("allowed skew is {} s", format_number(policy.max_future)));
     return;
@@ -62,17 +62,16 @@ Result evaluate_heartbeat(const HeartbeatObservation& obs, const HeartbeatPolicy
     r.state = State::Unknown;
     r.summary = fmt::format("cannot read heartbeat {}: {}", path, obs.error);
     if (obs.error == std::strerror(EACCES))
-      r.details.push_back("the plugin's user needs read permission on the file and search permission on its directories");
+      r.details.push_back(
+          "the plugin's user needs read permission on the file and search permission on its directories");
     break;
   case HeartbeatObservation::Status::Unparsable:
     r.state = State::Unknown;
-    r.summary = fmt::format("heartbeat {} has unparsable content '{}': {}", path,
-                            sanitize_quote(obs.content, 40), obs.error);
+    r.summary =
+        fmt::format("heartbeat {} has unparsable content '{}': {}", path, sanitize_quote(obs.content, 40), obs.error);
     r.details.push_back("expected a Unix epoch or an RFC 3339 timestamp with a zone on the first line");
     break;
-  case HeartbeatObservation::Status::Read:
-    judge_age(r, age, path, obs, policy, now);
-    break;
+  case HeartbeatObservation::Status::Read: judge_age(r, age, path, obs, policy, now); break;
   }
   r.perfdata.push_back(age);
   return r;

@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "wording.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
+#include "wording.hpp"
 
 namespace sitelink::replication {
 
@@ -83,8 +83,7 @@ State classify_mysql_connect_error(unsigned code)
   case 2059: // authentication plugin cannot be loaded
   case 2061: // authentication requires secure connection
     return State::Unknown;
-  default:
-    break;
+  default: break;
   }
   // 2002 socket, 2003 TCP, 2005 unknown host, 2013 lost, 1040 too many
   // connections, 1129 host blocked: the service is not usable.
@@ -156,7 +155,9 @@ Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
   }
   if (o.status == MysqlObservation::Status::ConnectFailed) {
     State st = classify_mysql_connect_error(o.error_code);
-    Result r{st, fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
+    Result r{st,
+             fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)),
+             {},
              none};
     if (st == State::Unknown)
       r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
@@ -173,7 +174,8 @@ Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
                   none};
   }
   return Result{State::Unknown,
-                fmt::format("query failed on {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)), {},
+                fmt::format("query failed on {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)),
+                {},
                 none};
 }
 
@@ -182,15 +184,20 @@ void judge_threads(std::vector<SubResult>& parts, const MysqlReplicaStatus& r, c
 {
   if (r.io_running != "Yes")
     parts.push_back({State::Critical,
-                     fmt::format("IO thread is '{}' (not connected to {})", sanitize_quote(r.io_running, 20), src), {}});
+                     fmt::format("IO thread is '{}' (not connected to {})", sanitize_quote(r.io_running, 20), src),
+                     {}});
   if (!r.last_io_error.empty())
     parts.push_back({State::Critical,
-                     fmt::format("IO {}'{}'", errno_prefix(r.last_io_errno), sanitize_quote(r.last_io_error, 200)), {}});
+                     fmt::format("IO {}'{}'", errno_prefix(r.last_io_errno), sanitize_quote(r.last_io_error, 200)),
+                     {}});
   if (r.sql_running != "Yes")
-    parts.push_back({State::Critical, fmt::format("SQL thread is '{}' (not applying changes)", sanitize_quote(r.sql_running, 20)), {}});
+    parts.push_back({State::Critical,
+                     fmt::format("SQL thread is '{}' (not applying changes)", sanitize_quote(r.sql_running, 20)),
+                     {}});
   if (!r.last_sql_error.empty())
     parts.push_back({State::Critical,
-                     fmt::format("SQL {}'{}'", errno_prefix(r.last_sql_errno), sanitize_quote(r.last_sql_error, 200)), {}});
+                     fmt::format("SQL {}'{}'", errno_prefix(r.last_sql_errno), sanitize_quote(r.last_sql_error, 200)),
+                     {}});
 }
 
 struct MysqlLag {
@@ -232,9 +239,11 @@ MysqlLag judge_lag(std::vector<SubResult>& parts, const MysqlObservation& o, con
     const std::string what = lag.from_heartbeat ? "heartbeat age" : "lag";
     const double s = *lag.seconds;
     if (p.crit.alerts(s))
-      parts.push_back({State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(s), p.crit.describe()), {}});
+      parts.push_back(
+          {State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(s), p.crit.describe()), {}});
     else if (p.warn.alerts(s))
-      parts.push_back({State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(s), p.warn.describe()), {}});
+      parts.push_back(
+          {State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(s), p.warn.describe()), {}});
   }
   return lag;
 }
@@ -247,11 +256,13 @@ std::vector<std::string> replica_details(const MysqlObservation& o, const MysqlR
                                 o.mariadb ? " (MariaDB)" : "", src,
                                 r.channel.empty() ? "" : " on channel " + sanitize(r.channel)));
   details.push_back(fmt::format("IO thread {} ({}), SQL thread {} ({})", sanitize(r.io_running),
-                                sanitize_quote(r.io_state, 80), sanitize(r.sql_running), sanitize_quote(r.sql_state, 80)));
-  details.push_back(fmt::format("Seconds_Behind_Master: {}",
-                                r.seconds_behind ? format_number(*r.seconds_behind) : std::string("NULL (unknown, not 0)")));
+                                sanitize_quote(r.io_state, 80), sanitize(r.sql_running),
+                                sanitize_quote(r.sql_state, 80)));
+  details.push_back(fmt::format("Seconds_Behind_Master: {}", r.seconds_behind ? format_number(*r.seconds_behind)
+                                                                              : std::string("NULL (unknown, not 0)")));
   if (o.heartbeat_age)
-    details.push_back(fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+    details.push_back(
+        fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
   return details;
 }
 
@@ -263,13 +274,16 @@ Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
   if (o.rows.empty()) {
     std::string what = p.channel.empty() ? std::string("SHOW REPLICA STATUS returned no row")
                                          : fmt::format("no replication channel '{}'", sanitize(p.channel));
-    return Result{State::Critical, fmt::format("{} is not a replica: {}", sanitize(o.server), what), {},
+    return Result{State::Critical,
+                  fmt::format("{} is not a replica: {}", sanitize(o.server), what),
+                  {},
                   mysql_perf(p, std::nullopt, o.heartbeat_age)};
   }
   const auto& r = o.rows.front();
   std::vector<SubResult> parts;
-  const std::string src = r.source_host.empty() ? std::string("the primary")
-                                                : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
+  const std::string src = r.source_host.empty()
+                              ? std::string("the primary")
+                              : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
   judge_threads(parts, r, src);
   const MysqlLag lag = judge_lag(parts, o, r, p);
   Result res = aggregate(parts.empty() ? std::vector<SubResult>{{State::Ok, "", {}}} : parts);

@@ -25,8 +25,8 @@ namespace sitelink::replication {
 // (Replica_/Source_ in MySQL 8.0.22+, Slave_/Master_ in MariaDB and older).
 struct MysqlReplicaStatus {
   std::string channel;
-  std::string io_running;  // Yes, No, Connecting
-  std::string sql_running; // Yes, No
+  std::string io_running;               // Yes, No, Connecting
+  std::string sql_running;              // Yes, No
   std::optional<double> seconds_behind; // nullopt: NULL
   std::string last_io_error;
   std::string last_sql_error;
@@ -47,8 +47,8 @@ struct MysqlObservation {
   Status status = Status::QueryFailed;
   unsigned error_code = 0; // server or client error number
   std::string error;
-  std::string activity;    // what the source was doing when it ran out of time
-  std::string server;      // where we connected
+  std::string activity; // what the source was doing when it ran out of time
+  std::string server;   // where we connected
   std::string user;
   bool mariadb = false;
   std::vector<MysqlReplicaStatus> rows;

@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "wording.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
+#include "wording.hpp"
 
 namespace sitelink::replication {
 
@@ -51,23 +51,29 @@ std::string first_line(std::string_view text)
 
 Perfdatum seconds_perf(std::string label, std::optional<double> v, const Range& w, const Range& c)
 {
-  return Perfdatum{std::move(label), v ? std::optional<double>(round_ms(*v)) : std::nullopt, Uom::Seconds, w, c,
-                   0.0, std::nullopt};
+  return Perfdatum{std::move(label), v ? std::optional<double>(round_ms(*v)) : std::nullopt, Uom::Seconds, w, c, 0.0,
+                   std::nullopt};
 }
 
 Perfdatum bytes_perf(std::string label, std::optional<double> v, const std::optional<Range>& w,
                      const std::optional<Range>& c)
 {
-  return Perfdatum{std::move(label), v ? std::optional<double>(std::max(0.0, std::round(*v))) : std::nullopt,
-                   Uom::Bytes, w, c, 0.0, std::nullopt};
+  return Perfdatum{
+      std::move(label), v ? std::optional<double>(std::max(0.0, std::round(*v))) : std::nullopt, Uom::Bytes, w, c, 0.0,
+      std::nullopt};
 }
 
 Perfdatum link_perf(std::string label, std::optional<double> v, double timeout)
 {
   Range t;
   t.end = timeout;
-  return Perfdatum{std::move(label), v ? std::optional<double>(round_ms(std::max(0.0, *v))) : std::nullopt,
-                   Uom::Seconds, std::nullopt, t, 0.0, std::nullopt};
+  return Perfdatum{std::move(label),
+                   v ? std::optional<double>(round_ms(std::max(0.0, *v))) : std::nullopt,
+                   Uom::Seconds,
+                   std::nullopt,
+                   t,
+                   0.0,
+                   std::nullopt};
 }
 
 // Judges the seconds and bytes lag against the ranges; adds parts.
@@ -77,19 +83,23 @@ void judge_lag(std::vector<SubResult>& parts, const std::string& who, std::optio
   if (seconds) {
     const std::string what = from_heartbeat ? "heartbeat age" : "lag";
     if (p.crit.alerts(*seconds))
-      parts.push_back({State::Critical, fmt::format("{}{} {} s (critical {} s)", who, what, seconds_text(*seconds),
-                                                    p.crit.describe()), {}});
+      parts.push_back({State::Critical,
+                       fmt::format("{}{} {} s (critical {} s)", who, what, seconds_text(*seconds), p.crit.describe()),
+                       {}});
     else if (p.warn.alerts(*seconds))
-      parts.push_back({State::Warning, fmt::format("{}{} {} s (warning {} s)", who, what, seconds_text(*seconds),
-                                                   p.warn.describe()), {}});
+      parts.push_back({State::Warning,
+                       fmt::format("{}{} {} s (warning {} s)", who, what, seconds_text(*seconds), p.warn.describe()),
+                       {}});
   }
   if (bytes) {
     if (p.crit_bytes && p.crit_bytes->alerts(*bytes))
-      parts.push_back({State::Critical, fmt::format("{}{} behind (critical {} B)", who, bytes_text(*bytes),
-                                                    p.crit_bytes->describe()), {}});
+      parts.push_back({State::Critical,
+                       fmt::format("{}{} behind (critical {} B)", who, bytes_text(*bytes), p.crit_bytes->describe()),
+                       {}});
     else if (p.warn_bytes && p.warn_bytes->alerts(*bytes))
-      parts.push_back({State::Warning, fmt::format("{}{} behind (warning {} B)", who, bytes_text(*bytes),
-                                                   p.warn_bytes->describe()), {}});
+      parts.push_back({State::Warning,
+                       fmt::format("{}{} behind (warning {} B)", who, bytes_text(*bytes), p.warn_bytes->describe()),
+                       {}});
   }
 }
 
@@ -115,14 +125,15 @@ Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
 
   bool fresh = false;
   if (!s.receiver) {
-    std::string since = s.replay_age ? fmt::format("; last replayed transaction is {} s old", seconds_text(*s.replay_age))
-                                     : std::string();
+    std::string since = s.replay_age
+                            ? fmt::format("; last replayed transaction is {} s old", seconds_text(*s.replay_age))
+                            : std::string();
     parts.push_back({State::Critical, "standby has no WAL receiver: not streaming from the primary" + since, {}});
   } else if (s.receiver_status != "streaming") {
-    parts.push_back({State::Critical,
-                     fmt::format("WAL receiver is '{}', not streaming from {}", sanitize_quote(s.receiver_status, 40),
-                                 sender),
-                     {}});
+    parts.push_back(
+        {State::Critical,
+         fmt::format("WAL receiver is '{}', not streaming from {}", sanitize_quote(s.receiver_status, 40), sender),
+         {}});
   } else if (!s.receipt_age) {
     parts.push_back({State::Critical, fmt::format("WAL receiver has not heard from {} yet", sender), {}});
   } else if (*s.receipt_age > lt) {
@@ -158,24 +169,28 @@ Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
   judge_lag(parts, "", seconds, bytes, p, from_heartbeat);
 
   if (s.pause_state == "paused" || s.pause_state == "pause requested")
-    parts.push_back({State::Warning, fmt::format("WAL replay is {} (SELECT pg_wal_replay_resume() resumes it)",
-                                                 s.pause_state), {}});
+    parts.push_back({State::Warning,
+                     fmt::format("WAL replay is {} (SELECT pg_wal_replay_resume() resumes it)", s.pause_state),
+                     {}});
 
-  details.push_back(fmt::format("role: standby (in recovery), WAL receiver: {}", s.receiver ? sanitize(s.receiver_status)
-                                                                                          : std::string("none")));
+  details.push_back(fmt::format("role: standby (in recovery), WAL receiver: {}",
+                                s.receiver ? sanitize(s.receiver_status) : std::string("none")));
   if (s.receipt_age)
     details.push_back(fmt::format("last message from {}: {} s ago (link timeout {} s{})", sender,
                                   seconds_text(*s.receipt_age), format_number(lt),
                                   p.link_timeout ? "" : ", from wal_receiver_timeout"));
   if (!s.receive_lsn.empty() || !s.replay_lsn.empty())
-    details.push_back(fmt::format("received up to {}, replayed up to {}", sanitize(s.receive_lsn), sanitize(s.replay_lsn)));
+    details.push_back(
+        fmt::format("received up to {}, replayed up to {}", sanitize(s.receive_lsn), sanitize(s.replay_lsn)));
   if (s.replay_age)
     details.push_back(fmt::format("last replayed transaction committed {} s ago (grows while the primary is idle)",
                                   seconds_text(*s.replay_age)));
   if (o.heartbeat_age)
-    details.push_back(fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+    details.push_back(
+        fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
 
-  std::vector<Perfdatum> perf{seconds_perf("lag", seconds, p.warn, p.crit), bytes_perf("lag_bytes", bytes, p.warn_bytes, p.crit_bytes),
+  std::vector<Perfdatum> perf{seconds_perf("lag", seconds, p.warn, p.crit),
+                              bytes_perf("lag_bytes", bytes, p.warn_bytes, p.crit_bytes),
                               link_perf("link_age", s.receipt_age, lt)};
   std::string ok = fmt::format("standby streaming from {}, {} {} s, {} behind, last message {} s ago", sender,
                                from_heartbeat ? "heartbeat age" : "lag", seconds ? seconds_text(*seconds) : "?",
@@ -192,7 +207,9 @@ std::string replica_name(const PgReplica& r)
 std::string slot_label(std::string_view name)
 {
   std::string out;
-  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+  for (char c : name)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                                                       : '_';
   return out;
 }
 
@@ -237,12 +254,14 @@ void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string&
   const bool fresh = r.reply_age && *r.reply_age <= lt;
   if (r.state != "streaming")
     j.parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
-                       fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)), {}});
-  if (!r.reply_age)
-    j.parts.push_back({State::Warning, fmt::format("replica {} has not replied yet", name), {}});
+                       fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)),
+                       {}});
+  if (!r.reply_age) j.parts.push_back({State::Warning, fmt::format("replica {} has not replied yet", name), {}});
   else if (!fresh)
-    j.parts.push_back({State::Critical, fmt::format("replica {} last replied {} s ago (link timeout {} s): link down?",
-                                                    name, seconds_text(*r.reply_age), format_number(lt)), {}});
+    j.parts.push_back({State::Critical,
+                       fmt::format("replica {} last replied {} s ago (link timeout {} s): link down?", name,
+                                   seconds_text(*r.reply_age), format_number(lt)),
+                       {}});
   seconds = std::max(0.0, r.replay_lag.value_or(0.0));
   if (r.reply_age && !fresh) seconds = std::max(*seconds, *r.reply_age);
   j.details.push_back(fmt::format("replica {} ({}): state {}, sync {}, last reply {} s ago, replay lag {}, {} behind",
@@ -275,8 +294,9 @@ void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, 
   j.perf.push_back(bytes_perf(pl + "lag_bytes", bytes, p.warn_bytes, p.crit_bytes));
   j.perf.push_back(link_perf(pl + "link_age", reply_age, lt));
   if (!j.ok.empty()) j.ok += "; ";
-  j.ok += fmt::format("{} streaming, lag {} s, {} behind, last reply {} s ago", name, seconds ? seconds_text(*seconds) : "?",
-                      bytes ? bytes_text(*bytes) : "? B", reply_age ? seconds_text(*reply_age) : "?");
+  j.ok += fmt::format("{} streaming, lag {} s, {} behind, last reply {} s ago", name,
+                      seconds ? seconds_text(*seconds) : "?", bytes ? bytes_text(*bytes) : "? B",
+                      reply_age ? seconds_text(*reply_age) : "?");
 }
 
 Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
@@ -292,8 +312,9 @@ Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
       j.details.push_back(fmt::format("inactive replication slot {} retains {} of WAL{}", sanitize(s.name),
                                       s.retained_bytes ? bytes_text(*s.retained_bytes) : "?",
                                       s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
-  j.details.insert(j.details.begin(), fmt::format("role: primary, link timeout {} s{}", format_number(lt),
-                                                  p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
+  j.details.insert(j.details.begin(),
+                   fmt::format("role: primary, link timeout {} s{}", format_number(lt),
+                               p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
   if (!p.heartbeat_table.empty())
     j.details.push_back("the heartbeat table is judged on the standby; ignored on the primary");
   return finish(std::move(j.parts), std::move(j.perf), "primary: " + j.ok, std::move(j.details));
@@ -304,7 +325,8 @@ Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
 std::optional<double> pg_setting_seconds(std::string_view setting, std::string_view unit)
 {
   auto v = parse_number(setting);
-  if (!v && setting.size() > 1 && setting.front() == '-') v = parse_number(setting.substr(1)).map([](double x) { return -x; });
+  if (!v && setting.size() > 1 && setting.front() == '-')
+    v = parse_number(setting.substr(1)).map([](double x) { return -x; });
   if (!v) return std::nullopt;
   if (*v < 0) return 0.0; // -1: disabled
   if (unit == "ms") return *v / 1000;
@@ -332,8 +354,7 @@ double pg_default_standby_link_timeout(const PgSettings& s)
 double pg_default_primary_link_timeout(const PgSettings& s)
 {
   double interval = fallback_interval;
-  if (s.wal_receiver_status_interval && *s.wal_receiver_status_interval > 0)
-    interval = *s.wal_receiver_status_interval;
+  if (s.wal_receiver_status_interval && *s.wal_receiver_status_interval > 0) interval = *s.wal_receiver_status_interval;
   if (s.wal_sender_timeout && *s.wal_sender_timeout > 0) interval = std::min(interval, *s.wal_sender_timeout / 2);
   return link_timeout_from_interval(interval);
 }
@@ -428,10 +449,10 @@ State classify_pg_connect_error(std::string_view m)
                              "too many clients", "remaining connection slots"})
     if (contains(m, s)) return State::Critical;
   // The server refused our credentials or configuration: we could not find out.
-  for (std::string_view s : {"password authentication failed", "no password supplied", "does not exist",
-                             "pg_hba.conf", "authentication failed", "permission denied", "SSL", "certificate",
-                             "invalid connection option", "missing \"=\"", "invalid URI", "invalid integer value",
-                             "unterminated quoted string", "FATAL:"})
+  for (std::string_view s :
+       {"password authentication failed", "no password supplied", "does not exist", "pg_hba.conf",
+        "authentication failed", "permission denied", "SSL", "certificate", "invalid connection option",
+        "missing \"=\"", "invalid URI", "invalid integer value", "unterminated quoted string", "FATAL:"})
     if (contains(m, s)) return State::Unknown;
   return State::Critical;
 }
@@ -460,9 +481,10 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
   }
   case PgObservation::Status::QueryFailed:
     return Result{State::Unknown,
-                  fmt::format("query failed on {}: {}", server, sanitize_quote(first_line(o.error), 200)), {}, none};
-  case PgObservation::Status::Ok:
-    break;
+                  fmt::format("query failed on {}: {}", server, sanitize_quote(first_line(o.error), 200)),
+                  {},
+                  none};
+  case PgObservation::Status::Ok: break;
   }
   if (!o.monitor) {
     Result r{State::Unknown,
@@ -472,13 +494,17 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
     return r;
   }
   if (p.role == PgRole::Standby && !o.in_recovery) {
-    Result r{State::Critical, fmt::format("{} is not in recovery but --role standby was expected: promoted?", server),
-             {"pg_is_in_recovery() is false: this server accepts writes and no longer follows a primary"}, none};
+    Result r{State::Critical,
+             fmt::format("{} is not in recovery but --role standby was expected: promoted?", server),
+             {"pg_is_in_recovery() is false: this server accepts writes and no longer follows a primary"},
+             none};
     return r;
   }
   if (p.role == PgRole::Primary && o.in_recovery) {
-    return Result{State::Critical, fmt::format("{} is in recovery (a standby) but --role primary was expected", server),
-                  {}, none};
+    return Result{State::Critical,
+                  fmt::format("{} is in recovery (a standby) but --role primary was expected", server),
+                  {},
+                  none};
   }
   Result r = o.in_recovery ? evaluate_standby(o, p) : evaluate_primary(o, p);
   r.details.insert(r.details.begin(), fmt::format("server {} as {}", server, sanitize(o.user)));

@@ -35,25 +35,25 @@ struct PgSettings {
 };
 
 struct PgStandby {
-  bool receiver = false;              // a pg_stat_wal_receiver row exists
-  std::string receiver_status;        // streaming, waiting, stopping, ...
-  std::optional<double> receipt_age;  // now() - last_msg_receipt_time
-  std::optional<double> bytes;        // receive LSN - replay LSN
+  bool receiver = false;             // a pg_stat_wal_receiver row exists
+  std::string receiver_status;       // streaming, waiting, stopping, ...
+  std::optional<double> receipt_age; // now() - last_msg_receipt_time
+  std::optional<double> bytes;       // receive LSN - replay LSN
   std::string receive_lsn;
   std::string replay_lsn;
-  std::optional<double> replay_age;   // now() - pg_last_xact_replay_timestamp()
-  std::string pause_state;            // not paused, pause requested, paused
-  std::string sender;                 // sender_host:sender_port
+  std::optional<double> replay_age; // now() - pg_last_xact_replay_timestamp()
+  std::string pause_state;          // not paused, pause requested, paused
+  std::string sender;               // sender_host:sender_port
 };
 
 struct PgReplica {
   std::string application_name;
   std::string client_addr;
-  std::string state;                  // streaming, catchup, startup, backup, stopping
+  std::string state; // streaming, catchup, startup, backup, stopping
   std::string sync_state;
-  std::optional<double> reply_age;    // now() - reply_time
-  std::optional<double> replay_lag;   // seconds; NULL when idle
-  std::optional<double> bytes;        // current LSN - replay_lsn
+  std::optional<double> reply_age;  // now() - reply_time
+  std::optional<double> replay_lag; // seconds; NULL when idle
+  std::optional<double> bytes;      // current LSN - replay_lsn
 };
 
 struct PgSlot {
@@ -66,11 +66,11 @@ struct PgSlot {
 struct PgObservation {
   enum class Status { Ok, ConnectFailed, Timeout, QueryFailed };
   Status status = Status::QueryFailed;
-  std::string error;     // libpq/server message
-  std::string activity;  // what the source was doing when it ran out of time
-  std::string server;    // where we connected, without secrets
+  std::string error;    // libpq/server message
+  std::string activity; // what the source was doing when it ran out of time
+  std::string server;   // where we connected, without secrets
   std::string user;
-  bool monitor = false;  // member of pg_monitor (or superuser)
+  bool monitor = false; // member of pg_monitor (or superuser)
   bool in_recovery = false;
   PgSettings settings;
   PgStandby standby;

@@ -43,12 +43,9 @@ bool leap(int y)
 
 tl::expected<double, std::string> parse_rfc3339(std::string_view s)
 {
-  auto bad = [&](const char* why) {
-    return tl::unexpected(std::string("not an RFC 3339 timestamp (") + why + ")");
-  };
+  auto bad = [&](const char* why) { return tl::unexpected(std::string("not an RFC 3339 timestamp (") + why + ")"); };
   int Y, M, D, h, m, sec;
-  if (!digits(s, 0, 4, Y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' ||
-      !digits(s, 8, 2, D))
+  if (!digits(s, 0, 4, Y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' || !digits(s, 8, 2, D))
     return bad("bad date");
   if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return bad("bad date/time separator");
   if (!digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, m) || s[16] != ':' || !digits(s, 17, 2, sec))

@@ -126,9 +126,9 @@ std::string first_of(const Options& o, std::string_view a, std::string_view b)
 
 void file_config(const Options& o, Config& c)
 {
-  refuse_with_backend(o, "file", {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica",
-                                  "warning-bytes", "critical-bytes", "link-timeout", "heartbeat-table",
-                                  "defaults-file", "channel"});
+  refuse_with_backend(o, "file",
+                      {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica", "warning-bytes",
+                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel"});
   if (!o.has("file")) throw UsageError("--backend file needs --file PATH");
   c.file = o.text("file");
   if (one_of("timestamp", o.text("timestamp", "content"), {"content", "mtime"}) == "mtime")
@@ -167,8 +167,8 @@ void postgresql_config(const Options& o, Config& c)
 
 void mysql_config(const Options& o, Config& c)
 {
-  refuse_with_backend(o, "mysql", {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes",
-                                   "critical-bytes"});
+  refuse_with_backend(o, "mysql",
+                      {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes", "critical-bytes"});
   MysqlPolicy& p = c.mysql;
   p.warn = range_or(o, "warning", 300);
   p.crit = range_or(o, "critical", 900);

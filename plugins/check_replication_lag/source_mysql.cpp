@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include <errmsg.h>
 #include <fmt/format.h>
 #include <mysql.h>
-#include <errmsg.h>
 
 #include "sitelink/module.hpp"
 #include "sitelink/version.hpp"
@@ -58,8 +58,7 @@ class Session {
 public:
   Session(const MysqlRequest& rq, const Deadline& deadline, const SourceHooks& hooks, MysqlObservation& obs)
       : rq_(rq), hooks_(hooks), obs_(obs), d_(deadline)
-  {
-  }
+  {}
 
   bool connect()
   {
@@ -107,7 +106,8 @@ public:
     if (mysql_real_query(m_.get(), sql.data(), sql.size()) != 0) {
       code = mysql_errno(m_.get());
       error = mysql_error(m_.get());
-      if (client_timeout(code) && d_.elapsed() - started >= t - timer_tolerance_seconds) obs_.status = MysqlObservation::Status::Timeout;
+      if (client_timeout(code) && d_.elapsed() - started >= t - timer_tolerance_seconds)
+        obs_.status = MysqlObservation::Status::Timeout;
       return false;
     }
     std::unique_ptr<MYSQL_RES, ResDeleter> res(mysql_store_result(m_.get()));
@@ -216,7 +216,8 @@ bool read_heartbeat_table(Session& s, const std::string& table, MysqlObservation
     double age = std::strtod(v.c_str(), &end);
     if (end != v.c_str()) obs.heartbeat_age = age;
   }
-  if (!obs.heartbeat_age) obs.heartbeat_error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
+  if (!obs.heartbeat_age)
+    obs.heartbeat_error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
   return true;
 }
 
@@ -230,8 +231,7 @@ void observe_impl(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
   if (s.query("reading the current user", "SELECT CURRENT_USER()", who, code, err) && !who.rows.empty() &&
       who.rows.front().size() == 1 && who.rows.front()[0])
     obs.user = *who.rows.front()[0];
-  else if (obs.status == MysqlObservation::Status::Timeout)
-    return;
+  else if (obs.status == MysqlObservation::Status::Timeout) return;
   if (!read_status(s, rq, obs)) return;
   if (!rq.heartbeat_sql_table.empty() && !read_heartbeat_table(s, rq.heartbeat_sql_table, obs)) return;
   obs.status = MysqlObservation::Status::Ok;

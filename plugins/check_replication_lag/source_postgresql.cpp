@@ -73,8 +73,7 @@ class Session {
 public:
   Session(const PgRequest& rq, const Deadline& deadline, const SourceHooks& hooks, PgObservation& obs)
       : rq_(rq), hooks_(hooks), obs_(obs), d_(deadline)
-  {
-  }
+  {}
 
   void connect()
   {

@@ -11,8 +11,8 @@
 
 #include <pcap/pcap.h>
 
-#include "source_capture.hpp"
 #include "classify.hpp"
+#include "source_capture.hpp"
 #include "tally.hpp"
 
 using namespace sitelink::traffic;

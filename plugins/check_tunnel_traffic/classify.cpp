@@ -39,7 +39,7 @@ Classified classify_udp(Classified c, Cursor cur, std::size_t ip_payload, const 
   c.dport = be16(cur.p + 2);
   const std::size_t udp_len = be16(cur.p + 4);
   if (udp_len < 8 || udp_len > ip_payload) return finish(c, Decode::Malformed);
-  const std::size_t len = udp_len - 8;                    // payload on the wire
+  const std::size_t len = udp_len - 8;                   // payload on the wire
   const std::size_t have = std::min(cur.avail - 8, len); // payload captured
   const std::uint8_t* d = cur.p + 8;
   auto on = [&](std::uint16_t port) { return c.sport == port || c.dport == port; };

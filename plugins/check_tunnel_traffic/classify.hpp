@@ -27,10 +27,7 @@ struct Address {
   std::string to_string() const;
   bool operator==(const Address& o) const noexcept { return family == o.family && bytes == o.bytes; }
   bool operator!=(const Address& o) const noexcept { return !(*this == o); }
-  bool operator<(const Address& o) const noexcept
-  {
-    return family != o.family ? family < o.family : bytes < o.bytes;
-  }
+  bool operator<(const Address& o) const noexcept { return family != o.family ? family < o.family : bytes < o.bytes; }
 };
 
 enum class Proto : std::uint8_t {

@@ -46,12 +46,9 @@ std::string breakdown(const DirectionCounters& d)
   for (Proto p : {Proto::Esp, Proto::Ike, Proto::WireGuard, Proto::OpenVpn, Proto::NatKeepalive, Proto::Other}) {
     const auto n = d.count(p);
     if (n == 0) continue;
-    if (p == Proto::Ike)
-      add(fmt::format("IKE {} ({} requests, {} responses)", n, d.ike_requests, d.ike_responses));
-    else if (p == Proto::Other)
-      add(fmt::format("{} not recognised", n));
-    else
-      add(fmt::format("{} {}", to_string(p), n));
+    if (p == Proto::Ike) add(fmt::format("IKE {} ({} requests, {} responses)", n, d.ike_requests, d.ike_responses));
+    else if (p == Proto::Other) add(fmt::format("{} not recognised", n));
+    else add(fmt::format("{} {}", to_string(p), n));
   }
   return s.empty() ? "nothing" : s;
 }
@@ -99,8 +96,7 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
     if (out > 0 && in == 0)
       r.text = fmt::format("{} idle: {} packets sent in the last {} s only, too late for an answer{}", peer, out,
                            format_number(policy.answer_grace), w);
-    else
-      r.text = fmt::format("{} idle: no tunnel packets{}", peer, w);
+    else r.text = fmt::format("{} idle: no tunnel packets{}", peer, w);
     break;
   }
   // Stable labels: the same eight per peer in every state.
@@ -258,8 +254,8 @@ Result evaluate(const Observation& obs, const Policy& policy)
   const auto& y = obs.tally;
   r.details.push_back(fmt::format("{} frames {}{}: {} not IP, {} not tunnel traffic, {} undecodable, "
                                   "{} fragments, {} not to or from a peer",
-                                  y.frames, obs.where, in_window(obs.window), y.not_ip, y.not_tunnel,
-                                  y.undecodable, y.fragments, y.unrelated));
+                                  y.frames, obs.where, in_window(obs.window), y.not_ip, y.not_tunnel, y.undecodable,
+                                  y.fragments, y.unrelated));
   if (y.over_limit > 0)
     r.details.push_back(fmt::format("{} packets from more than {} peers were not counted: name the peers with --peer",
                                     y.over_limit, Tally::max_discovered));

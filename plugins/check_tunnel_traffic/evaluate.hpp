@@ -32,8 +32,8 @@ Verdict judge(const PeerTally& t, Kind k, std::optional<double> answer_by = std:
 
 struct Judgement {
   Verdict verdict = Verdict::Idle;
-  std::optional<Kind> kind;      // the family the verdict is about (none when idle)
-  std::vector<Kind> active;      // every family that had packets
+  std::optional<Kind> kind; // the family the verdict is about (none when idle)
+  std::vector<Kind> active; // every family that had packets
 };
 // The peer's verdict: the worst of the families that had packets.
 Judgement judge(const PeerTally& t, std::optional<double> answer_by = std::nullopt);

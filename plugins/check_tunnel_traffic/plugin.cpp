@@ -92,8 +92,7 @@ std::vector<Address> peers_of(const Options& o)
   std::vector<Address> peers;
   for (const auto& text : o.list("peer")) {
     auto a = Address::parse(text);
-    if (!a)
-      throw UsageError("invalid value '" + sanitize_quote(text, 60) + "' for option '--peer': not an IP address");
+    if (!a) throw UsageError("invalid value '" + sanitize_quote(text, 60) + "' for option '--peer': not an IP address");
     peers.push_back(*a);
   }
   return peers;

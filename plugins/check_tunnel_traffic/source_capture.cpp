@@ -8,9 +8,9 @@
 #include <cstring>
 #include <ifaddrs.h>
 #include <memory>
-#include <string_view>
 #include <netinet/in.h>
 #include <poll.h>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
@@ -157,8 +157,8 @@ tl::expected<Pcap, std::string> open_live(const std::string& iface, const std::s
 } // namespace
 
 tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, const std::string& filter,
-                                                      double duration, const ClassifyConfig& config, Tally& tally,
-                                                      const Deadline& deadline)
+                                                     double duration, const ClassifyConfig& config, Tally& tally,
+                                                     const Deadline& deadline)
 {
   CaptureStats st;
   const std::string name = sanitize(iface);
@@ -173,13 +173,14 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
   Activity cap("capturing on " + name);
   using clock = Deadline::clock;
   const auto start = clock::now();
-  const auto end =
-      std::min(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(duration)),
-               deadline.io_end());
+  const auto end = std::min(
+      start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(duration)), deadline.io_end());
   for (auto now = start; now < end; now = clock::now()) {
     // Rounded up, so the poll does not wake just before the end.
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(end - now).count();
-    struct pollfd pfd {fd, POLLIN, 0};
+    struct pollfd pfd {
+      fd, POLLIN, 0
+    };
     if (poll(&pfd, 1, static_cast<int>(wait)) < 0 && errno != EINTR)
       return tl::make_unexpected(fmt::format("poll on the capture failed: {}", std::strerror(errno)));
     if (pcap_dispatch(p->get(), -1, on_packet, reinterpret_cast<u_char*>(&feed)) == PCAP_ERROR)
@@ -196,8 +197,7 @@ tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, c
 }
 
 tl::expected<CaptureStats, std::string> read_capture_file(const std::string& path, const ClassifyConfig& config,
-                                                           Tally& tally, const Deadline& deadline,
-                                                           bool drop_privileges)
+                                                          Tally& tally, const Deadline& deadline, bool drop_privileges)
 {
   CaptureStats st;
   char errbuf[PCAP_ERRBUF_SIZE] = {};

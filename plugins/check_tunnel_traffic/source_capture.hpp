@@ -36,16 +36,16 @@ std::optional<LinkType> link_type_of(int dlt) noexcept;
 // with `filter` compiled into the kernel. Capabilities are dropped as soon as
 // the handle is active.
 tl::expected<CaptureStats, std::string> capture_live(const std::string& iface, const std::string& filter,
-                                                      double duration, const ClassifyConfig& config, Tally& tally,
-                                                      const Deadline& deadline);
+                                                     double duration, const ClassifyConfig& config, Tally& tally,
+                                                     const Deadline& deadline);
 
 // Reads a capture file (pcap or pcapng) to the end, or until
 // deadline.io_end() (then timed_out_while is set). A damaged file is an
 // error naming the packet and byte offset where it broke.
 // `drop_privileges` is false only in unit tests, which share one process.
 tl::expected<CaptureStats, std::string> read_capture_file(const std::string& path, const ClassifyConfig& config,
-                                                           Tally& tally, const Deadline& deadline,
-                                                           bool drop_privileges = true);
+                                                          Tally& tally, const Deadline& deadline,
+                                                          bool drop_privileges = true);
 
 // The addresses of this network namespace's interfaces.
 std::vector<Address> local_addresses();

@@ -55,13 +55,13 @@ public:
   const std::vector<PeerTally>& peers() const noexcept { return peers_; }
   bool peers_configured() const noexcept { return configured_; }
 
-  std::uint64_t frames = 0;      // every frame handed to add()
+  std::uint64_t frames = 0; // every frame handed to add()
   std::uint64_t not_ip = 0;
   std::uint64_t undecodable = 0; // truncated or malformed headers
   std::uint64_t fragments = 0;
-  std::uint64_t unrelated = 0;   // not to or from a peer (or a local address)
-  std::uint64_t not_tunnel = 0;  // IP, but no tunnel protocol's port or protocol
-  std::uint64_t over_limit = 0;  // from peers beyond max_discovered
+  std::uint64_t unrelated = 0;  // not to or from a peer (or a local address)
+  std::uint64_t not_tunnel = 0; // IP, but no tunnel protocol's port or protocol
+  std::uint64_t over_limit = 0; // from peers beyond max_discovered
 
 private:
   PeerTally* find_or_add(const Address& a);

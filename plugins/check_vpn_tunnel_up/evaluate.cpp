@@ -66,12 +66,11 @@ void judge_stale(Tunnel& t, const Policy& p)
     if (t.reports_outbound && t.last_outbound)
       t.detail = fmt::format("nothing received for {} s but sent {} s ago, limit {} s", secs(*t.last_inbound),
                              secs(*t.last_outbound), format_number(limit));
-    else
-      t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(limit));
+    else t.detail = fmt::format("nothing received for {} s, limit {} s", secs(*t.last_inbound), format_number(limit));
     break;
   case Silence::Idle:
-    t.quiet = fmt::format("idle for {} s", secs(t.last_outbound ? std::min(*t.last_inbound, *t.last_outbound)
-                                                                : *t.last_inbound));
+    t.quiet = fmt::format("idle for {} s",
+                          secs(t.last_outbound ? std::min(*t.last_inbound, *t.last_outbound) : *t.last_inbound));
     t.quiet_state = p.idle_state;
     break;
   }
@@ -94,8 +93,8 @@ Tunnel judge(Tunnel t, const Policy& p)
       t.quiet_state = p.no_keepalive_state;
     } else {
       t.state = TunnelState::Stale;
-      t.detail = fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age),
-                             format_number(*p.handshake_limit));
+      t.detail =
+          fmt::format("last handshake {} s ago, limit {} s", secs(*t.handshake_age), format_number(*p.handshake_limit));
     }
   } else if (p.stale) {
     judge_stale(t, p);
@@ -236,9 +235,9 @@ Result unread(const Observation& obs, const std::vector<std::string>& expected, 
   if (down) {
     // Whatever the thresholds say: no daemon means no tunnel.
     r.state = State::Critical;
-    r.summary = named ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon,
-                                    obs.error)
-                      : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
+    r.summary = named
+                    ? fmt::format("0 of {} tunnels up: {} is not running ({})", expected.size(), obs.daemon, obs.error)
+                    : fmt::format("{} is not running ({}): no tunnel can be up", obs.daemon, obs.error);
     for (const auto& name : expected) r.details.push_back(shown(name) + ": down, " + obs.daemon + " is not running");
   } else {
     r.state = State::Unknown;
@@ -276,8 +275,8 @@ std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std
 
 } // namespace
 
-Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
-                      bool reports_outbound, double limit)
+Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound, bool reports_outbound,
+                      double limit)
 {
   // Unknown inbound age: nothing to judge (the daemon's state stands).
   if (!last_inbound || *last_inbound <= limit) return Silence::Fresh;
@@ -317,8 +316,8 @@ Result evaluate(const Observation& obs, const Policy& policy)
 
   if (expected.empty()) {
     r.state = State::Unknown;
-    r.summary = fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon,
-                            where);
+    r.summary =
+        fmt::format("{} at {} has no tunnels configured; name the expected ones with --tunnel", obs.daemon, where);
     r.perfdata.push_back({"tunnels_up", 0.0, Uom::None, warn, crit, 0.0, 0.0});
     r.perfdata.push_back({"tunnels_expected", 0.0, Uom::None, {}, {}, 0.0, {}});
     return r;

@@ -33,7 +33,7 @@ struct Tunnel {
   // The backend reports last_outbound (absent then means nothing sent);
   // false for OpenVPN and WireGuard: --stale judges inbound silence alone.
   bool reports_outbound = false;
-  std::optional<double> keepalive;     // WireGuard: persistent keepalive interval, 0 = off
+  std::optional<double> keepalive; // WireGuard: persistent keepalive interval, 0 = off
   std::optional<double> bytes_in;
   std::optional<double> bytes_out;
   std::string detail; // backend's words: "no IKE SA", "IKE ESTABLISHED, CHILD INSTALLING"
@@ -47,10 +47,10 @@ struct Tunnel {
 
 struct Observation {
   enum class Status {
-    Read,          // the daemon answered
-    DaemonDown,    // socket missing or refused: every tunnel is down
-    NoPermission,  // the plugin's user may not talk to the daemon
-    Failed,        // timeout, protocol error, malformed reply
+    Read,         // the daemon answered
+    DaemonDown,   // socket missing or refused: every tunnel is down
+    NoPermission, // the plugin's user may not talk to the daemon
+    Failed,       // timeout, protocol error, malformed reply
   };
   Status status = Status::Failed;
   std::string daemon;   // "charon", "OpenVPN", "wireguard-go"
@@ -71,12 +71,12 @@ struct Observation {
 };
 
 struct Policy {
-  std::vector<std::string> expected; // --tunnel; empty: the configured ones
-  std::optional<Range> warn;         // default N: (all expected up)
-  std::optional<Range> crit;         // default 1: (at least one up)
-  std::optional<double> stale;       // --stale: silence limit (judge_silence)
-  std::optional<double> handshake_limit; // WireGuard: handshake age limit
-  State idle_state = State::Ok;             // --idle-state: silent both ways past --stale
+  std::vector<std::string> expected;         // --tunnel; empty: the configured ones
+  std::optional<Range> warn;                 // default N: (all expected up)
+  std::optional<Range> crit;                 // default 1: (at least one up)
+  std::optional<double> stale;               // --stale: silence limit (judge_silence)
+  std::optional<double> handshake_limit;     // WireGuard: handshake age limit
+  State idle_state = State::Ok;              // --idle-state: silent both ways past --stale
   State no_keepalive_state = State::Warning; // --no-keepalive-state: old handshake, no keepalive
 };
 
@@ -86,8 +86,8 @@ struct Policy {
 // received for more than `limit` while something was sent after the last
 // inbound packet (and so within that time); silent both ways is Idle.
 enum class Silence { Fresh, Idle, Stale };
-Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound,
-                      bool reports_outbound, double limit);
+Silence judge_silence(std::optional<double> last_inbound, std::optional<double> last_outbound, bool reports_outbound,
+                      double limit);
 
 // An outbound packet this close after the last inbound one (strongSwan's
 // ages are whole seconds) is taken as its answer (a TCP ACK, an echo reply),

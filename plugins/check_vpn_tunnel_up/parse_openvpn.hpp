@@ -31,8 +31,8 @@ struct Client {
 };
 struct Status {
   bool server = false;
-  std::optional<double> time;              // server mode: the daemon's clock
-  std::map<std::string, double> counters;  // p2p: "TUN/TAP read bytes" -> value
+  std::optional<double> time;             // server mode: the daemon's clock
+  std::map<std::string, double> counters; // p2p: "TUN/TAP read bytes" -> value
   std::vector<Client> clients;
 };
 tl::expected<Status, std::string> parse_status(const std::vector<std::string>& lines);

@@ -18,7 +18,6 @@ std::string key_to_base64(std::string_view key);
 // `aliases`: base64 public key -> name. Secret keys are skipped, never
 // stored or traced.
 tl::expected<Observation, std::string> observe(std::string_view uapi_reply, double now,
-                                               const std::map<std::string, std::string>& aliases,
-                                               const Trace& trace);
+                                               const std::map<std::string, std::string>& aliases, const Trace& trace);
 
 } // namespace sitelink::vpn::wireguard

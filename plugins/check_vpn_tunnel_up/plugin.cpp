@@ -37,49 +37,47 @@ PluginInfo info()
                "[--management PATH|HOST:PORT] "
                "[--management-password-file PATH] [--interface IF] [--peer-alias NAME=PUBKEY]... "
                "[-t SECONDS[:STATE]] [--runbook ID]";
-  i.description =
-      "Checks that the VPN tunnels between sites are up, reading the daemon's control interface "
-      "natively: strongSwan's VICI socket, OpenVPN's management interface or WireGuard's UAPI socket. "
-      "Tunnels are judged as a group: -w/-c are ranges on the number of expected tunnels that are up. "
-      "An expected tunnel the daemon does not have is reported missing and counts as down.";
-  i.notes =
-      "Defaults: every configured tunnel is expected (name them with --tunnel to notice one that\n"
-      "vanished from the configuration); -c 1: (at least one up) and -w N: with N expected, so lost\n"
-      "redundancy is a WARNING. An active/passive pair is -w 1:1 -c 1:.\n"
-      "--stale S (off by default) judges silence. strongSwan (CHILD SA use-in and use-out): a tunnel\n"
-      "that received nothing for more than S seconds while it sent something after the last inbound\n"
-      "packet is stale and does not count as up (a dead path: we send, nothing comes back); silent both\n"
-      "ways it is idle: up, 'idle for N s', state --idle-state (default ok; warning or critical where\n"
-      "constant traffic is expected). OpenVPN server (client Last Ref) reports no outbound figure: there\n"
-      "a client that sent nothing for S seconds is stale, idle or not, so it needs steady traffic (a\n"
-      "keepalive ping). WireGuard always judges peers by handshake age, limit 180 s unless --stale is\n"
-      "given: a peer with PersistentKeepalive whose handshake is older is stale; without keepalive an\n"
-      "idle peer makes no handshakes, so an old handshake gives --no-keepalive-state (default warning)\n"
-      "and a hint; a peer that never completed a handshake is down. A missing socket or refused\n"
-      "connection is CRITICAL (the daemon is not running).\n"
-      "Perfdata: tunnels_up, tunnels_expected and, per tunnel, <name>_up, _in_idle, _bytes_in,\n"
-      "_bytes_out (wireguard: _handshake_age; aws: _routes) for up to 20 tunnels while they fit\n"
-      "in about 5 KiB; beyond that aggregates only (in_idle_max, handshake_age_max, bytes_in,\n"
-      "bytes_out), and line 1 names the tunnels not up within 1 KiB, so that hundreds of\n"
-      "tunnels stay within 8 KiB of output.\n"
-      "Backends:\n"
-      "  strongswan  --socket unix:///var/run/charon.vici (default); tunnels are connections\n"
-      "  openvpn     --management PATH or HOST:PORT; point-to-point: one tunnel named by --tunnel\n"
-      "              (default 'openvpn'); server: each client common name is a tunnel\n"
-      "  wireguard   --interface wg0 (socket /var/run/wireguard/wg0.sock, or --socket PATH);\n"
-      "              peers are named by base64 public key or --peer-alias NAME=PUBKEY\n"
-      "  aws         --vpn-connection-id ID...: tunnels <vpn-id>/<outside-ip>, two per connection;\n"
-      "              BGP tunnel up with 0 routes is WARNING; credentials from the environment,\n"
-      "              shared files (--profile), container or IMDSv2; --role-arn assumes a role\n"
-      "  aws-route   --route-table-id ID --destination CIDR [--expect-target ID]: blackhole is\n"
-      "              CRITICAL, another target than expected WARNING (failed over)\n"
-      "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
-      "              credentials from clouds.yaml or OS_* variables, never the command line\n"
-      "Examples:\n"
-      "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
-      "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
-      "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
-      "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n";
+  i.description = "Checks that the VPN tunnels between sites are up, reading the daemon's control interface "
+                  "natively: strongSwan's VICI socket, OpenVPN's management interface or WireGuard's UAPI socket. "
+                  "Tunnels are judged as a group: -w/-c are ranges on the number of expected tunnels that are up. "
+                  "An expected tunnel the daemon does not have is reported missing and counts as down.";
+  i.notes = "Defaults: every configured tunnel is expected (name them with --tunnel to notice one that\n"
+            "vanished from the configuration); -c 1: (at least one up) and -w N: with N expected, so lost\n"
+            "redundancy is a WARNING. An active/passive pair is -w 1:1 -c 1:.\n"
+            "--stale S (off by default) judges silence. strongSwan (CHILD SA use-in and use-out): a tunnel\n"
+            "that received nothing for more than S seconds while it sent something after the last inbound\n"
+            "packet is stale and does not count as up (a dead path: we send, nothing comes back); silent both\n"
+            "ways it is idle: up, 'idle for N s', state --idle-state (default ok; warning or critical where\n"
+            "constant traffic is expected). OpenVPN server (client Last Ref) reports no outbound figure: there\n"
+            "a client that sent nothing for S seconds is stale, idle or not, so it needs steady traffic (a\n"
+            "keepalive ping). WireGuard always judges peers by handshake age, limit 180 s unless --stale is\n"
+            "given: a peer with PersistentKeepalive whose handshake is older is stale; without keepalive an\n"
+            "idle peer makes no handshakes, so an old handshake gives --no-keepalive-state (default warning)\n"
+            "and a hint; a peer that never completed a handshake is down. A missing socket or refused\n"
+            "connection is CRITICAL (the daemon is not running).\n"
+            "Perfdata: tunnels_up, tunnels_expected and, per tunnel, <name>_up, _in_idle, _bytes_in,\n"
+            "_bytes_out (wireguard: _handshake_age; aws: _routes) for up to 20 tunnels while they fit\n"
+            "in about 5 KiB; beyond that aggregates only (in_idle_max, handshake_age_max, bytes_in,\n"
+            "bytes_out), and line 1 names the tunnels not up within 1 KiB, so that hundreds of\n"
+            "tunnels stay within 8 KiB of output.\n"
+            "Backends:\n"
+            "  strongswan  --socket unix:///var/run/charon.vici (default); tunnels are connections\n"
+            "  openvpn     --management PATH or HOST:PORT; point-to-point: one tunnel named by --tunnel\n"
+            "              (default 'openvpn'); server: each client common name is a tunnel\n"
+            "  wireguard   --interface wg0 (socket /var/run/wireguard/wg0.sock, or --socket PATH);\n"
+            "              peers are named by base64 public key or --peer-alias NAME=PUBKEY\n"
+            "  aws         --vpn-connection-id ID...: tunnels <vpn-id>/<outside-ip>, two per connection;\n"
+            "              BGP tunnel up with 0 routes is WARNING; credentials from the environment,\n"
+            "              shared files (--profile), container or IMDSv2; --role-arn assumes a role\n"
+            "  aws-route   --route-table-id ID --destination CIDR [--expect-target ID]: blackhole is\n"
+            "              CRITICAL, another target than expected WARNING (failed over)\n"
+            "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
+            "              credentials from clouds.yaml or OS_* variables, never the command line\n"
+            "Examples:\n"
+            "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
+            "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
+            "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
+            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n";
   return i;
 }
 
@@ -148,14 +146,14 @@ struct Config {
   std::string expect_target;                  // aws-route
 };
 
-const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn", "wireguard",
-                                                              "aws",        "aws-route", "openstack"};
+const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard",
+                                                          "aws",        "aws-route", "openstack"};
 const std::initializer_list<std::string_view> cloud_only = {
-    "vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id", "destination",
-    "expect-target", "os-cloud", "cacert", "insecure"};
+    "vpn-connection-id", "region",        "profile",  "role-arn", "endpoint-url", "route-table-id",
+    "destination",       "expect-target", "os-cloud", "cacert",   "insecure"};
 const std::initializer_list<std::string_view> daemon_only = {
-    "stale", "socket", "management", "management-password-file", "interface", "peer-alias", "idle-state",
-    "no-keepalive-state"};
+    "stale",     "socket",     "management", "management-password-file",
+    "interface", "peer-alias", "idle-state", "no-keepalive-state"};
 
 bool is_cloud_backend(const std::string& backend)
 {
@@ -169,7 +167,8 @@ void require_match(const std::string& value, std::string_view option, const std:
 
 bool valid_cidr(const std::string& s)
 {
-  static const std::regex v4(R"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}/(3[0-2]|[12]?\d))");
+  static const std::regex v4(
+      R"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}/(3[0-2]|[12]?\d))");
   static const std::regex v6(R"([0-9a-fA-F:]*:[0-9a-fA-F:.]*/(12[0-8]|1[01]\d|[1-9]?\d))");
   return std::regex_match(s, v4) || std::regex_match(s, v6);
 }
@@ -244,8 +243,9 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
     if (!valid_cidr(req.destination)) invalid_value("destination", req.destination, "a CIDR such as 10.20.0.0/16");
   } else {
     req.backend = cloud::Backend::OpenStack;
-    refuse_with_backend(o, backend, {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url",
-                                     "route-table-id", "destination", "expect-target"});
+    refuse_with_backend(o, backend,
+                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
+                         "destination", "expect-target"});
     req.tunnels = o.list("tunnel");
     req.os_cloud = o.text("os-cloud");
   }
@@ -256,8 +256,9 @@ Endpoint endpoint_of(std::string_view option, const std::string& text, bool allo
 {
   auto ep = parse_endpoint(text, allow_bare_host_port);
   if (!ep)
-    invalid_value(option, text, allow_bare_host_port ? "a socket path or HOST:PORT"
-                                                     : "unix://PATH, an absolute path or tcp://HOST:PORT");
+    invalid_value(option, text,
+                  allow_bare_host_port ? "a socket path or HOST:PORT"
+                                       : "unix://PATH, an absolute path or tcp://HOST:PORT");
   return *ep;
 }
 
@@ -370,11 +371,13 @@ Result run(const Config& c, Context& ctx)
   const double started = ctx.deadline().elapsed();
   auto obs = observe_daemon(c, ctx, trace);
   if (!obs) return Result{State::Unknown, obs.error(), {}, {}};
-  ctx.debug(1, fmt::format("{}: {} tunnel(s), {} configured", obs->daemon, obs->tunnels.size(), obs->configured.size()));
+  ctx.debug(1,
+            fmt::format("{}: {} tunnel(s), {} configured", obs->daemon, obs->tunnels.size(), obs->configured.size()));
   ctx.debug(2, fmt::format("connect and exchange took {} ms",
                            format_number(std::round((ctx.deadline().elapsed() - started) * 1e5) / 100)));
   if (obs->timed_out)
-    return Result::timed_out(obs->activity, {obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"});
+    return Result::timed_out(obs->activity,
+                             {obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"});
   return evaluate(*obs, c.policy);
 }
 

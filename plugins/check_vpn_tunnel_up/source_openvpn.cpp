@@ -40,7 +40,8 @@ tl::expected<std::vector<std::string>, net::IoError> read_until_end(net::LineRea
     if (line->rfind("ERROR:", 0) == 0)
       return tl::unexpected(protocol("'" + command + "' was refused: " + sanitize_quote(*line, 120)));
     if (lines.size() >= max_reply_lines)
-      return tl::unexpected(net::IoError{net::ErrorKind::TooLarge, 0, "more than 20000 reply lines to '" + command + "'"});
+      return tl::unexpected(
+          net::IoError{net::ErrorKind::TooLarge, 0, "more than 20000 reply lines to '" + command + "'"});
     lines.push_back(std::move(*line));
   }
 }

@@ -14,7 +14,8 @@ Observation query(net::Stream& s, const std::string& endpoint, const Trace& trac
   std::vector<vici::Section> conns, sas;
   {
     Activity act("listing connections (list-conns) from charon at " + endpoint);
-    auto r = client.call_streamed("list-conns", "list-conn", {}, [&](vici::Section&& m) { conns.push_back(std::move(m)); });
+    auto r =
+        client.call_streamed("list-conns", "list-conn", {}, [&](vici::Section&& m) { conns.push_back(std::move(m)); });
     if (!r) return failure("charon", endpoint, r.error());
   }
   {

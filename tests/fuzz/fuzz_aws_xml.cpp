@@ -3,8 +3,8 @@
 // DescribeVpnConnections, AssumeRole, DescribeRouteTables), timestamps,
 // shared config/credentials INI files, then the plugin's judgement.
 // Input: the response body (also tried as an INI file and a timestamp).
-#include "check_vpn_tunnel_up/cloud/source_aws.hpp"
 #include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/source_aws.hpp"
 #include "fuzz_support.hpp"
 
 using namespace sitelink;
@@ -26,7 +26,8 @@ std::vector<std::string> psks_in(std::string_view body)
       auto start = p + open.size();
       auto end = rest.find(close, start);
       if (end == std::string::npos) break;
-      if (end - start >= 16 && rest.substr(start, end - start).find(' ') == std::string::npos) keys.push_back(rest.substr(start, end - start));
+      if (end - start >= 16 && rest.substr(start, end - start).find(' ') == std::string::npos)
+        keys.push_back(rest.substr(start, end - start));
       rest.erase(start, end - start);
       p = start;
     }

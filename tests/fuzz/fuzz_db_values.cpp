@@ -12,9 +12,9 @@
 #include <libpq-fe.h>
 #endif
 
-#include "fuzz_support.hpp"
 #include "check_replication_lag/evaluate_mysql.hpp"
 #include "check_replication_lag/evaluate_postgresql.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink;
 using namespace sitelink::replication;
@@ -65,8 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!only(*q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$`."))
         fuzz::fail("quoted MySQL table name with unexpected characters", *q);
     }
-    if (valid_channel_name(line) &&
-        !only(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"))
+    if (valid_channel_name(line) && !only(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"))
       fuzz::fail("channel name with unexpected characters accepted", line);
     (void)classify_pg_connect_error(line);
     auto sp = line.find(' ');

@@ -4,8 +4,8 @@
 // Input: the file's content.
 #include <cmath>
 
-#include "fuzz_support.hpp"
 #include "check_replication_lag/heartbeat.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink;
 

@@ -4,8 +4,8 @@
 // plugin's judgement.
 // Input: the response body (also tried as a clouds.yaml document).
 #include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
-#include "fuzz_support.hpp"
 #include "check_vpn_tunnel_up/cloud/source_openstack.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn;

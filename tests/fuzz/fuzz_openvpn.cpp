@@ -5,9 +5,9 @@
 // Input: byte 0 picks the read chunk size, whether the peer closes at the
 // end and whether a management password is configured; the rest is what the
 // management interface sends.
+#include "check_vpn_tunnel_up/evaluate.hpp"
 #include "check_vpn_tunnel_up/source_openvpn.hpp"
 #include "fuzz_support.hpp"
-#include "check_vpn_tunnel_up/evaluate.hpp"
 
 using namespace sitelink;
 

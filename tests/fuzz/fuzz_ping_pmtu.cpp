@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_support.hpp"
 #include "check_cross_site_ping/pmtu.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink::ping;
 

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "fuzz_support.hpp"
 #include "check_cross_site_ping/packet.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink::ping;
 

@@ -9,8 +9,8 @@
 #include <map>
 #include <vector>
 
-#include "fuzz_support.hpp"
 #include "check_cross_site_ping/schedule.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink::ping;
 
@@ -36,8 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t arg = data[i + 1];
     if (kind == 0) { // send whatever is due
       if (auto p = s.next(now)) {
-        if (p->target >= targets || p->probe < 0 || p->probe >= count)
-          sitelink::fuzz::fail("probe outside the plan");
+        if (p->target >= targets || p->probe < 0 || p->probe >= count) sitelink::fuzz::fail("probe outside the plan");
         if (p->probe != sent_upto[p->target] + 1) sitelink::fuzz::fail("probes of a target out of order");
         // Paced probes never leave before their slot.
         if (paced && now < send_offset_ns(p->probe, p->target, targets, interval))

@@ -5,8 +5,8 @@
 // warning and critical thresholds and durations, all of them as -H values.
 #include <cmath>
 
-#include "fuzz_support.hpp"
 #include "check_cross_site_ping/thresholds.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink;
 

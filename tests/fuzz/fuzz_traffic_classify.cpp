@@ -5,9 +5,9 @@
 // moves the OpenVPN/WireGuard ports; the rest is one captured frame (the
 // fuzzer's buffer has exactly that size, so any read past the capture
 // length is an ASan report). The whole input is also tried as an address.
-#include "fuzz_support.hpp"
 #include "check_tunnel_traffic/classify.hpp"
 #include "check_tunnel_traffic/tally.hpp"
+#include "fuzz_support.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

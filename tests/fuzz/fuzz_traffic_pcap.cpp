@@ -7,8 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fuzz_support.hpp"
 #include "check_tunnel_traffic/source_capture.hpp"
+#include "fuzz_support.hpp"
 #include "sitelink/timeout.hpp"
 
 using namespace sitelink;
@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Deadline deadline(60);
   auto r = read_capture_file(path, cfg, tally, deadline, false);
   if (r) {
-    std::uint64_t parts = tally.not_ip + tally.undecodable + tally.fragments + tally.unrelated + tally.not_tunnel +
-                          tally.over_limit;
+    std::uint64_t parts =
+        tally.not_ip + tally.undecodable + tally.fragments + tally.unrelated + tally.not_tunnel + tally.over_limit;
     if (parts > tally.frames) fuzz::fail("more frames in the categories than frames read");
   } else if (r.error().empty()) {
     fuzz::fail("capture error without a message");

@@ -4,9 +4,9 @@
 // evaluate and render.
 // Input: byte 0 picks the read chunk size and whether the peer closes or
 // goes silent at the end; the rest is what "charon" sends.
+#include "check_vpn_tunnel_up/evaluate.hpp"
 #include "check_vpn_tunnel_up/source_strongswan.hpp"
 #include "fuzz_support.hpp"
-#include "check_vpn_tunnel_up/evaluate.hpp"
 
 using namespace sitelink;
 

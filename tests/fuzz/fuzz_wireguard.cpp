@@ -3,10 +3,10 @@
 // directly and through a fake UAPI socket, then evaluate and render.
 // Input: byte 0 picks the read chunk size and whether the peer closes at
 // the end; the rest is the UAPI reply.
-#include <cctype>
+#include "check_vpn_tunnel_up/evaluate.hpp"
 #include "check_vpn_tunnel_up/source_wireguard.hpp"
 #include "fuzz_support.hpp"
-#include "check_vpn_tunnel_up/evaluate.hpp"
+#include <cctype>
 
 using namespace sitelink;
 

@@ -21,8 +21,8 @@
 
 #include <arpa/inet.h> // before the netfilter headers (they need the in_addr types)
 
-#include <linux/netfilter.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
 
 #include <cerrno>
 #include <csignal>
@@ -34,8 +34,8 @@
 #include <deque>
 #include <poll.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 namespace {
@@ -54,7 +54,10 @@ long long clock_ns(clockid_t clock)
   return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-long long now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+long long now_ns()
+{
+  return clock_ns(CLOCK_MONOTONIC);
+}
 
 struct Held {
   std::uint32_t id;
@@ -173,7 +176,8 @@ int main(int argc, char** argv)
   // within tens of microseconds. Best effort: without it the tool still works.
   sched_param sp{};
   sp.sched_priority = 50;
-  if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) std::fprintf(stderr, "nfq_delay: no real-time priority: %s\n", std::strerror(errno));
+  if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+    std::fprintf(stderr, "nfq_delay: no real-time priority: %s\n", std::strerror(errno));
   mlockall(MCL_CURRENT | MCL_FUTURE);
 
   struct sigaction sa {};

@@ -24,7 +24,8 @@ int main()
     r.path = j.at("path").get<std::string>();
     r.query = j.at("query").get<std::string>();
     r.body = j.at("body").get<std::string>();
-    for (const auto& h : j.at("headers")) r.headers.emplace_back(h.at(0).get<std::string>(), h.at(1).get<std::string>());
+    for (const auto& h : j.at("headers"))
+      r.headers.emplace_back(h.at(0).get<std::string>(), h.at(1).get<std::string>());
     sitelink::sigv4::Scope scope{j.at("date").get<std::string>(), j.at("region").get<std::string>(),
                                  j.at("service").get<std::string>()};
     auto creq = sitelink::sigv4::canonical_request(r);

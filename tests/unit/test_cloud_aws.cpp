@@ -56,17 +56,25 @@ TEST_CASE("cloud::aws::resolve_region")
   FakeEnvironment env;
   env.vars["HOME"] = "/h";
   FakeFileSystem fs;
-  SUBCASE("command line first") { CHECK(aws::resolve_region(env, fs, "us-east-1", "").value() == "us-east-1"); }
-  SUBCASE("then AWS_REGION") {
+  SUBCASE("command line first")
+  {
+    CHECK(aws::resolve_region(env, fs, "us-east-1", "").value() == "us-east-1");
+  }
+  SUBCASE("then AWS_REGION")
+  {
     env.vars["AWS_REGION"] = "eu-north-1";
     CHECK(aws::resolve_region(env, fs, "", "").value() == "eu-north-1");
   }
-  SUBCASE("then the profile in the config file") {
+  SUBCASE("then the profile in the config file")
+  {
     fs.files["/h/.aws/config"] = file("[profile p]\nregion = ap-south-1\n[default]\nregion = sa-east-1\n");
     CHECK(aws::resolve_region(env, fs, "", "p").value() == "ap-south-1");
     CHECK(aws::resolve_region(env, fs, "", "").value() == "sa-east-1");
   }
-  SUBCASE("none") { CHECK_FALSE(aws::resolve_region(env, fs, "", "").has_value()); }
+  SUBCASE("none")
+  {
+    CHECK_FALSE(aws::resolve_region(env, fs, "", "").has_value());
+  }
 }
 
 TEST_CASE("cloud::aws::resolve_credentials")
@@ -75,7 +83,8 @@ TEST_CASE("cloud::aws::resolve_credentials")
   FakeHttp http;
   std::vector<std::string> trace;
   Trace tr = [&trace](int, const std::string& l) { trace.push_back(l); };
-  SUBCASE("environment, with session token") {
+  SUBCASE("environment, with session token")
+  {
     auto env = env_keys();
     env.vars["AWS_SESSION_TOKEN"] = "TOK";
     auto c = aws::resolve_credentials(env, fs, http, budget, "", now, tr);
@@ -85,12 +94,14 @@ TEST_CASE("cloud::aws::resolve_credentials")
     CHECK(c->source == "environment");
     CHECK(http.asked.empty());
   }
-  SUBCASE("half a key pair in the environment is an error") {
+  SUBCASE("half a key pair in the environment is an error")
+  {
     FakeEnvironment env;
     env.vars["AWS_ACCESS_KEY_ID"] = "AKID";
     CHECK_FALSE(aws::resolve_credentials(env, fs, http, budget, "", now, tr).has_value());
   }
-  SUBCASE("--profile skips the environment and reads the credentials file") {
+  SUBCASE("--profile skips the environment and reads the credentials file")
+  {
     auto env = env_keys();
     fs.files["/home/n/.aws/credentials"] = file("[p]\naws_access_key_id=PK\naws_secret_access_key=PS\n");
     auto c = aws::resolve_credentials(env, fs, http, budget, "p", now, tr);
@@ -98,7 +109,8 @@ TEST_CASE("cloud::aws::resolve_credentials")
     CHECK(c->access_key == "PK");
     CHECK(c->source == "profile p");
   }
-  SUBCASE("keys in the config file count too; AWS_CONFIG_FILE moves it") {
+  SUBCASE("keys in the config file count too; AWS_CONFIG_FILE moves it")
+  {
     FakeEnvironment env;
     env.vars = {{"HOME", "/h"}, {"AWS_CONFIG_FILE", "/etc/aws.conf"}, {"AWS_PROFILE", "q"}};
     fs.files["/etc/aws.conf"] = file("[profile q]\naws_access_key_id=QK\naws_secret_access_key=QS\n");
@@ -106,7 +118,8 @@ TEST_CASE("cloud::aws::resolve_credentials")
     REQUIRE(c);
     CHECK(c->access_key == "QK");
   }
-  SUBCASE("a named profile that does not exist is an error, not a fall-through") {
+  SUBCASE("a named profile that does not exist is an error, not a fall-through")
+  {
     FakeEnvironment env;
     env.vars = {{"HOME", "/h"}, {"AWS_PROFILE", "nope"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds"}};
     auto c = aws::resolve_credentials(env, fs, http, budget, "", now, tr);
@@ -114,17 +127,21 @@ TEST_CASE("cloud::aws::resolve_credentials")
     CHECK(c.error().find("profile nope not found") != std::string::npos);
     CHECK(http.asked.empty());
   }
-  SUBCASE("a refused file stops the chain") {
+  SUBCASE("a refused file stops the chain")
+  {
     FakeEnvironment env;
     env.vars = {{"HOME", "/h"}};
-    fs.files["/h/.aws/credentials"] = FileRead{FileRead::Status::Refused, {}, "refusing /h/.aws/credentials: mode 0644"};
+    fs.files["/h/.aws/credentials"] =
+        FileRead{FileRead::Status::Refused, {}, "refusing /h/.aws/credentials: mode 0644"};
     auto c = aws::resolve_credentials(env, fs, http, budget, "", now, tr);
     REQUIRE_FALSE(c);
     CHECK(c.error().find("mode 0644") != std::string::npos);
   }
-  SUBCASE("container credentials, token from a file") {
+  SUBCASE("container credentials, token from a file")
+  {
     FakeEnvironment env;
-    env.vars = {{"HOME", "/h"}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"},
+    env.vars = {{"HOME", "/h"},
+                {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"},
                 {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/run/tok"}};
     fs.files["/run/tok"] = file("T0K\n");
     http.on("http://127.0.0.1:9/creds",
@@ -136,19 +153,22 @@ TEST_CASE("cloud::aws::resolve_credentials")
     REQUIRE(http.asked.size() == 1);
     CHECK(http.asked[0].headers.at(0).value == "T0K");
   }
-  SUBCASE("container credentials over plain HTTP to a remote host are refused") {
+  SUBCASE("container credentials over plain HTTP to a remote host are refused")
+  {
     FakeEnvironment env;
     env.vars = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://203.0.113.9/creds"}};
     CHECK_FALSE(aws::resolve_credentials(env, fs, http, budget, "", now, tr).has_value());
     CHECK(http.asked.empty());
   }
-  SUBCASE("relative URI goes to the container agent") {
+  SUBCASE("relative URI goes to the container agent")
+  {
     FakeEnvironment env;
     env.vars = {{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds/abc"}};
     http.on("http://169.254.170.2/v2/creds/abc", ok(R"({"AccessKeyId":"CK","SecretAccessKey":"CS"})"));
     CHECK(aws::resolve_credentials(env, fs, http, budget, "", now, tr).has_value());
   }
-  SUBCASE("expired credentials are refused") {
+  SUBCASE("expired credentials are refused")
+  {
     FakeEnvironment env;
     env.vars = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"}};
     http.on("http://127.0.0.1:9/creds",
@@ -157,7 +177,8 @@ TEST_CASE("cloud::aws::resolve_credentials")
     REQUIRE_FALSE(c);
     CHECK(c.error().find("expired") != std::string::npos);
   }
-  SUBCASE("IMDSv2: token, role, credentials, with short caps") {
+  SUBCASE("IMDSv2: token, role, credentials, with short caps")
+  {
     FakeEnvironment env;
     env.vars = {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds/"}};
     http.on("http://imds/latest/api/token", ok("TOKEN"));
@@ -174,7 +195,8 @@ TEST_CASE("cloud::aws::resolve_credentials")
     CHECK(http.asked[1].headers.at(0).value == "TOKEN");
     for (const auto& a : http.asked) CHECK(a.max_time.value() <= std::chrono::milliseconds(1000));
   }
-  SUBCASE("IMDS disabled") {
+  SUBCASE("IMDS disabled")
+  {
     FakeEnvironment env;
     env.vars = {{"AWS_EC2_METADATA_DISABLED", "true"}};
     CHECK_FALSE(aws::resolve_credentials(env, fs, http, budget, "", now, tr).has_value());
@@ -224,7 +246,8 @@ TEST_CASE("cloud::aws::parse_vpn_connections")
   CHECK(c1.telemetry[0].last_change.value() == 1795161600);
   CHECK_FALSE((*conns)[1].bgp);
   CHECK((*conns)[4].state == "pending");
-  SUBCASE("malformed") {
+  SUBCASE("malformed")
+  {
     auto bad = aws::parse_vpn_connections("<DescribeVpnConnectionsResponse><vpnConnectionSet><item>");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().find("malformed XML") != std::string::npos);
@@ -235,7 +258,8 @@ TEST_CASE("cloud::aws::parse_vpn_connections")
 TEST_CASE("cloud::aws::links_of")
 {
   auto conns = aws::parse_vpn_connections(fixture("ec2_describe_vpn_connections.xml")).value();
-  SUBCASE("one down") {
+  SUBCASE("one down")
+  {
     auto l = aws::links_of(conns[1]);
     REQUIRE(l.size() == 2);
     CHECK(l[0].name == "vpn-0a1b2c3d4e5f60002/203.0.113.21");
@@ -243,17 +267,20 @@ TEST_CASE("cloud::aws::links_of")
     CHECK(l[1].state == LinkState::Down);
     CHECK(l[1].detail == "IPSEC IS DOWN");
   }
-  SUBCASE("pending connection: tunnels connecting") {
+  SUBCASE("pending connection: tunnels connecting")
+  {
     auto l = aws::links_of(conns[4]);
     CHECK(l[0].state == LinkState::Connecting);
     CHECK(l[0].detail.find("connection pending") != std::string::npos);
   }
-  SUBCASE("deleted connection: tunnels down even if UP") {
+  SUBCASE("deleted connection: tunnels down even if UP")
+  {
     auto c = conns[0];
     c.state = "deleted";
     CHECK(aws::links_of(c)[0].state == LinkState::Down);
   }
-  SUBCASE("missing telemetry") {
+  SUBCASE("missing telemetry")
+  {
     auto c = conns[0];
     c.telemetry.resize(1);
     auto l = aws::links_of(c);
@@ -261,7 +288,8 @@ TEST_CASE("cloud::aws::links_of")
     CHECK(l[1].state == LinkState::Missing);
     CHECK(l[1].name == "vpn-0a1b2c3d4e5f60001/tunnel2");
   }
-  SUBCASE("the customer gateway configuration never reaches a link") {
+  SUBCASE("the customer gateway configuration never reaches a link")
+  {
     for (const auto& c : conns)
       for (const auto& l : aws::links_of(c)) CHECK(l.detail.find("PSK_SECRET") == std::string::npos);
   }
@@ -295,7 +323,8 @@ TEST_CASE("cloud::aws::run_vpn")
   auto env = env_keys();
   FakeFileSystem fs;
   FakeHttp http;
-  SUBCASE("signed POST with a form body, PSKs never in the reply") {
+  SUBCASE("signed POST with a form body, PSKs never in the reply")
+  {
     http.on("http://ec2.test/", ok(fixture("ec2_describe_vpn_connections.xml")));
     auto r = aws::run_vpn(vpn_request({"vpn-0a1b2c3d4e5f60001"}), env, fs, http, budget, now);
     REQUIRE(r.status == Reply::Status::Ok);
@@ -309,7 +338,8 @@ TEST_CASE("cloud::aws::run_vpn")
     CHECK(r.expected.size() == 2);
     for (const auto& [lvl, line] : r.debug) CHECK(line.find("PSK_SECRET") == std::string::npos);
   }
-  SUBCASE("NotFound: that connection missing, the others asked again") {
+  SUBCASE("NotFound: that connection missing, the others asked again")
+  {
     http.on("http://ec2.test/", ok(error_xml("InvalidVpnConnectionID.NotFound",
                                              "The vpnConnection ID 'vpn-0a1b2c3d4e5f6ffff' does not exist"),
                                    400));
@@ -323,39 +353,45 @@ TEST_CASE("cloud::aws::run_vpn")
     CHECK(r.links[0].name == "vpn-0a1b2c3d4e5f6ffff/tunnel1");
     CHECK(r.links[2].name == "vpn-0a1b2c3d4e5f60002/203.0.113.21");
   }
-  SUBCASE("throttling retried once, then reported") {
+  SUBCASE("throttling retried once, then reported")
+  {
     http.on("http://ec2.test/", ok(error_xml("RequestLimitExceeded", "slow down"), 503));
     auto r = aws::run_vpn(vpn_request({"vpn-0a1b2c3d4e5f60001"}), env, fs, http, budget, now);
     CHECK(r.status == Reply::Status::Failed);
     CHECK(http.asked.size() == 2);
     CHECK(r.error.find("RequestLimitExceeded: slow down (after one retry)") != std::string::npos);
   }
-  SUBCASE("no retry when the budget is spent") {
+  SUBCASE("no retry when the budget is spent")
+  {
     http.on("http://ec2.test/", ok(error_xml("InternalError", "x"), 500));
     const Deadline tiny(0.3);
     auto r = aws::run_vpn(vpn_request({"vpn-0a1b2c3d4e5f60001"}), env, fs, http, tiny, now);
     CHECK(http.asked.size() == 1);
     CHECK(r.error.find("no time left to retry") != std::string::npos);
   }
-  SUBCASE("auth errors name AWS's code and message") {
+  SUBCASE("auth errors name AWS's code and message")
+  {
     http.on("http://ec2.test/", ok(error_xml("AuthFailure", "AWS was not able to validate"), 401));
     auto r = aws::run_vpn(vpn_request({"vpn-0a1b2c3d4e5f60001"}), env, fs, http, budget, now);
     CHECK(r.status == Reply::Status::Failed);
-    CHECK(r.error == "AWS refused the request: DescribeVpnConnections failed: AuthFailure: AWS was not able to validate");
+    CHECK(r.error ==
+          "AWS refused the request: DescribeVpnConnections failed: AuthFailure: AWS was not able to validate");
     CHECK(http.asked.size() == 1);
   }
-  SUBCASE("a timeout is reported as such") {
+  SUBCASE("a timeout is reported as such")
+  {
     http.on("http://ec2.test/", tl::unexpected(HttpError{HttpErrorKind::Timeout, "no answer within 9800 ms"}));
     auto r = aws::run_vpn(vpn_request({"vpn-0a1b2c3d4e5f60001"}), env, fs, http, budget, now);
     CHECK(r.status == Reply::Status::TimedOut);
   }
-  SUBCASE("assume role first, then call with the role's credentials") {
+  SUBCASE("assume role first, then call with the role's credentials")
+  {
     auto xml = fixture("sts_assume_role.xml");
     for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{"{role_arn}", "arn:aws:iam::1:role/r"},
-                                                                         {"{access_key}", "ASIAROLE"},
-                                                                         {"{secret_key}", "RS"},
-                                                                         {"{session_token}", "RT"},
-                                                                         {"{expiration}", "2030-01-01T00:00:00Z"}})
+                                                                        {"{access_key}", "ASIAROLE"},
+                                                                        {"{secret_key}", "RS"},
+                                                                        {"{session_token}", "RT"},
+                                                                        {"{expiration}", "2030-01-01T00:00:00Z"}})
       xml.replace(xml.find(k), k.size(), v);
     auto req = vpn_request({"vpn-0a1b2c3d4e5f60001"});
     req.role_arn = "arn:aws:iam::1:role/r";

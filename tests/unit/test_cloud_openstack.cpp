@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "cloud_fakes.hpp"
 #include "check_vpn_tunnel_up/cloud/source_openstack.hpp"
+#include "cloud_fakes.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vpn::cloud;
@@ -65,7 +65,8 @@ TEST_CASE("cloud::openstack::resolve_auth")
 {
   FakeEnvironment env;
   FakeFileSystem fs;
-  SUBCASE("OS_CLOUD finds the first clouds.yaml; OS_INTERFACE and OS_REGION_NAME win") {
+  SUBCASE("OS_CLOUD finds the first clouds.yaml; OS_INTERFACE and OS_REGION_NAME win")
+  {
     env.vars = {{"HOME", "/h"}, {"OS_CLOUD", "dr"}, {"OS_INTERFACE", "publicURL"}, {"OS_REGION_NAME", "R2"}};
     fs.files["/h/.config/openstack/clouds.yaml"] = FileRead{FileRead::Status::Ok, clouds, {}};
     auto a = openstack::resolve_auth(env, fs, "").value();
@@ -73,22 +74,28 @@ TEST_CASE("cloud::openstack::resolve_auth")
     CHECK(a.region == "R2");
     CHECK(a.source.find("/h/.config/openstack/clouds.yaml") != std::string::npos);
   }
-  SUBCASE("--os-cloud without any clouds.yaml") {
+  SUBCASE("--os-cloud without any clouds.yaml")
+  {
     CHECK(openstack::resolve_auth(env, fs, "dr").error().find("no clouds.yaml") != std::string::npos);
   }
-  SUBCASE("a clouds.yaml readable by others is refused") {
+  SUBCASE("a clouds.yaml readable by others is refused")
+  {
     env.vars = {{"OS_CLIENT_CONFIG_FILE", "/x.yaml"}};
     fs.files["/x.yaml"] = FileRead{FileRead::Status::Refused, {}, "refusing /x.yaml: mode 0644"};
     CHECK(openstack::resolve_auth(env, fs, "dr").error() == "refusing /x.yaml: mode 0644");
   }
-  SUBCASE("OS_* environment") {
-    env.vars = {{"OS_AUTH_URL", "https://k/v3"}, {"OS_APPLICATION_CREDENTIAL_ID", "id"},
-                {"OS_APPLICATION_CREDENTIAL_SECRET", "s"}, {"OS_AUTH_TYPE", "v3applicationcredential"}};
+  SUBCASE("OS_* environment")
+  {
+    env.vars = {{"OS_AUTH_URL", "https://k/v3"},
+                {"OS_APPLICATION_CREDENTIAL_ID", "id"},
+                {"OS_APPLICATION_CREDENTIAL_SECRET", "s"},
+                {"OS_AUTH_TYPE", "v3applicationcredential"}};
     auto a = openstack::resolve_auth(env, fs, "").value();
     CHECK(a.method == "application_credential");
     CHECK(a.interface == "public");
   }
-  SUBCASE("incomplete") {
+  SUBCASE("incomplete")
+  {
     env.vars = {{"OS_AUTH_URL", "https://k/v3"}, {"OS_USERNAME", "u"}};
     CHECK_FALSE(openstack::resolve_auth(env, fs, "").has_value());
     env.vars.clear();
@@ -159,7 +166,8 @@ TEST_CASE("cloud::openstack::fill_reply")
 {
   auto conns = openstack::parse_connections(fixture("neutron_ipsec_site_connections.json")).value();
   auto svcs = openstack::parse_services(fixture("neutron_vpnservices.json")).value();
-  SUBCASE("by name and ID; unknown ones missing") {
+  SUBCASE("by name and ID; unknown ones missing")
+  {
     Reply r;
     openstack::fill_reply(r, conns, svcs, {"site-a", "7e0b1f44-3a8c-4a64-9d2e-1b7f4b0d2c11", "site-z"});
     REQUIRE(r.links.size() == 3);
@@ -169,14 +177,16 @@ TEST_CASE("cloud::openstack::fill_reply")
     CHECK(r.links[2].state == LinkState::Missing);
     CHECK(std::count(r.notes.begin(), r.notes.end(), "VPN service vpn-dr: ACTIVE") == 1);
   }
-  SUBCASE("administratively down is down, without the checklist") {
+  SUBCASE("administratively down is down, without the checklist")
+  {
     conns[0].admin_up = false;
     Reply r;
     openstack::fill_reply(r, conns, svcs, {"site-a"});
     CHECK(r.links[0].state == LinkState::Down);
     CHECK_FALSE(r.links[0].checklist);
   }
-  SUBCASE("a service that is not ACTIVE goes to the summary") {
+  SUBCASE("a service that is not ACTIVE goes to the summary")
+  {
     Reply r;
     openstack::fill_reply(r, conns, svcs, {"site-c"});
     CHECK(r.summary_notes == std::vector<std::string>{"VPN service vpn-new PENDING_CREATE"});
@@ -194,7 +204,8 @@ TEST_CASE("cloud::openstack::run")
   req.backend = Backend::OpenStack;
   req.tunnels = {"site-a"};
   auto token = ok(token_json("http://n"), 201, {{"X-Subject-Token", "TOK1"}});
-  SUBCASE("fields asked, psk never") {
+  SUBCASE("fields asked, psk never")
+  {
     http.on("http://k/v3/auth/tokens", token);
     http.on("http://n/network/v2.0/vpn/ipsec-site-connections", ok(fixture("neutron_ipsec_site_connections.json")));
     http.on("http://n/network/v2.0/vpn/vpnservices", ok(fixture("neutron_vpnservices.json")));
@@ -205,7 +216,8 @@ TEST_CASE("cloud::openstack::run")
     CHECK(http.asked[1].url.find("psk") == std::string::npos);
     CHECK(http.asked[1].headers.at(0).value == "TOK1");
   }
-  SUBCASE("expired token: one re-authentication") {
+  SUBCASE("expired token: one re-authentication")
+  {
     http.on("http://k/v3/auth/tokens", token);
     http.on("http://n/network/v2.0/vpn/ipsec-site-connections", ok("{}", 401));
     http.on("http://n/network/v2.0/vpn/ipsec-site-connections", ok(fixture("neutron_ipsec_site_connections.json")));
@@ -214,7 +226,8 @@ TEST_CASE("cloud::openstack::run")
     CHECK(r.status == Reply::Status::Ok);
     CHECK(http.asked.size() == 5);
   }
-  SUBCASE("still refused after re-authentication") {
+  SUBCASE("still refused after re-authentication")
+  {
     http.on("http://k/v3/auth/tokens", token);
     http.on("http://n/network/v2.0/vpn/ipsec-site-connections", ok("{}", 401));
     auto r = openstack::run(req, env, fs, http, budget);
@@ -222,13 +235,15 @@ TEST_CASE("cloud::openstack::run")
     CHECK(r.error.find("even after re-authenticating") != std::string::npos);
     CHECK(http.asked.size() == 4);
   }
-  SUBCASE("Keystone refuses") {
+  SUBCASE("Keystone refuses")
+  {
     http.on("http://k/v3/auth/tokens", ok(fixture("keystone_error_401.json"), 401));
     auto r = openstack::run(req, env, fs, http, budget);
     CHECK(r.error == "Keystone refused the password credentials from OS_* environment (HTTP 401): The request you have "
                      "made requires authentication.");
   }
-  SUBCASE("Neutron times out") {
+  SUBCASE("Neutron times out")
+  {
     http.on("http://k/v3/auth/tokens", token);
     http.on("http://n/", tl::unexpected(HttpError{HttpErrorKind::Timeout, "no answer within 100 ms"}));
     CHECK(openstack::run(req, env, fs, http, budget).status == Reply::Status::TimedOut);

@@ -46,14 +46,24 @@ TEST_CASE("cloud::sigv4::sha256_hex")
 
 TEST_CASE("cloud::sigv4::canonical_query")
 {
-  SUBCASE("sorted by key, then value") { CHECK(canonical_query("b=2&a=1&a=0") == "a=0&a=1&b=2"); }
-  SUBCASE("encoded once, whether or not the input was") {
+  SUBCASE("sorted by key, then value")
+  {
+    CHECK(canonical_query("b=2&a=1&a=0") == "a=0&a=1&b=2");
+  }
+  SUBCASE("encoded once, whether or not the input was")
+  {
     CHECK(canonical_query("k=a b") == "k=a%20b");
     CHECK(canonical_query("k=a%20b") == "k=a%20b");
     CHECK(canonical_query("k=a/b~") == "k=a%2Fb~");
   }
-  SUBCASE("key without value") { CHECK(canonical_query("Param1") == "Param1="); }
-  SUBCASE("empty") { CHECK(canonical_query("") == ""); }
+  SUBCASE("key without value")
+  {
+    CHECK(canonical_query("Param1") == "Param1=");
+  }
+  SUBCASE("empty")
+  {
+    CHECK(canonical_query("") == "");
+  }
 }
 
 TEST_CASE("cloud::sigv4::canonical_uri")
@@ -73,7 +83,8 @@ TEST_CASE("cloud::sigv4::canonical_request")
     CHECK(canonical_request(request_of(v), &names) == v["creq"].get<std::string>());
     CHECK_FALSE(names.empty());
   }
-  SUBCASE("duplicate headers are joined with commas") {
+  SUBCASE("duplicate headers are joined with commas")
+  {
     Request r{"GET", "/", "", {{"My-Header1", "value2"}, {"my-header1", "value1"}, {"Host", "h"}}, ""};
     std::string names;
     auto c = canonical_request(r, &names);
@@ -96,10 +107,12 @@ TEST_CASE("cloud::sigv4::string_to_sign")
 TEST_CASE("cloud::sigv4::signature")
 {
   auto all = vectors();
-  SUBCASE("a wrong secret gives another signature") {
+  SUBCASE("a wrong secret gives another signature")
+  {
     const auto& v = all["vectors"][0];
     auto sts = string_to_sign(all["amz_date"].get<std::string>(), scope_of(all), canonical_request(request_of(v)));
-    CHECK(signature("wrong", scope_of(all), sts) != signature(all["secret_key"].get<std::string>(), scope_of(all), sts));
+    CHECK(signature("wrong", scope_of(all), sts) !=
+          signature(all["secret_key"].get<std::string>(), scope_of(all), sts));
   }
 }
 

@@ -86,8 +86,8 @@ TEST_CASE("common::render")
   {
     Result many{State::Ok, "300 tunnels up", {"detail"}, {}};
     for (int i = 0; i < 300; ++i)
-      many.perfdata.push_back({"tunnel_with_a_rather_long_name_number_" + std::to_string(i) + "_up", 1.0,
-                               Uom::None, {}, {}, 0.0, 1.0});
+      many.perfdata.push_back(
+          {"tunnel_with_a_rather_long_name_number_" + std::to_string(i) + "_up", 1.0, Uom::None, {}, {}, 0.0, 1.0});
     auto out = render("VPN_TUNNEL", many, {"Impact: i"});
     CHECK(out.size() <= max_output_size);
     const std::string line1 = out.substr(0, out.find('\n'));

@@ -32,7 +32,8 @@ unsigned long long cap_line(const char* key)
 }
 
 // Runs `body` in a child; the child's exit status is the number of failed checks.
-template <class F> int in_child(F body)
+template <class F>
+int in_child(F body)
 {
   const pid_t pid = ::fork();
   if (pid == 0) ::_exit(body());

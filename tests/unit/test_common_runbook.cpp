@@ -21,7 +21,8 @@ TEST_CASE("common::runbook_from_json")
   CHECK(rb->block(State::Ok).empty());
   CHECK(rb->block(State::Critical) ==
         std::vector<std::string>{"Impact: c1", "Impact: c2", "Action: a1", "Action: a2", "Runbook: t <https://r/x>"});
-  CHECK(rb->block(State::Warning) == std::vector<std::string>{"Impact: w1", "Action: a1", "Action: a2", "Runbook: t <https://r/x>"});
+  CHECK(rb->block(State::Warning) ==
+        std::vector<std::string>{"Impact: w1", "Action: a1", "Action: a2", "Runbook: t <https://r/x>"});
   CHECK(rb->block(State::Unknown) == std::vector<std::string>{"Action: a1", "Action: a2", "Runbook: t <https://r/x>"});
   SUBCASE("the Runbook line shows the title with the URL, or whichever is set")
   {
@@ -101,8 +102,8 @@ TEST_CASE("common::resolve_runbook")
   }
   SUBCASE("the shipped example catalog is valid")
   {
-    for (const char* id : {"dr-vpn", "payment-status-vpn", "migration-vpn", "region-vpn", "office-vpn",
-                           "monitoring-vpn"}) {
+    for (const char* id :
+         {"dr-vpn", "payment-status-vpn", "migration-vpn", "region-vpn", "office-vpn", "monitoring-vpn"}) {
       CAPTURE(std::string(id));
       auto rb = load_runbook(std::string(SITELINK_FIXTURES) + "/../../packaging/runbooks.example.json", id);
       REQUIRE(rb.has_value());

@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sitelink/socket.hpp"
 #include "fake_stream.hpp"
 #include "fixture.hpp"
+#include "sitelink/socket.hpp"
 
 using namespace sitelink;
 using namespace std::chrono_literals;

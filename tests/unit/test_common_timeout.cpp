@@ -32,8 +32,7 @@ TEST_CASE("common::Deadline")
   CHECK(d.slice().count() <= 4800);
   CHECK(d.slice(0.5).count() <= 2400);
   Deadline gone(0.000001);
-  while (!gone.expired()) {
-  }
+  while (!gone.expired()) {}
   CHECK(gone.remaining() == 0);
   CHECK(gone.slice().count() == 50);
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "sitelink/vici.hpp"
 #include "fake_stream.hpp"
 #include "fixture.hpp"
+#include "sitelink/vici.hpp"
 
 using namespace sitelink;
 using namespace sitelink::vici;
@@ -98,14 +98,14 @@ TEST_CASE("common::decode_message")
     for (std::size_t n = 1; n < good.size(); ++n)
       if (!decode_message(std::string_view(good).substr(0, n))) ++refused;
     CHECK(refused > static_cast<int>(good.size() / 2));
-    CHECK_FALSE(decode_message(bytes({2})).has_value());             // end without start
-    CHECK_FALSE(decode_message(bytes({1, 1, 's'})).has_value());     // unterminated section
-    CHECK_FALSE(decode_message(bytes({9})).has_value());             // unknown element
-    CHECK_FALSE(decode_message(bytes({3, 5, 'a'})).has_value());     // truncated key
-    CHECK_FALSE(decode_message(bytes({3, 1, 'a', 0, 9, 'x'})).has_value()); // truncated value
-    CHECK_FALSE(decode_message(bytes({4, 1, 'l', 5, 0, 1, '1'})).has_value()); // unterminated list
+    CHECK_FALSE(decode_message(bytes({2})).has_value());                             // end without start
+    CHECK_FALSE(decode_message(bytes({1, 1, 's'})).has_value());                     // unterminated section
+    CHECK_FALSE(decode_message(bytes({9})).has_value());                             // unknown element
+    CHECK_FALSE(decode_message(bytes({3, 5, 'a'})).has_value());                     // truncated key
+    CHECK_FALSE(decode_message(bytes({3, 1, 'a', 0, 9, 'x'})).has_value());          // truncated value
+    CHECK_FALSE(decode_message(bytes({4, 1, 'l', 5, 0, 1, '1'})).has_value());       // unterminated list
     CHECK_FALSE(decode_message(bytes({4, 1, 'l', 3, 1, 'a', 0, 0, 6})).has_value()); // key-value in list
-    CHECK_FALSE(decode_message(bytes({5, 0, 0})).has_value());       // list item outside a list
+    CHECK_FALSE(decode_message(bytes({5, 0, 0})).has_value());                       // list item outside a list
   }
   SUBCASE("nesting is bounded")
   {
@@ -227,7 +227,8 @@ TEST_CASE("common::Client::call_streamed")
     reply += packet(PacketType::CmdResponse, "");
     FakeStream s(reply);
     Client c(s);
-    auto r = c.call_streamed("list-sas", "list-sa", {}, [](Section&&) {}, 3);
+    auto r = c.call_streamed(
+        "list-sas", "list-sa", {}, [](Section&&) {}, 3);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == net::ErrorKind::TooLarge);
   }

@@ -147,8 +147,7 @@ TEST_CASE("ping::evaluate")
     auto r = evaluate(o, p);
     CHECK(r.state == State::Critical);
     CHECK(r.summary == "10.102.0.99: 100% loss");
-    CHECK(render_perfdata(r.perfdata) ==
-          "rta=U;200;500;0 pl=100%;20;60;0;100 rtmin=U;;;0 rtmax=U;;;0 jitter=U;;;0");
+    CHECK(render_perfdata(r.perfdata) == "rta=U;200;500;0 pl=100%;20;60;0;100 rtmin=U;;;0 rtmax=U;;;0 jitter=U;;;0");
   }
   SUBCASE("unresolvable name is CRITICAL naming the host")
   {
@@ -243,7 +242,8 @@ TEST_CASE("ping::evaluate")
     }
     auto r = evaluate(o, p);
     CHECK(r.state == State::Critical);
-    CHECK(labels(r) == std::vector<std::string>{"hosts_alive", "hosts_ok", "rta", "rta_max", "pl", "pl_max", "jitter_max"});
+    CHECK(labels(r) ==
+          std::vector<std::string>{"hosts_alive", "hosts_ok", "rta", "rta_max", "pl", "pl_max", "jitter_max"});
     CHECK(find(r, "hosts_alive")->value == 857.0);
     CHECK(find(r, "pl")->value == doctest::Approx(14.3));
     CHECK(find(r, "pl_max")->value == 100.0);

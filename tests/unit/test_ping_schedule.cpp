@@ -35,19 +35,18 @@ struct Sim {
 
   Sim(std::size_t targets, int count, long long interval, bool paced, std::size_t window)
       : sched(targets, count, interval, 0, paced, window)
-  {
-  }
+  {}
   Sim(std::size_t targets, int count, long long interval, WindowPolicy policy = {})
       : sched(targets, count, interval, 0, false, policy)
-  {
-  }
+  {}
 
   std::size_t sent_before(long long t) const
   {
     return static_cast<std::size_t>(std::count_if(sends.begin(), sends.end(), [t](const Sent& x) { return x.at < t; }));
   }
 
-  template <class Rtt> void run(Rtt rtt, long long limit = 3'600'000 * ms)
+  template <class Rtt>
+  void run(Rtt rtt, long long limit = 3'600'000 * ms)
   {
     std::multimap<long long, std::pair<ProbeSlot, long long>> replies; // at -> (probe, its round trip)
     while (now < limit) {
@@ -177,7 +176,8 @@ TEST_CASE("ping::schedule: adaptive: a full window refills in batches once half 
   // first is reply-driven. Round trips differ per target, so replies come in
   // one by one.
   Sim sim(100, 5, 10'000 * ms, false, 16);
-  sim.run([](std::size_t t, int) -> std::optional<long long> { return ms / 2 + static_cast<long long>(t % 13) * ms / 50; });
+  sim.run(
+      [](std::size_t t, int) -> std::optional<long long> { return ms / 2 + static_cast<long long>(t % 13) * ms / 50; });
   REQUIRE(sim.sends.size() == 500);
   CHECK(sim.max_in_flight <= 16);
   std::size_t batches = 0;
@@ -256,7 +256,8 @@ TEST_CASE("ping::schedule: window: a round trip that grows does not widen it")
   CHECK(sim.sched.peak_window() == 16);
 }
 
-TEST_CASE("ping::schedule: window: a probe waits for the window to drain to half at most max_hold, and only while it has room")
+TEST_CASE(
+    "ping::schedule: window: a probe waits for the window to drain to half at most max_hold, and only while it has room")
 {
   // A window of 4 that does not follow the round trip (per_ms 0), 2 ms hold.
   ProbeSchedule s(6, 2, 10'000 * ms, 0, false, WindowPolicy{4, 8, 0, 2 * ms});
@@ -308,7 +309,8 @@ TEST_CASE("ping::schedule: adaptive: a dead path keeps the paced floor, so n x I
   }
 }
 
-TEST_CASE("ping::schedule: adaptive: on a lossy path no probe is later than its paced slot or more than INTERVAL after the previous one")
+TEST_CASE(
+    "ping::schedule: adaptive: on a lossy path no probe is later than its paced slot or more than INTERVAL after the previous one")
 {
   std::uint32_t seed = 12345;
   auto lossy = [&seed](std::size_t, int) -> std::optional<long long> {
@@ -346,8 +348,8 @@ TEST_CASE("ping::schedule: a probe that cannot be sent is skipped, the rest go o
 TEST_CASE("ping::schedule: nonsense events are ignored")
 {
   ProbeSchedule s(2, 2, 100 * ms, 0, false);
-  s.replied(ProbeSlot{7, 0}, 0);  // no such target
-  s.replied(ProbeSlot{0, 9}, 0);  // no such probe
+  s.replied(ProbeSlot{7, 0}, 0); // no such target
+  s.replied(ProbeSlot{0, 9}, 0); // no such probe
   s.replied(ProbeSlot{0, -1}, 0);
   s.sent(ProbeSlot{5, 0}, 0);
   CHECK(s.in_flight() == 0);

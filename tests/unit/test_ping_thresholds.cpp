@@ -20,8 +20,8 @@ TEST_CASE("ping::thresholds: parse_duration_ms")
   }
   SUBCASE("rejected")
   {
-    for (const char* bad : {"", "ms", "s", "us", "-1", "+1", "1e3", "abc", "10 ms", " 10", "10m", "10sec", "1,5",
-                            "nan", "inf", "10mss", "0x10"}) {
+    for (const char* bad : {"", "ms", "s", "us", "-1", "+1", "1e3", "abc", "10 ms", " 10", "10m", "10sec", "1,5", "nan",
+                            "inf", "10mss", "0x10"}) {
       CAPTURE(std::string(bad));
       CHECK_FALSE(parse_duration_ms(bad).has_value());
     }

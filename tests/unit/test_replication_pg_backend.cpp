@@ -101,8 +101,14 @@ TEST_CASE("replication::pg_setting_seconds")
 
 TEST_CASE("replication::pg_default_standby_link_timeout")
 {
-  SUBCASE("lab settings: half of the 10 s receiver timeout, with slack") { CHECK(pg_default_standby_link_timeout(lab_settings()) == 7.5); }
-  SUBCASE("PostgreSQL defaults stay above the 30 s keepalive request") { CHECK(pg_default_standby_link_timeout(default_settings()) == 45); }
+  SUBCASE("lab settings: half of the 10 s receiver timeout, with slack")
+  {
+    CHECK(pg_default_standby_link_timeout(lab_settings()) == 7.5);
+  }
+  SUBCASE("PostgreSQL defaults stay above the 30 s keepalive request")
+  {
+    CHECK(pg_default_standby_link_timeout(default_settings()) == 45);
+  }
   SUBCASE("receiver timeout disabled falls back to the sender timeout")
   {
     PgSettings s = default_settings();
@@ -118,8 +124,14 @@ TEST_CASE("replication::pg_default_standby_link_timeout")
 
 TEST_CASE("replication::pg_default_primary_link_timeout")
 {
-  SUBCASE("lab: the primary pings after 5 s") { CHECK(pg_default_primary_link_timeout(lab_settings()) == 7.5); }
-  SUBCASE("defaults: the standby reports every 10 s") { CHECK(pg_default_primary_link_timeout(default_settings()) == 15); }
+  SUBCASE("lab: the primary pings after 5 s")
+  {
+    CHECK(pg_default_primary_link_timeout(lab_settings()) == 7.5);
+  }
+  SUBCASE("defaults: the standby reports every 10 s")
+  {
+    CHECK(pg_default_primary_link_timeout(default_settings()) == 15);
+  }
   SUBCASE("short intervals keep two seconds of slack")
   {
     PgSettings s;

@@ -7,8 +7,8 @@
 
 #include "check_tunnel_traffic/evaluate.hpp"
 #include "check_tunnel_traffic/source_capture.hpp"
-#include "sitelink/timeout.hpp"
 #include "fixture.hpp"
+#include "sitelink/timeout.hpp"
 
 using namespace sitelink;
 using namespace sitelink::traffic;

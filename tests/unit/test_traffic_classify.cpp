@@ -82,8 +82,8 @@ TEST_CASE("traffic::classify")
     REQUIRE(fr.size() == 6);
     // INFORMATIONAL (37) request/response on 4500, IKE_SA_INIT (34) on 500,
     // IKE_AUTH (35) on 4500.
-    const IkeRole roles[] = {IkeRole::Request, IkeRole::Response, IkeRole::Request,
-                             IkeRole::Response, IkeRole::Request, IkeRole::Response};
+    const IkeRole roles[] = {IkeRole::Request,  IkeRole::Response, IkeRole::Request,
+                             IkeRole::Response, IkeRole::Request,  IkeRole::Response};
     const std::uint8_t exchanges[] = {37, 37, 34, 34, 35, 35};
     const std::uint16_t ports[] = {4500, 4500, 500, 500, 4500, 4500};
     for (std::size_t i = 0; i < fr.size(); ++i) {
@@ -176,7 +176,7 @@ TEST_CASE("traffic::classify")
     CHECK(wg.decode == Decode::Ok);
     CHECK(wg.proto == Proto::Other); // 33 bytes is no WireGuard message
     CHECK(one(fr[6].bytes).proto == Proto::OpenVpn);
-    CHECK(one(fr[7].bytes).proto == Proto::OpenVpn); // a bare ACK of the connection
+    CHECK(one(fr[7].bytes).proto == Proto::OpenVpn);     // a bare ACK of the connection
     CHECK(one(fr[8].bytes).decode == Decode::Malformed); // UDP length beyond the IP packet
   }
   SUBCASE("every prefix of every recorded frame: no crash, never Ok past the end")

@@ -35,8 +35,7 @@ Tally tally_of(std::initializer_list<Classified> pkts, int repeat = 1)
 
 bool has_line(const Result& r, const std::string& prefix)
 {
-  return std::any_of(r.details.begin(), r.details.end(),
-                     [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+  return std::any_of(r.details.begin(), r.details.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
 }
 } // namespace
 
@@ -79,7 +78,8 @@ TEST_CASE("traffic::evaluate")
   Policy policy;
   SUBCASE("flowing: OK with rates over the window")
   {
-    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}, 10), std::nullopt, std::nullopt};
+    Observation o{"on wan1", 5.0, tally_of({pkt(true, Proto::Esp), pkt(false, Proto::Esp)}, 10), std::nullopt,
+                  std::nullopt};
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 2 pkt/s out, 2 pkt/s in");

@@ -439,8 +439,8 @@ TEST_CASE("vpn::evaluate WireGuard peers with and without keepalive")
     auto r = evaluate(peers({peer("site-b", 200, 0)}), p);
     CHECK(r.state == State::Warning);
     CHECK(r.summary == "1 of 1 tunnels up; site-b: " + hint);
-    CHECK(r.details[0] == "site-b: up, endpoint 192.0.2.2:51820, " + hint +
-                              "; last handshake 200 s ago; 1000 B in, 2000 B out");
+    CHECK(r.details[0] ==
+          "site-b: up, endpoint 192.0.2.2:51820, " + hint + "; last handshake 200 s ago; 1000 B in, 2000 B out");
     CHECK(perf(r).find("'site-b_up'=1;;;0;1") != std::string::npos);
     CHECK(perf(r).find("'site-b_handshake_age'=200s;;;0") != std::string::npos);
   }

@@ -122,8 +122,8 @@ TEST_CASE("vpn::openvpn::observe")
   SUBCASE("server mode: clients are tunnels, Last Ref gives the idle time")
   {
     auto st = openvpn::parse_status(lines(read_fixture("vpn/openvpn-server-status2.txt"))).value();
-    auto o = openvpn::observe(openvpn::parse_state({"1795311000,CONNECTED,SUCCESS,10.8.0.1,,,,"}).value(), st,
-                              "openvpn", 0);
+    auto o =
+        openvpn::observe(openvpn::parse_state({"1795311000,CONNECTED,SUCCESS,10.8.0.1,,,,"}).value(), st, "openvpn", 0);
     REQUIRE(o.tunnels.size() == 2);
     CHECK(o.tunnels[0].since == 3600);
     CHECK(o.tunnels[0].last_inbound == 2);

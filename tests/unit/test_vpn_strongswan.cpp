@@ -90,8 +90,9 @@ TEST_CASE("vpn::strongswan::observe")
   }
   SUBCASE("a rekeying child still carries traffic; counters add up; idle is the freshest")
   {
-    auto o = strongswan::observe({}, {ike("a", "ESTABLISHED", {child("old", "REKEYING", {{"use-in", "9"}}),
-                                                                child("new", "INSTALLED", {{"use-in", "1"}})})});
+    auto o = strongswan::observe(
+        {}, {ike("a", "ESTABLISHED",
+                 {child("old", "REKEYING", {{"use-in", "9"}}), child("new", "INSTALLED", {{"use-in", "1"}})})});
     const auto& t = find(o, "a");
     CHECK(t.state == TunnelState::Up);
     CHECK(t.bytes_in == 200);
@@ -128,8 +129,9 @@ TEST_CASE("vpn::strongswan::observe")
   }
   SUBCASE("the best of several IKE SAs of one connection counts")
   {
-    auto o = strongswan::observe(
-        {conn("a")}, {ike("a", "DELETING", {}), ike("a", "ESTABLISHED", {child("c", "INSTALLED")}), ike("a", "CONNECTING", {})});
+    auto o =
+        strongswan::observe({conn("a")}, {ike("a", "DELETING", {}), ike("a", "ESTABLISHED", {child("c", "INSTALLED")}),
+                                          ike("a", "CONNECTING", {})});
     REQUIRE(o.tunnels.size() == 1);
     CHECK(o.tunnels[0].state == TunnelState::Up);
   }

@@ -117,8 +117,7 @@ public:
       curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
       curl_easy_setopt(c, CURLOPT_USERNAME, request.aws->access_key.c_str());
       curl_easy_setopt(c, CURLOPT_PASSWORD, request.aws->secret_key.c_str());
-      if (!request.aws->session_token.empty())
-        add_header("X-Amz-Security-Token: " + request.aws->session_token);
+      if (!request.aws->session_token.empty()) add_header("X-Amz-Security-Token: " + request.aws->session_token);
     }
 
     set_transfer_options(c, request, budget, errbuf, sink, response);
@@ -174,13 +173,10 @@ private:
     e.kind = classify(rc, sink.overflow);
     if (e.kind == HttpErrorKind::TooLarge)
       e.message = "response larger than " + std::to_string(options_.max_body / 1024) + " KiB";
-    else if (e.kind == HttpErrorKind::Timeout)
-      e.message = "no answer within " + std::to_string(budget.count()) + " ms";
-    else
-      e.message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+    else if (e.kind == HttpErrorKind::Timeout) e.message = "no answer within " + std::to_string(budget.count()) + " ms";
+    else e.message = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
     return e;
   }
-
 
   HttpClientOptions options_;
 };

@@ -93,8 +93,8 @@ std::string hmac_sha256(std::string_view key, std::string_view data)
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
@@ -155,14 +155,13 @@ std::string canonical_request(const Request& request, std::string* signed_header
     names += name;
   }
   if (signed_headers != nullptr) *signed_headers = names;
-  return request.method + "\n" + canonical_uri(request.path) + "\n" + canonical_query(request.query) +
-         "\n" + canon_headers + "\n" + names + "\n" + sha256_hex(request.body);
+  return request.method + "\n" + canonical_uri(request.path) + "\n" + canonical_query(request.query) + "\n" +
+         canon_headers + "\n" + names + "\n" + sha256_hex(request.body);
 }
 
 std::string string_to_sign(std::string_view amz_date, const Scope& scope, std::string_view canonical_request)
 {
-  return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope.str() + "\n" +
-         sha256_hex(canonical_request);
+  return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope.str() + "\n" + sha256_hex(canonical_request);
 }
 
 std::string signature(std::string_view secret_key, const Scope& scope, std::string_view string_to_sign)
@@ -180,8 +179,8 @@ std::string authorization(std::string_view access_key, std::string_view secret_k
   std::string names;
   auto creq = canonical_request(request, &names);
   auto sig = signature(secret_key, scope, string_to_sign(amz_date, scope, creq));
-  return "AWS4-HMAC-SHA256 Credential=" + std::string(access_key) + "/" + scope.str() +
-         ", SignedHeaders=" + names + ", Signature=" + sig;
+  return "AWS4-HMAC-SHA256 Credential=" + std::string(access_key) + "/" + scope.str() + ", SignedHeaders=" + names +
+         ", Signature=" + sig;
 }
 
 } // namespace sitelink::sigv4

@@ -61,5 +61,8 @@ tl::expected<const Table*, std::string> load_module(std::string_view name, std::
 } // namespace sitelink
 
 // Defines a module's one exported entry point returning `&TABLE`.
-#define SITELINK_MODULE_ENTRY(SYMBOL, TABLE_TYPE, TABLE)                                                       \
-  extern "C" __attribute__((visibility("default"))) const TABLE_TYPE* SYMBOL() noexcept { return &(TABLE); }
+#define SITELINK_MODULE_ENTRY(SYMBOL, TABLE_TYPE, TABLE)                                                               \
+  extern "C" __attribute__((visibility("default"))) const TABLE_TYPE* SYMBOL() noexcept                                \
+  {                                                                                                                    \
+    return &(TABLE);                                                                                                   \
+  }

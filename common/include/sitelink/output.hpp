@@ -25,8 +25,7 @@ std::string sanitize_quote(std::string_view text, std::size_t max);
 // max_output_size: long output is cut first (with a marker line); when line 1
 // alone would pass the cap, whole perfdata items are dropped from its end
 // (with a marker line); the state and summary are never cut.
-std::string render(std::string_view service, const Result& result,
-                   const std::vector<std::string>& runbook_lines,
+std::string render(std::string_view service, const Result& result, const std::vector<std::string>& runbook_lines,
                    std::size_t cap = max_output_size);
 
 } // namespace sitelink

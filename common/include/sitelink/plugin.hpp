@@ -36,11 +36,9 @@ struct PluginInfo {
 
 class Context {
 public:
-  Context(const po::variables_map& vm, int verbosity, const Deadline& deadline, const Clock& clock,
-          TimeoutSpec timeout)
+  Context(const po::variables_map& vm, int verbosity, const Deadline& deadline, const Clock& clock, TimeoutSpec timeout)
       : vm_(vm), verbosity_(verbosity), deadline_(deadline), clock_(clock), timeout_(timeout)
-  {
-  }
+  {}
   const po::variables_map& vm() const noexcept { return vm_; }
   // The parsed options, for the plugin's make_config() only.
   Options options() const { return Options(vm_); }
@@ -74,16 +72,15 @@ using RunFunction = std::function<Result(Context&)>;
 
 // Parses the standard options plus `plugin_options`, runs the check under the
 // watchdog, renders the result and returns the exit code. Catches everything.
-int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
-               const po::options_description& plugin_options, const RunFunction& run);
+int run_plugin(int argc, const char* const* argv, const PluginInfo& info, const po::options_description& plugin_options,
+               const RunFunction& run);
 
 // The plugin skeleton's entry: the runtime parses the options, the plugin's
 // `make_config` turns them into its typed Config (throwing UsageError on bad
 // input), and `run` does config -> source -> evaluate -> Result.
 template <class Config>
-int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
-               const po::options_description& plugin_options, Config (*make_config)(const Options&),
-               Result (*run)(const Config&, Context&))
+int run_plugin(int argc, const char* const* argv, const PluginInfo& info, const po::options_description& plugin_options,
+               Config (*make_config)(const Options&), Result (*run)(const Config&, Context&))
 {
   return run_plugin(argc, argv, info, plugin_options,
                     [make_config, run](Context& ctx) { return run(make_config(ctx.options()), ctx); });

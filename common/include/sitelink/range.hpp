@@ -33,10 +33,7 @@ struct Range {
   // "outside 10..20", "inside 10..20".
   std::string describe() const;
 
-  bool operator==(const Range& o) const noexcept
-  {
-    return start == o.start && end == o.end && inside == o.inside;
-  }
+  bool operator==(const Range& o) const noexcept { return start == o.start && end == o.end && inside == o.inside; }
 };
 
 // Boost.Program_options validator hook (found by ADL), so a bad -w/-c is a

@@ -49,7 +49,6 @@ struct RunbookOptions {
 };
 
 // Resolves options (+ SITELINK_RUNBOOKS from `env_catalog`) into a runbook.
-tl::expected<Runbook, std::string> resolve_runbook(const RunbookOptions& opts,
-                                                   const char* env_catalog);
+tl::expected<Runbook, std::string> resolve_runbook(const RunbookOptions& opts, const char* env_catalog);
 
 } // namespace sitelink

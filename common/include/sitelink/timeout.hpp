@@ -36,8 +36,7 @@ public:
   double remaining() const noexcept; // never negative
   // Remaining time minus a safety margin, clamped to [min_ms, ...]; for
   // per-call socket and library timeouts.
-  std::chrono::milliseconds slice(double fraction = 1.0, double margin_seconds = 0.2,
-                                  long min_ms = 50) const noexcept;
+  std::chrono::milliseconds slice(double fraction = 1.0, double margin_seconds = 0.2, long min_ms = 50) const noexcept;
   bool expired() const noexcept { return remaining() <= 0; }
   // The budget for I/O: slice(1.0, io_margin_seconds, 50). Sources take their
   // per-call timeouts from these two and nothing else.

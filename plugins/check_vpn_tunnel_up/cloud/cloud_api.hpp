@@ -60,12 +60,12 @@ struct Request {
 enum class LinkState { Up, Down, Connecting, Missing };
 
 struct Link {
-  std::string name;     // aws: <vpn-id>/<outside-ip>; openstack: connection name
-  std::string group;    // aws: the VPN connection ID; openstack: the connection ID
+  std::string name;  // aws: <vpn-id>/<outside-ip>; openstack: connection name
+  std::string group; // aws: the VPN connection ID; openstack: the connection ID
   LinkState state = LinkState::Down;
   std::optional<double> since_epoch; // when it entered this state
-  std::string detail;   // what the API says, without secrets
-  bool bgp = false;     // aws: dynamically routed connection
+  std::string detail;                // what the API says, without secrets
+  bool bgp = false;                  // aws: dynamically routed connection
   std::optional<double> accepted_routes;
   bool checklist = false; // openstack: print the VPNaaS troubleshooting checklist
 };
@@ -86,8 +86,8 @@ struct Reply {
   std::string activity; // TimedOut: what the module was doing (its last step)
   std::string api;      // "AWS EC2 at https://...", "Neutron at https://..."
   std::vector<Link> links;
-  std::vector<std::string> expected; // every tunnel the check expects, by name
-  std::vector<std::string> notes;    // long-output facts (connection and service states)
+  std::vector<std::string> expected;      // every tunnel the check expects, by name
+  std::vector<std::string> notes;         // long-output facts (connection and service states)
   std::vector<std::string> summary_notes; // short facts for line 1 ("vpn-1 pending")
   std::optional<RouteFinding> route;
   std::vector<std::pair<int, std::string>> debug; // (level, line), secrets already left out

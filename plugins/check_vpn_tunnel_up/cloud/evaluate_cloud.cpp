@@ -100,16 +100,16 @@ Result evaluate_route(const RouteFinding& route, const std::string& expect_targe
     r.summary = fmt::format("no route to {} in {}", dest, table);
   } else if (route.state == "blackhole") {
     r.state = State::Critical;
-    r.summary = fmt::format("route to {} in {} is a blackhole: target {} is gone", dest, table,
-                            target.empty() ? "?" : target);
+    r.summary =
+        fmt::format("route to {} in {} is a blackhole: target {} is gone", dest, table, target.empty() ? "?" : target);
   } else if (!active) {
     r.state = State::Critical;
     r.summary = fmt::format("route to {} in {} is {}, not active (target {})", dest, table,
                             sanitize_quote(route.state, 32), target);
   } else if (!expect_target.empty() && route.target != expect_target) {
     r.state = State::Warning;
-    r.summary = fmt::format("route to {} failed over to {} (expected {})", dest, target,
-                            sanitize_quote(expect_target, 64));
+    r.summary =
+        fmt::format("route to {} failed over to {} (expected {})", dest, target, sanitize_quote(expect_target, 64));
   } else {
     r.state = State::Ok;
     r.summary = fmt::format("route to {} in {} active via {}", dest, table, target);

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "cloud_api.hpp"
 #include "../evaluate.hpp"
+#include "cloud_api.hpp"
 
 namespace sitelink::vpn::cloud {
 

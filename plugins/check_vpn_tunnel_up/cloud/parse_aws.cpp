@@ -46,7 +46,9 @@ tl::expected<Credentials, std::string> credentials_from_json(std::string_view bo
 {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return tl::unexpected(source + " returned malformed JSON");
-  auto str = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+  auto str = [&j](const char* k) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
   Credentials c;
   c.access_key = str("AccessKeyId");
   c.secret_key = str("SecretAccessKey");
@@ -64,8 +66,8 @@ tl::expected<Credentials, std::string> credentials_from_json(std::string_view bo
 
 bool loopback_http(std::string_view url)
 {
-  for (const char* p : {"http://127.", "http://localhost", "http://[::1]", "http://169.254.170.2",
-                        "http://169.254.170.23"})
+  for (const char* p :
+       {"http://127.", "http://localhost", "http://[::1]", "http://169.254.170.2", "http://169.254.170.23"})
     if (url.rfind(p, 0) == 0) return true;
   return false;
 }
@@ -108,10 +110,18 @@ std::optional<ApiError> parse_error(std::string_view xml, long http)
 
 bool is_auth_error(const ApiError& e)
 {
-  static const char* codes[] = {"AuthFailure", "UnauthorizedOperation", "SignatureDoesNotMatch",
-                                "InvalidClientTokenId", "ExpiredToken", "RequestExpired", "AccessDenied",
-                                "OptInRequired", "MissingAuthenticationToken", "IncompleteSignature",
-                                "Blocked", "InvalidAccessKeyId"};
+  static const char* codes[] = {"AuthFailure",
+                                "UnauthorizedOperation",
+                                "SignatureDoesNotMatch",
+                                "InvalidClientTokenId",
+                                "ExpiredToken",
+                                "RequestExpired",
+                                "AccessDenied",
+                                "OptInRequired",
+                                "MissingAuthenticationToken",
+                                "IncompleteSignature",
+                                "Blocked",
+                                "InvalidAccessKeyId"};
   for (const char* c : codes)
     if (e.code == c) return true;
   return e.http == 401 || e.http == 403;

@@ -21,7 +21,7 @@ struct Credentials {
   std::string access_key;
   std::string secret_key;
   std::string session_token;
-  std::string source; // "environment", "profile prod (/root/.aws/credentials)", ...
+  std::string source;               // "environment", "profile prod (/root/.aws/credentials)", ...
   std::optional<double> expiration; // epoch
 };
 
@@ -66,7 +66,7 @@ struct VpnConnection {
   std::string id;
   std::string state; // pending, available, deleting, deleted
   std::string type;
-  bool bgp = false;  // not staticRoutesOnly
+  bool bgp = false; // not staticRoutesOnly
   std::vector<Telemetry> telemetry;
 };
 

@@ -109,7 +109,7 @@ tl::expected<Auth, std::string> parse_clouds_yaml(std::string_view text, const s
     out.method = "application_credential";
   else if (!type.empty() && type != "password" && type != "v3password")
     return tl::unexpected<std::string>("auth_type '" + outside(type, 40) + "' of cloud '" + cloud +
-                          "' is not supported (password or v3applicationcredential)");
+                                       "' is not supported (password or v3applicationcredential)");
   out.region = yaml_str(c, "region_name");
   if (auto i = yaml_str(c, "interface"); !i.empty()) out.interface = i;
   out.cacert = yaml_str(c, "cacert");
@@ -134,8 +134,9 @@ std::string token_request_body(const Auth& a)
       cred["name"] = a.app_cred_name;
       json user = a.user_id.empty() ? json{{"name", a.username}} : json{{"id", a.user_id}};
       if (a.user_id.empty())
-        user["domain"] = a.user_domain_id.empty() ? json{{"name", a.user_domain_name.empty() ? "Default" : a.user_domain_name}}
-                                                  : json{{"id", a.user_domain_id}};
+        user["domain"] = a.user_domain_id.empty()
+                             ? json{{"name", a.user_domain_name.empty() ? "Default" : a.user_domain_name}}
+                             : json{{"id", a.user_domain_id}};
       cred["user"] = user;
     }
     identity = {{"methods", {"application_credential"}}, {"application_credential", cred}};
@@ -145,8 +146,9 @@ std::string token_request_body(const Auth& a)
   json user = a.user_id.empty() ? json{{"name", a.username}} : json{{"id", a.user_id}};
   user["password"] = a.password;
   if (a.user_id.empty())
-    user["domain"] = a.user_domain_id.empty() ? json{{"name", a.user_domain_name.empty() ? "Default" : a.user_domain_name}}
-                                              : json{{"id", a.user_domain_id}};
+    user["domain"] = a.user_domain_id.empty()
+                         ? json{{"name", a.user_domain_name.empty() ? "Default" : a.user_domain_name}}
+                         : json{{"id", a.user_domain_id}};
   identity = {{"methods", {"password"}}, {"password", {{"user", user}}}};
   json auth = {{"identity", identity}};
   if (!a.project_id.empty()) {
@@ -178,7 +180,8 @@ tl::expected<std::string, std::string> network_endpoint(std::string_view token_j
       if (!url.empty()) return url;
     }
   }
-  return tl::unexpected(fmt::format("no network endpoint (interface {}{}) in the service catalog", outside(interface, 32),
+  return tl::unexpected(fmt::format("no network endpoint (interface {}{}) in the service catalog",
+                                    outside(interface, 32),
                                     region.empty() ? std::string() : ", region " + outside(region, 64)));
 }
 

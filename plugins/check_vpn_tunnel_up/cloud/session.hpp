@@ -43,10 +43,7 @@ struct Session {
     return reply;
   }
   // One retry is worth it only when a second full attempt still fits.
-  bool can_retry(double first_attempt_seconds) const
-  {
-    return deadline.remaining() > first_attempt_seconds + 0.5;
-  }
+  bool can_retry(double first_attempt_seconds) const { return deadline.remaining() > first_attempt_seconds + 0.5; }
   void backoff() const { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
 };
 

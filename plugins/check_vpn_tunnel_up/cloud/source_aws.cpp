@@ -75,7 +75,7 @@ std::optional<tl::expected<Credentials, std::string>> container_credentials(cons
   // require: the answer is a set of credentials.
   if (url.rfind("https://", 0) != 0 && !loopback_http(url))
     return tl::unexpected<std::string>("container credentials URI " + outside(url, 100) +
-                          " is neither HTTPS nor a loopback or container-agent address");
+                                       " is neither HTTPS nor a loopback or container-agent address");
   HttpRequest rq;
   rq.url = url;
   rq.max_time = std::chrono::milliseconds(2000);
@@ -122,8 +122,7 @@ tl::expected<Credentials, std::string> imds_credentials(const Environment& env, 
   get.max_time = cap;
   auto role = http.send(get, deadline);
   if (!role) return tl::unexpected<std::string>("IMDS role: " + role.error().message);
-  if (role->status != 200)
-    return tl::unexpected(fmt::format("IMDS: no instance role (HTTP {})", role->status));
+  if (role->status != 200) return tl::unexpected(fmt::format("IMDS: no instance role (HTTP {})", role->status));
   auto name = trim(role->body.substr(0, role->body.find('\n')));
   if (name.empty() || name.find('/') != std::string::npos) return tl::unexpected<std::string>("IMDS: no instance role");
   get.url += name;
@@ -198,21 +197,22 @@ tl::expected<Credentials, std::string> resolve_credentials(const Environment& en
     }
     if (named)
       return tl::unexpected<std::string>("profile " + profile + " in " + p->where +
-                            " has no aws_access_key_id/aws_secret_access_key");
+                                         " has no aws_access_key_id/aws_secret_access_key");
   } else if (named) {
     return tl::unexpected<std::string>("AWS profile " + profile + " not found in " + credentials_file(env) + " or " +
-                          config_file(env));
+                                       config_file(env));
   }
 
   if (auto c = container_credentials(env, fs, http, deadline, now, trace)) return *c;
 
   auto disabled = env.get("AWS_EC2_METADATA_DISABLED");
   if (disabled && (*disabled == "true" || *disabled == "TRUE" || *disabled == "1"))
-    return tl::unexpected<std::string>("no AWS credentials found (environment, shared files, container; IMDS disabled)");
+    return tl::unexpected<std::string>(
+        "no AWS credentials found (environment, shared files, container; IMDS disabled)");
   auto imds = imds_credentials(env, http, deadline, now, trace);
   if (!imds)
-    return tl::unexpected<std::string>("no AWS credentials found (environment, shared files, container, IMDS: " + imds.error() +
-                          ")");
+    return tl::unexpected<std::string>(
+        "no AWS credentials found (environment, shared files, container, IMDS: " + imds.error() + ")");
   return imds;
 }
 
@@ -256,7 +256,8 @@ tl::expected<std::string, CallError> call(const Session& s, const std::string& u
     CallError e;
     e.api = parse_error(rs->body, rs->status);
     if (!e.api) e.api = ApiError{rs->status, fmt::format("HTTP{}", rs->status), "no error document in the reply"};
-    if (rs->status >= 300 && rs->status < 400) e.api->message = "redirect to " + outside(rs->header("Location"), 100) + " not followed";
+    if (rs->status >= 300 && rs->status < 400)
+      e.api->message = "redirect to " + outside(rs->header("Location"), 100) + " not followed";
     e.text = fmt::format("{} failed: {}: {}", action, outside(e.api->code, 64), outside(e.api->message));
     if (attempt == 1 && is_retryable(*e.api) && s.can_retry(took)) {
       s.debug(1, "aws: " + e.api->code + ", retrying once");
@@ -319,7 +320,8 @@ Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, 
   // others, so ask again without them (at most once per requested ID).
   for (std::size_t round = 0; !ids.empty() && round <= req.vpn_connection_ids.size(); ++round) {
     std::string form;
-    for (std::size_t i = 0; i < ids.size(); ++i) form += fmt::format("VpnConnectionId.{}={}&", i + 1, url_encode(ids[i]));
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      form += fmt::format("VpnConnectionId.{}={}&", i + 1, url_encode(ids[i]));
     form += std::string("Version=") + ec2_version;
     auto body = call(s, url, "ec2", prep->region, prep->creds, "DescribeVpnConnections", form);
     if (!body) {

@@ -26,7 +26,8 @@ tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileS
       found = true;
       break;
     }
-    if (!found) return tl::unexpected<std::string>("--os-cloud/OS_CLOUD '" + cloud + "' given but no clouds.yaml found");
+    if (!found)
+      return tl::unexpected<std::string>("--os-cloud/OS_CLOUD '" + cloud + "' given but no clouds.yaml found");
   } else {
     auto get = [&env](const char* k) { return env.get(k).value_or(""); };
     out.source = "OS_* environment";
@@ -49,7 +50,8 @@ tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileS
     out.region = get("OS_REGION_NAME");
     out.cacert = get("OS_CACERT");
     if (out.auth_url.empty())
-      return tl::unexpected<std::string>("no OpenStack credentials: give --os-cloud (or OS_CLOUD) or set OS_AUTH_URL and friends");
+      return tl::unexpected<std::string>(
+          "no OpenStack credentials: give --os-cloud (or OS_CLOUD) or set OS_AUTH_URL and friends");
   }
   // The environment names the interface and region explicitly, so it wins
   // over the file.
@@ -90,9 +92,9 @@ tl::expected<Token, std::pair<bool, std::string>> authenticate(const Session& s,
   s.debug(2, fmt::format("openstack: Keystone answered HTTP {}, {} bytes", rs->status, rs->body.size()));
   if (rs->status != 201 && rs->status != 200) {
     auto msg = keystone_message(rs->body);
-    return tl::unexpected(std::make_pair(
-        false, fmt::format("Keystone refused the {} credentials from {} (HTTP {}){}", a.method, a.source, rs->status,
-                           msg.empty() ? std::string() : ": " + msg)));
+    return tl::unexpected(
+        std::make_pair(false, fmt::format("Keystone refused the {} credentials from {} (HTTP {}){}", a.method, a.source,
+                                          rs->status, msg.empty() ? std::string() : ": " + msg)));
   }
   Token t;
   auto ep = network_endpoint(rs->body, a.interface, a.region);
@@ -123,9 +125,8 @@ Reply run(const Request& req, const Environment& env, const FileSystem& fs, Http
   }
   reply.api = "Neutron at " + url_origin(tok->network);
 
-  const std::string conn_url = tok->network +
-                               "/v2.0/vpn/ipsec-site-connections?fields=id&fields=name&fields=status"
-                               "&fields=vpnservice_id&fields=peer_address&fields=admin_state_up";
+  const std::string conn_url = tok->network + "/v2.0/vpn/ipsec-site-connections?fields=id&fields=name&fields=status"
+                                              "&fields=vpnservice_id&fields=peer_address&fields=admin_state_up";
   const std::string svc_url = tok->network + "/v2.0/vpn/vpnservices?fields=id&fields=name&fields=status";
   std::string bodies[2];
   const std::string* urls[2] = {&conn_url, &svc_url};

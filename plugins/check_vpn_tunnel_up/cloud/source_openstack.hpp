@@ -21,7 +21,6 @@ namespace sitelink::vpn::cloud::openstack {
 tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs,
                                              const std::string& cli_cloud);
 
-Reply run(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
-          const Deadline& deadline);
+Reply run(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http, const Deadline& deadline);
 
 } // namespace sitelink::vpn::cloud::openstack

@@ -15,8 +15,8 @@ namespace sitelink::sigv4 {
 
 struct Request {
   std::string method;
-  std::string path;  // as sent, e.g. "/"
-  std::string query; // as sent, without '?'
+  std::string path;                                         // as sent, e.g. "/"
+  std::string query;                                        // as sent, without '?'
   std::vector<std::pair<std::string, std::string>> headers; // the signed ones
   std::string body;
 };
@@ -37,13 +37,12 @@ std::string canonical_uri(std::string_view path);
 std::string canonical_query(std::string_view query);
 std::string canonical_request(const Request& request, std::string* signed_headers = nullptr);
 
-std::string string_to_sign(std::string_view amz_date, const Scope& scope,
-                           std::string_view canonical_request);
+std::string string_to_sign(std::string_view amz_date, const Scope& scope, std::string_view canonical_request);
 std::string signature(std::string_view secret_key, const Scope& scope, std::string_view string_to_sign);
 
 // The whole Authorization header value for `request` (whose headers must
 // already include host and x-amz-date).
-std::string authorization(std::string_view access_key, std::string_view secret_key,
-                          const Scope& scope, std::string_view amz_date, const Request& request);
+std::string authorization(std::string_view access_key, std::string_view secret_key, const Scope& scope,
+                          std::string_view amz_date, const Request& request);
 
 } // namespace sitelink::sigv4
