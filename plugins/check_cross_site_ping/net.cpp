@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <type_traits>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -46,23 +47,29 @@ bool Endpoint::same_host(const sockaddr_storage& other) const noexcept
   return false;
 }
 
+// Parses `host` as a literal of `family` into `e`; false when it is not one.
+template <class Sockaddr>
+bool parse_literal(const std::string& host, int family, Endpoint& e)
+{
+  Sockaddr a{};
+  int parsed = 0;
+  if constexpr (std::is_same_v<Sockaddr, sockaddr_in>) {
+    parsed = ::inet_pton(family, host.c_str(), &a.sin_addr);
+    a.sin_family = AF_INET;
+  } else {
+    parsed = ::inet_pton(family, host.c_str(), &a.sin6_addr);
+    a.sin6_family = AF_INET6;
+  }
+  if (parsed != 1) return false;
+  std::memcpy(&e.addr, &a, sizeof a);
+  e.len = sizeof a;
+  return true;
+}
+
 std::optional<Endpoint> parse_numeric(const std::string& host)
 {
   Endpoint e;
-  sockaddr_in a4{};
-  if (::inet_pton(AF_INET, host.c_str(), &a4.sin_addr) == 1) {
-    a4.sin_family = AF_INET;
-    std::memcpy(&e.addr, &a4, sizeof a4);
-    e.len = sizeof a4;
-    return e;
-  }
-  sockaddr_in6 a6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &a6.sin6_addr) == 1) {
-    a6.sin6_family = AF_INET6;
-    std::memcpy(&e.addr, &a6, sizeof a6);
-    e.len = sizeof a6;
-    return e;
-  }
+  if (parse_literal<sockaddr_in>(host, AF_INET, e) || parse_literal<sockaddr_in6>(host, AF_INET6, e)) return e;
   return std::nullopt;
 }
 

@@ -115,15 +115,11 @@ Result finish(std::vector<SubResult> parts, std::vector<Perfdatum> perf, const s
   return r;
 }
 
-Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
+// The standby's link to its primary (`lt`: link timeout): a CRITICAL part
+// when the WAL receiver is gone, not streaming or silent for longer than
+// `lt`; true when the link is fresh.
+bool judge_standby_link(std::vector<SubResult>& parts, const PgStandby& s, const std::string& sender, double lt)
 {
-  const auto& s = o.standby;
-  const double lt = p.link_timeout ? *p.link_timeout : pg_default_standby_link_timeout(o.settings);
-  std::vector<SubResult> parts;
-  std::vector<std::string> details;
-  const std::string sender = s.sender.empty() ? std::string("the primary") : sanitize(s.sender);
-
-  bool fresh = false;
   if (!s.receiver) {
     std::string since = s.replay_age
                             ? fmt::format("; last replayed transaction is {} s old", seconds_text(*s.replay_age))
@@ -142,8 +138,20 @@ Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
                                  seconds_text(*s.receipt_age), format_number(lt)),
                      {}});
   } else {
-    fresh = true;
+    return true;
   }
+  return false;
+}
+
+Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
+{
+  const auto& s = o.standby;
+  const double lt = p.link_timeout ? *p.link_timeout : pg_default_standby_link_timeout(o.settings);
+  std::vector<SubResult> parts;
+  std::vector<std::string> details;
+  const std::string sender = s.sender.empty() ? std::string("the primary") : sanitize(s.sender);
+
+  const bool fresh = judge_standby_link(parts, s, sender, lt);
 
   std::optional<double> seconds;
   bool from_heartbeat = false;

@@ -5,6 +5,7 @@ Faults that site A's capture must see ("nothing comes back") are made at
 site B by tests/lab/lab-traffic, because a capture sees inbound packets
 before site A's own netfilter could drop them."""
 import os
+import re
 import subprocess
 import time
 
@@ -131,7 +132,11 @@ def test_no_traffic_is_idle(lab):
     # The second WAN carries only IPsec (dr-secondary): no WireGuard there.
     r = capture(lab, "--peer", peer2, "--protocol", "wireguard", "--duration", "2", iface="wan2")
     assert r.rc == 0, str(r)  # a quiet link notifies no one by default
-    assert r.summary == f"{peer2} idle: no tunnel packets in 2 s", str(r)
+    # The summary gives the window as measured: 2 s, or a few ms more when a
+    # busy machine wakes the capture loop late (a correctness bound, not a
+    # speed assertion).
+    m = re.fullmatch(re.escape(peer2) + r" idle: no tunnel packets in (2|2\.0[0-9]) s", r.summary)
+    assert m, str(r)
     assert r.perf[f"{peer2} out_pps"].value == 0 and r.perf[f"{peer2} in_pps"].value == 0
     r = capture(lab, "--peer", peer2, "--protocol", "wireguard", "--duration", "1", "--idle-state", "warning",
                 iface="wan2")
