@@ -15,6 +15,19 @@ struct SourceHooks {
   std::function<void(const std::string&)> activity;
   // A verbose line at -v level `level` (1 to 3).
   std::function<void(int level, const std::string&)> debug;
+
+  // Records `what` as the observation's activity (`slot`) and names it to
+  // the plugin.
+  void set_activity(std::string& slot, const std::string& what) const
+  {
+    slot = what;
+    if (activity) activity(what);
+  }
+  // Passes a verbose line on, if the plugin wants them.
+  void trace(int level, const std::string& line) const
+  {
+    if (debug) debug(level, line);
+  }
 };
 
 } // namespace sitelink::replication

@@ -80,7 +80,7 @@ public:
     const char* pwd = rq_.defaults_file.empty() ? std::getenv("MYSQL_PWD") : nullptr;
     obs_.server = socket ? "socket " + rq_.host
                          : fmt::format("{}:{}", rq_.host.empty() ? "localhost" : rq_.host, rq_.port ? rq_.port : 3306);
-    activity("connecting to " + obs_.server);
+    hooks_.set_activity(obs_.activity, "connecting to " + obs_.server);
     const double started = d_.elapsed();
     if (mysql_real_connect(m_.get(), host, user, pwd, nullptr, rq_.port, sock, 0) == nullptr) {
       unsigned code = mysql_errno(m_.get());
@@ -92,15 +92,15 @@ public:
     }
     const char* info = mysql_get_server_info(m_.get());
     obs_.mariadb = info != nullptr && std::string(info).find("MariaDB") != std::string::npos;
-    debug(1, fmt::format("connected to {} (server {})", obs_.server, info != nullptr ? info : "?"));
+    hooks_.trace(1, fmt::format("connected to {} (server {})", obs_.server, info != nullptr ? info : "?"));
     return true;
   }
 
   // Runs a query; false with obs_ filled on failure (timeout included).
   bool query(const std::string& what, const std::string& sql, Rows& out, unsigned& code, std::string& error)
   {
-    activity(fmt::format("{} on {}", what, obs_.server));
-    debug(3, "query: " + sql);
+    hooks_.set_activity(obs_.activity, fmt::format("{} on {}", what, obs_.server));
+    hooks_.trace(3, "query: " + sql);
     const double started = d_.elapsed();
     const unsigned t = whole_seconds(d_);
     if (mysql_real_query(m_.get(), sql.data(), sql.size()) != 0) {
@@ -129,16 +129,6 @@ public:
       out.rows.push_back(std::move(v));
     }
     return true;
-  }
-
-  void activity(const std::string& a)
-  {
-    obs_.activity = a;
-    if (hooks_.activity) hooks_.activity(a);
-  }
-  void debug(int level, const std::string& line)
-  {
-    if (hooks_.debug) hooks_.debug(level, line);
   }
 
 private:

@@ -101,7 +101,7 @@ public:
     conn_.reset(PQconnectStartParams(k.data(), v.data(), 1));
     if (!conn_) throw Failure{"out of memory", true};
     obs_.server = describe(conn_.get());
-    activity(fmt::format("connecting to {}", obs_.server));
+    hooks_.set_activity(obs_.activity, fmt::format("connecting to {}", obs_.server));
     if (PQstatus(conn_.get()) == CONNECTION_BAD) throw Failure{PQerrorMessage(conn_.get()), true};
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK) {
@@ -115,15 +115,15 @@ public:
     if (PQsetnonblocking(conn_.get(), 1) != 0) throw Failure{PQerrorMessage(conn_.get()), true};
     const char* u = PQuser(conn_.get());
     obs_.user = u != nullptr ? u : "";
-    debug(1, fmt::format("connected to {} as {} (server version {})", obs_.server, obs_.user,
-                         PQserverVersion(conn_.get())));
+    hooks_.trace(1, fmt::format("connected to {} as {} (server version {})", obs_.server, obs_.user,
+                                PQserverVersion(conn_.get())));
   }
 
   // Runs one query; throws TimedOut or Failure.
   ResultPtr query(const std::string& what, const std::string& sql)
   {
-    activity(fmt::format("{} on {}", what, obs_.server));
-    debug(3, "query: " + sql);
+    hooks_.set_activity(obs_.activity, fmt::format("{} on {}", what, obs_.server));
+    hooks_.trace(3, "query: " + sql);
     PGconn* c = conn_.get();
     if (PQsendQuery(c, sql.c_str()) == 0) throw Failure{PQerrorMessage(c)};
     int f;
@@ -143,16 +143,6 @@ public:
     if (!last) throw Failure{PQerrorMessage(c)};
     if (PQresultStatus(last.get()) != PGRES_TUPLES_OK) throw Failure{PQresultErrorMessage(last.get())};
     return last;
-  }
-
-  void activity(const std::string& a)
-  {
-    obs_.activity = a;
-    if (hooks_.activity) hooks_.activity(a);
-  }
-  void debug(int level, const std::string& line)
-  {
-    if (hooks_.debug) hooks_.debug(level, line);
   }
 
 private:
