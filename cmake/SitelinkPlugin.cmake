@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # sitelink_add_plugin(NAME SOURCES src... [LIBS lib...] [STATIC_PIE])
-#   Builds the plugin executable, installs it into the plugin directory and
+#   Builds the plugin executable (with info() and plugin_options() generated
+#   from the cli.json beside it), installs it into the plugin directory and
 #   registers its --help/--version smoke tests (both must exit 3).
 #   STATIC_PIE links the C library in too (a static position-independent
 #   executable, still randomised by ASLR): for a plugin that loads no backend
@@ -17,6 +18,7 @@
 #   backend is selected) into the build's module directory and installs it
 #   into the private module directory.
 include(CheckLinkerFlag)
+include(SitelinkCli)
 # Packed relative relocations (DT_RELR, binutils 2.38 and glibc 2.36): the
 # statically linked C++ runtime brings thousands of relative relocations, and
 # the packed table is read in fewer pages at every start.
@@ -25,7 +27,10 @@ check_linker_flag(CXX "-static-pie" SITELINK_HAVE_STATIC_PIE)
 
 function(sitelink_add_plugin name)
   cmake_parse_arguments(P "STATIC_PIE" "" "SOURCES;LIBS" ${ARGN})
-  add_executable(${name} ${P_SOURCES})
+  # Every plugin describes its command line in cli.json (cmake/SitelinkCli.cmake).
+  sitelink_cli_source(${CMAKE_CURRENT_SOURCE_DIR}/cli.json ${CMAKE_CURRENT_BINARY_DIR}/cli.cpp)
+  add_executable(${name} ${P_SOURCES} ${CMAKE_CURRENT_BINARY_DIR}/cli.cpp)
+  target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
   target_link_libraries(${name} PRIVATE sitelink::common ${P_LIBS} sitelink_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
   if(SITELINK_STATIC_RUNTIME AND NOT SITELINK_SANITIZE)

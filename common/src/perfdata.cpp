@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sitelink/perfdata.hpp"
 
+#include <array>
 #include <cctype>
 #include <cmath>
 
@@ -11,20 +12,10 @@ namespace sitelink {
 
 std::string_view to_string(Uom u) noexcept
 {
-  switch (u) {
-  case Uom::None: return "";
-  case Uom::Seconds: return "s";
-  case Uom::Milliseconds: return "ms";
-  case Uom::Microseconds: return "us";
-  case Uom::Percent: return "%";
-  case Uom::Bytes: return "B";
-  case Uom::KB: return "KB";
-  case Uom::MB: return "MB";
-  case Uom::GB: return "GB";
-  case Uom::TB: return "TB";
-  case Uom::Counter: return "c";
-  }
-  return "";
+  // Indexed by Uom, in its declaration order.
+  static constexpr std::array<std::string_view, 11> units{"", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"};
+  const auto i = static_cast<std::size_t>(u);
+  return i < units.size() ? units[i] : std::string_view{};
 }
 
 namespace {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugin.hpp"
 
+#include "cli.hpp" // generated from cli.json
+
 #include <cmath>
 #include <sys/socket.h>
 
@@ -23,93 +25,6 @@ constexpr double min_reply_wait_s = 0.05; // the budget check leaves at least th
 constexpr int max_packets = 65535;        // the echo sequence number is 16 bits
 constexpr double max_probes = 1e6;        // targets x packets: bounds the memory of one run (~30 MB)
 constexpr int default_max_rate = 5000;    // packets/s on the fixed schedule (see --max-rate)
-
-PluginInfo info()
-{
-  PluginInfo i;
-  i.name = "check_cross_site_ping";
-  i.service = "CROSS_SITE_PING";
-  i.synopsis =
-      "-H HOST[,HOST...] [-H HOST]... [-w RTA,PL%] [-c RTA,PL%] [-n PACKETS] [-i INTERVAL] "
-      "[--paced] [--max-rate PPS] [-m MIN_ALIVE] [-s SOURCE] [-4|-6] [--jitter-warning MS] [--jitter-critical MS] "
-      "[-b SIZE] [--dont-fragment] [--mtu EXPECTED] [--tcp PORT] [-t SECONDS[:STATE]] [--runbook ID]";
-  i.description =
-      "Probes hosts at another site with ICMP echo requests (or TCP connects) and reports "
-      "round-trip average, packet loss and jitter. All targets are probed at the same "
-      "time. A target's next packet leaves as soon as the previous reply is in, and INTERVAL "
-      "after the previous packet at the latest (check_icmp's meaning of -i), so a healthy "
-      "path is measured in a few round trips and a lossy one in at most PACKETS x INTERVAL "
-      "plus the wait for the last reply, whatever the number of targets. Uses a raw socket with CAP_NET_RAW, else an "
-      "unprivileged ICMP socket (net.ipv4.ping_group_range); every capability is dropped "
-      "right after the sockets are open.";
-  i.notes = "Defaults: -w 200ms,20% -c 500ms,60% -n 5 -i 100ms. RTA takes us, ms (default) or s;\n"
-            "a value equal to a threshold alerts. A target's state is the worst of its rta, loss\n"
-            "and jitter states. A reply later than twice the critical rta (at least 200 ms) is\n"
-            "counted as lost; the run also stops before the -t budget runs out.\n"
-            "--paced: every packet leaves on the fixed schedule (packet k at k x INTERVAL), so the\n"
-            "run samples the path over the whole PACKETS x INTERVAL and catches brief outages.\n"
-            "Early packets (sent on a reply) are limited in flight across all targets to 16 per\n"
-            "millisecond of the shortest round trip seen (at least 16, at most 256): 16 on a LAN\n"
-            "path, every target at once across a 20 ms link. A full window refills in one batch\n"
-            "once half of it has come back, or after 2 ms.\n"
-            "--max-rate PPS (default 5000): the fixed schedule sends at most PPS packets/s over\n"
-            "all targets. When TARGETS / INTERVAL is more, INTERVAL is stretched to TARGETS / PPS\n"
-            "(shown at -vv), so that a large run does not overload the path and measure the loss\n"
-            "it caused itself. Early packets are paced by the replies and not counted.\n"
-            "-m N: OK when at least N targets are OK, else WARNING when at least N are OK or\n"
-            "WARNING, else the worst target state (check_icmp's meaning; -m 0 is always OK).\n"
-            "--tcp PORT: the round trip is the TCP connect time; a refused connection still\n"
-            "proves the host is alive and counts as a reply.\n"
-            "Perfdata: one target: rta, pl, rtmin, rtmax, jitter. Several targets: the same per\n"
-            "target as '<host>_rta' and so on, for up to 20 targets while they fit in about\n"
-            "5 KiB; beyond that only aggregates (hosts_alive, hosts_ok, rta, rta_max, pl, pl_max,\n"
-            "jitter_max), so that 1,000 targets stay within 8 KiB of output.\n"
-            "-b SIZE: ICMP payload bytes of the echo probes (default 56; check_icmp's -b).\n"
-            "--dont-fragment: DF on every probe (IPv6: no local fragmentation). A probe larger than\n"
-            "the path MTU the kernel knows is reported as too big for it (WARNING), not as loss.\n"
-            "--mtu EXPECTED: after the echo run, finds the largest packet (IP bytes) that crosses to\n"
-            "each answering target with DF set: a ladder of 16 sizes x 2 probes sent at once, refined\n"
-            "twice (at most 3 round trips, each waiting 4 x the slowest echo reply + 30 ms, at most\n"
-            "the reply wait). OK when it is at least EXPECTED (perfdata '<host>_pmtu', bytes);\n"
-            "WARNING 'path MTU N, signalled by HOP' when smaller and an ICMP fragmentation-needed /\n"
-            "packet-too-big message (or the local interface MTU) says so; CRITICAL 'MTU black\n"
-            "hole' when larger probes vanish without notice while smaller ones are answered. The\n"
-            "echo probes' loss and rta are still judged by -w/-c; the worse state wins.\n"
-            "Example:\n"
-            "  check_cross_site_ping -H 10.102.0.10,10.102.0.11 -w 50ms,10% -c 200ms,40% -n 10\n"
-            "  check_cross_site_ping -H 10.102.0.10 --mtu 1400\n";
-  return i;
-}
-
-po::options_description plugin_options()
-{
-  po::options_description o("Ping options");
-  // clang-format off
-  o.add_options()
-    ("hostname,H", po::value<std::vector<std::string>>()->value_name("HOST[,HOST...]"),
-       "Target host name or address; repeatable, comma-separated lists allowed")
-    ("warning,w", po::value<std::string>()->value_name("RTA,PL%"), "Warning thresholds (default 200ms,20%)")
-    ("critical,c", po::value<std::string>()->value_name("RTA,PL%"), "Critical thresholds (default 500ms,60%)")
-    ("packets,n", po::value<int>()->value_name("PACKETS"), "Packets per target (default 5)")
-    ("interval,i", po::value<std::string>()->value_name("INTERVAL"),
-       "Longest gap between packets to the same target (default 100ms; us, ms, s)")
-    ("paced", po::bool_switch(), "Send every packet exactly INTERVAL after the previous one to that target")
-    ("max-rate", po::value<int>()->value_name("PPS"),
-       "Most packets per second on the fixed schedule, all targets together (default 5000)")
-    ("min-alive,m", po::value<int>()->value_name("N"), "Targets that must be OK for an OK result")
-    ("source,s", po::value<std::string>()->value_name("ADDRESS"), "Source address of the probes")
-    ("ipv4,use-ipv4,4", po::bool_switch(), "Resolve names to IPv4 addresses only (also --use-ipv4)")
-    ("ipv6,use-ipv6,6", po::bool_switch(), "Resolve names to IPv6 addresses only (also --use-ipv6)")
-    ("jitter-warning", po::value<std::string>()->value_name("MS"), "Warning when jitter reaches MS")
-    ("jitter-critical", po::value<std::string>()->value_name("MS"), "Critical when jitter reaches MS")
-    ("size,b", po::value<int>()->value_name("SIZE"), "ICMP payload bytes of each echo probe (default 56)")
-    ("dont-fragment", po::bool_switch(), "Set don't-fragment on the echo probes")
-    ("mtu", po::value<int>()->value_name("EXPECTED"),
-       "Search the path MTU with DF probes; alert when it is below EXPECTED bytes")
-    ("tcp", po::value<int>()->value_name("PORT"), "Probe with TCP connects to PORT instead of ICMP");
-  // clang-format on
-  return o;
-}
 
 // The command line, checked and typed: nothing after make_config reads the
 // option map.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugin.hpp"
 
+#include "cli.hpp" // generated from cli.json
+
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -18,80 +20,6 @@
 namespace sitelink::replication {
 
 namespace {
-
-PluginInfo info()
-{
-  PluginInfo i;
-  i.name = "check_replication_lag";
-  i.service = "REPLICATION_LAG";
-  i.synopsis = "--backend file|postgresql|mysql [--file PATH] [--dsn CONNINFO | -H HOST -p PORT -d DB "
-               "-U USER] [--role standby|primary|auto] [--replica NAME]... [--defaults-file FILE] "
-               "[-w RANGE] [-c RANGE] [--warning-bytes RANGE] [--critical-bytes RANGE] "
-               "[--link-timeout SECONDS] [--heartbeat-table TABLE] [-t SECONDS[:STATE]] [--runbook ID]";
-  i.description = "Checks how far the copy of data at another site lags behind. The file backend "
-                  "reads a heartbeat file that the live site writes and the sync carries to the "
-                  "disaster-recovery site, and reports its age. The postgresql backend checks "
-                  "streaming replication on a standby or on the primary; the mysql backend checks a "
-                  "MySQL or MariaDB replica. Both judge link freshness measured by the server, so a "
-                  "dead link is seen within seconds and an idle healthy pair raises no alarm.";
-  i.notes = "Defaults: -w 300 -c 900 (seconds of age or lag). A missing heartbeat file is CRITICAL;\n"
-            "a timestamp more than 60 s in the future is WARNING (clock skew).\n"
-            "postgresql: passwords come from PGPASSWORD, PGPASSFILE/~/.pgpass or a service file; a\n"
-            "--dsn with a password is refused. The role needs pg_monitor. The link timeout defaults\n"
-            "to 1.5 x the server's keepalive interval (wal_receiver_timeout/2 on a standby,\n"
-            "min(wal_receiver_status_interval, wal_sender_timeout/2) on the primary).\n"
-            "--heartbeat-table names a table with a timestamptz column ts that the primary updates.\n"
-            "mysql: passwords come from --defaults-file (not readable by others) or MYSQL_PWD; the\n"
-            "user needs SLAVE MONITOR (MariaDB) or REPLICATION CLIENT (MySQL). --heartbeat-table\n"
-            "DB.TABLE is a pt-heartbeat table written with --utc; older than --link-timeout\n"
-            "(default 10 s) is CRITICAL.\n"
-            "Examples:\n"
-            "  check_replication_lag --backend file --file /srv/dr/heartbeat -w 300 -c 900 \\\n"
-            "    --runbook dr-vpn\n"
-            "  check_replication_lag --backend postgresql -H /run/postgresql -U nagios --role standby\n"
-            "  check_replication_lag --backend postgresql --dsn 'host=db1 dbname=postgres' \\\n"
-            "    --role primary --replica dr1 --critical-bytes 1073741824\n"
-            "  check_replication_lag --backend mysql --defaults-file /etc/nagios/my.cnf \\\n"
-            "    --heartbeat-table percona.heartbeat -w 30 -c 120\n";
-  return i;
-}
-
-po::options_description plugin_options()
-{
-  po::options_description o("Replication options");
-  // clang-format off
-  o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: file, postgresql or mysql")
-    ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the lag in seconds (default 300)")
-    ("critical,c", po::value<Range>()->value_name("RANGE"), "Critical range on the lag in seconds (default 900)")
-    ("file", po::value<std::string>()->value_name("PATH"), "file: the heartbeat file")
-    ("timestamp", po::value<std::string>()->value_name("content|mtime"),
-       "file: take the time from the first line (default) or the modification time")
-    ("dsn", po::value<std::string>()->value_name("CONNINFO"),
-       "postgresql: libpq connection string or URI, without a password")
-    ("hostname,H", po::value<std::string>()->value_name("HOST"),
-       "Database host, or a socket directory (postgresql) / socket path (mysql) starting with /")
-    ("port,p", po::value<std::string>()->value_name("PORT"), "Database port")
-    (",P", po::value<std::string>()->value_name("PORT"), "mysql: same as --port")
-    ("dbname,d", po::value<std::string>()->value_name("DB"), "postgresql: database (default: libpq's)")
-    ("username,U", po::value<std::string>()->value_name("USER"), "Database user")
-    (",u", po::value<std::string>()->value_name("USER"), "mysql: same as --username")
-    ("role", po::value<std::string>()->value_name("ROLE"),
-       "postgresql: standby, primary or auto (default auto: from pg_is_in_recovery())")
-    ("replica", po::value<std::vector<std::string>>()->value_name("NAME"),
-       "postgresql primary: a standby (application_name or client address) that must be streaming; repeatable")
-    ("warning-bytes", po::value<Range>()->value_name("RANGE"), "postgresql: warning range on the lag in bytes")
-    ("critical-bytes", po::value<Range>()->value_name("RANGE"), "postgresql: critical range on the lag in bytes")
-    ("link-timeout", po::value<std::string>()->value_name("SECONDS"),
-       "Age of the last message from the peer (postgresql) or of the heartbeat (mysql) that means "
-       "the link is down")
-    ("heartbeat-table", po::value<std::string>()->value_name("TABLE"),
-       "A table the primary updates every second; its age replaces the lag in seconds")
-    ("defaults-file", po::value<std::string>()->value_name("FILE"), "mysql: option file with user and password")
-    ("channel", po::value<std::string>()->value_name("NAME"), "mysql: replication channel / connection name");
-  // clang-format on
-  return o;
-}
 
 enum class Backend { File, Postgresql, Mysql };
 

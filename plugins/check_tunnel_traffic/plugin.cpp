@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugin.hpp"
 
+#include "cli.hpp" // generated from cli.json
+
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -21,45 +23,6 @@ namespace {
 
 constexpr double max_duration = 3600;
 constexpr double default_duration = 5;
-
-PluginInfo info()
-{
-  PluginInfo i;
-  i.name = "check_tunnel_traffic";
-  i.service = "TUNNEL_TRAFFIC";
-  i.synopsis = "(-i IFACE|--pcap-file FILE) [--peer ADDR]... [--protocol auto|ipsec|openvpn|wireguard] "
-               "[--port N] [--duration SECONDS] [--idle-state STATE] [-t SECONDS[:STATE]] [--runbook ID]";
-  i.description = "Proves from the packets on the outside interface that a tunnel carries traffic both ways. "
-                  "It captures IKE, ESP (plain and in UDP 4500), OpenVPN and WireGuard packets and judges each "
-                  "peer: flowing (OK), one-way out (CRITICAL: nothing comes back), one-way in (WARNING), "
-                  "ike-unanswered (CRITICAL: IKE requests get no reply) or idle (--idle-state).";
-  i.notes = "Live capture needs CAP_NET_RAW (root, or `setcap cap_net_raw+ep` on the plugin); every\n"
-            "capability is dropped once the capture is open. --pcap-file needs no privilege and\n"
-            "needs --peer: packets to a peer are outgoing, packets from it incoming. Without --peer,\n"
-            "the interface's own addresses tell the direction and every other end is a peer; name\n"
-            "the peers to get stable perfdata labels (8 per peer: pps and bytes/s each way, IKE\n"
-            "requests and responses each way). Defaults: --duration 5, --idle-state ok\n"
-            "(a quiet link notifies no one; only one-way traffic and unanswered IKE alert).\n"
-            "Example:\n"
-            "  check_tunnel_traffic -i eth1 --peer 192.0.2.2 --protocol ipsec --runbook dr-vpn\n";
-  return i;
-}
-
-po::options_description plugin_options()
-{
-  po::options_description o("Traffic options");
-  // clang-format off
-  o.add_options()
-    ("interface,i", po::value<std::string>()->value_name("IFACE"), "Capture on this interface (live)")
-    ("pcap-file", po::value<std::string>()->value_name("FILE"), "Read a capture file instead (pcap or pcapng)")
-    ("peer", po::value<std::vector<std::string>>()->value_name("ADDR"), "Tunnel peer address (repeatable)")
-    ("protocol", po::value<std::string>()->value_name("NAME"), "auto (default), ipsec, openvpn or wireguard")
-    ("port", po::value<std::string>()->value_name("N"), "OpenVPN/WireGuard port (default 1194/51820)")
-    ("duration", po::value<std::string>()->value_name("SECONDS"), "Live capture length (default 5, within -t)")
-    ("idle-state", po::value<std::string>()->value_name("STATE"), "State when a peer sent nothing (default ok)");
-  // clang-format on
-  return o;
-}
 
 struct Config {
   std::optional<std::string> interface; // live capture

@@ -2,6 +2,7 @@
 #include "evaluate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -14,14 +15,10 @@ namespace sitelink::vpn {
 
 std::string_view to_string(TunnelState s) noexcept
 {
-  switch (s) {
-  case TunnelState::Up: return "up";
-  case TunnelState::Down: return "down";
-  case TunnelState::Connecting: return "connecting";
-  case TunnelState::Stale: return "stale";
-  case TunnelState::Missing: return "missing";
-  }
-  return "?";
+  // Indexed by TunnelState, in its declaration order.
+  static constexpr std::array<std::string_view, 5> names{"up", "down", "connecting", "stale", "missing"};
+  const auto i = static_cast<std::size_t>(s);
+  return i < names.size() ? names[i] : std::string_view{"?"};
 }
 
 namespace {

@@ -4,6 +4,8 @@
 // -> Observation -> evaluate -> Result.
 #include "plugin.hpp"
 
+#include "cli.hpp" // generated from cli.json
+
 #include <cmath>
 #include <map>
 #include <optional>
@@ -26,112 +28,6 @@
 namespace sitelink::vpn {
 
 namespace {
-
-PluginInfo info()
-{
-  PluginInfo i;
-  i.name = "check_vpn_tunnel_up";
-  i.service = "VPN_TUNNEL";
-  i.synopsis = "--backend strongswan|openvpn|wireguard [--tunnel NAME]... [-w RANGE] [-c RANGE] "
-               "[--stale SECONDS] [--idle-state STATE] [--no-keepalive-state STATE] [--socket URI] "
-               "[--management PATH|HOST:PORT] "
-               "[--management-password-file PATH] [--interface IF] [--peer-alias NAME=PUBKEY]... "
-               "[-t SECONDS[:STATE]] [--runbook ID]";
-  i.description = "Checks that the VPN tunnels between sites are up, reading the daemon's control interface "
-                  "natively: strongSwan's VICI socket, OpenVPN's management interface or WireGuard's UAPI socket. "
-                  "Tunnels are judged as a group: -w/-c are ranges on the number of expected tunnels that are up. "
-                  "An expected tunnel the daemon does not have is reported missing and counts as down.";
-  i.notes = "Defaults: every configured tunnel is expected (name them with --tunnel to notice one that\n"
-            "vanished from the configuration); -c 1: (at least one up) and -w N: with N expected, so lost\n"
-            "redundancy is a WARNING. An active/passive pair is -w 1:1 -c 1:.\n"
-            "--stale S (off by default) judges silence. strongSwan (CHILD SA use-in and use-out): a tunnel\n"
-            "that received nothing for more than S seconds while it sent something after the last inbound\n"
-            "packet is stale and does not count as up (a dead path: we send, nothing comes back); silent both\n"
-            "ways it is idle: up, 'idle for N s', state --idle-state (default ok; warning or critical where\n"
-            "constant traffic is expected). OpenVPN server (client Last Ref) reports no outbound figure: there\n"
-            "a client that sent nothing for S seconds is stale, idle or not, so it needs steady traffic (a\n"
-            "keepalive ping). WireGuard always judges peers by handshake age, limit 180 s unless --stale is\n"
-            "given: a peer with PersistentKeepalive whose handshake is older is stale; without keepalive an\n"
-            "idle peer makes no handshakes, so an old handshake gives --no-keepalive-state (default warning)\n"
-            "and a hint; a peer that never completed a handshake is down. A missing socket or refused\n"
-            "connection is CRITICAL (the daemon is not running).\n"
-            "Perfdata: tunnels_up, tunnels_expected and, per tunnel, <name>_up, _in_idle, _bytes_in,\n"
-            "_bytes_out (wireguard: _handshake_age; aws: _routes) for up to 20 tunnels while they fit\n"
-            "in about 5 KiB; beyond that aggregates only (in_idle_max, handshake_age_max, bytes_in,\n"
-            "bytes_out), and line 1 names the tunnels not up within 1 KiB, so that hundreds of\n"
-            "tunnels stay within 8 KiB of output.\n"
-            "Backends:\n"
-            "  strongswan  --socket unix:///var/run/charon.vici (default); tunnels are connections\n"
-            "  openvpn     --management PATH or HOST:PORT; point-to-point: one tunnel named by --tunnel\n"
-            "              (default 'openvpn'); server: each client common name is a tunnel\n"
-            "  wireguard   --interface wg0 (socket /var/run/wireguard/wg0.sock, or --socket PATH);\n"
-            "              peers are named by base64 public key or --peer-alias NAME=PUBKEY\n"
-            "  aws         --vpn-connection-id ID...: tunnels <vpn-id>/<outside-ip>, two per connection;\n"
-            "              BGP tunnel up with 0 routes is WARNING; credentials from the environment,\n"
-            "              shared files (--profile), container or IMDSv2; --role-arn assumes a role\n"
-            "  aws-route   --route-table-id ID --destination CIDR [--expect-target ID]: blackhole is\n"
-            "              CRITICAL, another target than expected WARNING (failed over)\n"
-            "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
-            "              credentials from clouds.yaml or OS_* variables, never the command line\n"
-            "Examples:\n"
-            "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
-            "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
-            "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
-            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n";
-  return i;
-}
-
-po::options_description cloud_options()
-{
-  po::options_description o("Cloud options (--backend aws, aws-route, openstack)");
-  // clang-format off
-  o.add_options()
-    ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
-       "aws: Site-to-Site VPN connection (repeatable; two tunnels each)")
-    ("region", po::value<std::string>()->value_name("REGION"), "aws: region (default AWS_REGION or the profile's)")
-    ("profile", po::value<std::string>()->value_name("NAME"), "aws: shared-credentials profile (default AWS_PROFILE)")
-    ("role-arn", po::value<std::string>()->value_name("ARN"), "aws: assume this role with STS first")
-    ("endpoint-url", po::value<std::string>()->value_name("URL"), "aws: EC2 endpoint instead of AWS's")
-    ("route-table-id", po::value<std::string>()->value_name("ID"), "aws-route: VPC route table")
-    ("destination", po::value<std::string>()->value_name("CIDR"), "aws-route: on-premises CIDR of the route")
-    ("expect-target", po::value<std::string>()->value_name("ID"),
-       "aws-route: the route's normal target; another one is a fail-over (WARNING)")
-    ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
-    ("cacert", po::value<std::string>()->value_name("PATH"),
-       "aws, openstack: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
-    ("insecure", po::bool_switch(), "aws, openstack: do not verify TLS certificates");
-  // clang-format on
-  return o;
-}
-
-po::options_description plugin_options()
-{
-  po::options_description o("VPN options");
-  // clang-format off
-  o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route or openstack")
-    ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
-       "Expected tunnel (repeatable); default: every configured one")
-    ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
-    ("critical,c", po::value<Range>()->value_name("RANGE"), "Critical range on the number of tunnels up (default 1:)")
-    ("stale", po::value<std::string>()->value_name("SECONDS"),
-       "An established tunnel silent for longer is stale (not up); see below")
-    ("idle-state", po::value<std::string>()->value_name("STATE"),
-       "strongswan, with --stale: state of a tunnel silent both ways (default ok)")
-    ("no-keepalive-state", po::value<std::string>()->value_name("STATE"),
-       "wireguard: state of a peer without keepalive whose handshake is older than the limit (default warning)")
-    ("socket", po::value<std::string>()->value_name("URI"),
-       "strongswan: VICI socket (default unix:///var/run/charon.vici); wireguard: UAPI socket path")
-    ("management", po::value<std::string>()->value_name("PATH|HOST:PORT"), "openvpn: management interface")
-    ("management-password-file", po::value<std::string>()->value_name("PATH"),
-       "openvpn: file holding the management password (mode 0600 or 0640)")
-    ("interface", po::value<std::string>()->value_name("IF"), "wireguard: interface name (default wg0)")
-    ("peer-alias", po::value<std::vector<std::string>>()->value_name("NAME=PUBKEY"),
-       "wireguard: name a peer by its public key (repeatable)");
-  // clang-format on
-  o.add(cloud_options());
-  return o;
-}
 
 // What one run checks, from the command line (make_config only).
 struct Config {
