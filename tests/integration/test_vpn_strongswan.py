@@ -167,8 +167,10 @@ def test_peer_sigterm_is_critical_within_2s(healthy):
     stopped = time.monotonic()
     lab_cmd("stop-peer", "ipsec", "TERM")
     try:
-        r, _ = poll(lambda: swan(healthy, "--tunnel", "dr-primary"), lambda r: r.rc == 2, 10, interval=0.1)
-        assert time.monotonic() - stopped <= 2.0, str(r)
+        # Within 2 s of the peer's exit (the lab command returns once it has
+        # exited; on a busy machine the command alone can take seconds).
+        r, seen = poll(lambda: swan(healthy, "--tunnel", "dr-primary"), lambda r: r.rc == 2, 10, interval=0.1)
+        assert seen <= 2.0 and time.monotonic() - stopped <= 8.0, str(r)
         assert r.perf["tunnels_up"].value == 0
     finally:
         lab_cmd("start-peer", "ipsec", 60, timeout=120)
