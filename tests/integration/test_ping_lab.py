@@ -328,8 +328,8 @@ def test_tcp_open_closed_and_dropped(clean):
 
 def test_tcp_rtt_is_the_handshake_round_trip(clean):
     # +25 ms each way: the connect round trip the plugin reports (the
-    # kernel's own handshake sample) is the ICMP round trip. The fastest
-    # samples agree within 1 ms; the means within 3 ms, because on a busy
+    # kernel's own handshake sample) is the ICMP round trip: the fastest
+    # samples agree within 1 ms. The means only within 10 %: on a busy
     # machine a scheduling delay lands on single samples of either kind.
     lab = clean
     lab_ping("tcp-listen", 8022)
@@ -340,4 +340,4 @@ def test_tcp_rtt_is_the_handshake_round_trip(clean):
     assert icmp.rc == 0 and tcp.rc == 0, f"{icmp}\n{tcp}"
     assert tcp.perf["rtmin"].value >= 50, str(tcp)
     assert abs(tcp.perf["rtmin"].value - icmp.perf["rtmin"].value) <= 1.0, f"{icmp}\n{tcp}"
-    assert abs(tcp.perf["rta"].value - icmp.perf["rta"].value) <= 3.0, f"{icmp}\n{tcp}"
+    assert abs(tcp.perf["rta"].value - icmp.perf["rta"].value) <= 0.1 * icmp.perf["rta"].value, f"{icmp}\n{tcp}"
