@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "quality.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/perfdata.hpp"
@@ -44,6 +45,15 @@ std::optional<Range> upper(const std::optional<double>& v)
   return upper(*v);
 }
 
+// Alerts below `v` (MOS and score alert at or below their limits).
+std::optional<Range> lower(const std::optional<double>& v)
+{
+  if (!v) return std::nullopt;
+  Range r;
+  r.start = *v;
+  return r;
+}
+
 std::optional<double> rounded(const std::optional<double>& v)
 {
   if (!v) return std::nullopt;
@@ -68,10 +78,56 @@ State grade(double value, double warn, double crit)
   return State::Ok;
 }
 
+// At or below: MOS and score, where lower is worse.
+State grade_low(double value, double warn, double crit)
+{
+  if (value <= crit) return State::Critical;
+  if (value <= warn) return State::Warning;
+  return State::Ok;
+}
+
 std::string limit_text(State s, double warn, double crit, std::string_view unit)
 {
   return s == State::Critical ? fmt::format("critical {}{}", format_number(crit), unit)
                               : fmt::format("warning {}{}", format_number(warn), unit);
+}
+
+// -M, -S and -O of one target with replies; appends what alerts to `bad`.
+State judge_quality(const Stats& st, const Policy& p, std::vector<std::string>& bad)
+{
+  State state = State::Ok;
+  if (p.mos) {
+    // check_icmp scores the MOS of fewer than 2 replies 0: CRITICAL.
+    State s = st.mos ? grade_low(*st.mos, p.mos->warn, p.mos->crit) : State::Critical;
+    if (s != State::Ok)
+      bad.push_back(st.mos ? fmt::format("mos {} ({})", ms(*st.mos), limit_text(s, p.mos->warn, p.mos->crit, ""))
+                           : std::string("mos not measurable (fewer than 2 replies)"));
+    state = worst(state, s);
+  }
+  if (p.score && st.score) { // fewer than 2 replies: no score, no verdict (check_icmp's rule)
+    State s = grade_low(*st.score, p.score->warn, p.score->crit);
+    if (s != State::Ok)
+      bad.push_back(fmt::format("score {} ({})", ms(*st.score), limit_text(s, p.score->warn, p.score->crit, "")));
+    state = worst(state, s);
+  }
+  if (p.order_mode && st.out_of_order > 0) {
+    bad.push_back(fmt::format("{} of {} replies out of order", st.out_of_order, st.received));
+    state = State::Critical;
+  }
+  return state;
+}
+
+// The long-output words of the modes in use.
+std::string quality_detail(const Stats& st, const Policy& p)
+{
+  std::string text;
+  const auto or_na = [](const std::optional<double>& v) { return v ? ms(*v) : std::string("n/a"); };
+  if (p.jitter_mode && st.jitter_min)
+    text += fmt::format(", jitter min {} ms, max {} ms", ms(*st.jitter_min), ms(*st.jitter_max));
+  if (p.mos) text += fmt::format(", mos {}", or_na(st.mos));
+  if (p.score) text += fmt::format(", score {}", or_na(st.score));
+  if (p.order_mode) text += fmt::format(", {} out of order", st.out_of_order);
+  return text;
 }
 
 // A target with nothing measured: unresolved, no socket, or no probe sent.
@@ -129,13 +185,11 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
         fmt::format("{}: no {} reply, 100% loss (0 of {}){}", j.host, what, t.sent, why.empty() ? "" : ": " + why);
     return j;
   }
-  State rs = grade(*j.st.rta, p.warn.rta_ms, p.crit.rta_ms);
-  State ls = grade(j.st.pl, p.warn.pl, p.crit.pl);
+  State rs = p.judge_rta ? grade(*j.st.rta, p.warn.rta_ms, p.crit.rta_ms) : State::Ok;
+  State ls = p.judge_pl ? grade(j.st.pl, p.warn.pl, p.crit.pl) : State::Ok;
   State js = State::Ok;
   if (j.st.jitter && p.jitter_crit_ms && *j.st.jitter >= *p.jitter_crit_ms) js = State::Critical;
   else if (j.st.jitter && p.jitter_warn_ms && *j.st.jitter >= *p.jitter_warn_ms) js = State::Warning;
-  j.state = worst(worst(rs, ls), js);
-
   std::vector<std::string> bad;
   if (rs != State::Ok)
     bad.push_back(fmt::format("rta {} ms ({})", ms(*j.st.rta), limit_text(rs, p.warn.rta_ms, p.crit.rta_ms, " ms")));
@@ -144,6 +198,7 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
   if (js != State::Ok)
     bad.push_back(fmt::format("jitter {} ms ({})", ms(*j.st.jitter),
                               limit_text(js, p.jitter_warn_ms.value_or(0), p.jitter_crit_ms.value_or(0), " ms")));
+  j.state = worst(worst(worst(rs, ls), js), judge_quality(j.st, p, bad));
   std::string refused;
   if (tcp_port) {
     if (t.refused == j.st.received)
@@ -162,6 +217,7 @@ Judged judge(const TargetObservation& t, const Policy& p, const std::optional<in
   j.detail = fmt::format("{}: rta {} ms, loss {}% ({} of {} replies), min {} ms, max {} ms, jitter {}{}", j.host,
                          ms(*j.st.rta), pct(j.st.pl), j.st.received, t.sent, ms(*j.st.rtmin), ms(*j.st.rtmax),
                          j.st.jitter ? ms(*j.st.jitter) + " ms" : std::string("n/a"), refused);
+  j.detail += quality_detail(j.st, p);
   return j;
 }
 
@@ -179,6 +235,24 @@ void add_pmtu(Judged& j, const Policy& p)
   j.state = worst(j.state, v->state);
 }
 
+// check_icmp's labels for -J, -M and -S (with this plugin's target prefix).
+void quality_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, const Stats& st, const Policy& p)
+{
+  if (p.jitter_mode) {
+    out.push_back({prefix + "jitter_avg", rounded(st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
+                   upper(p.jitter_crit_ms), 0.0, std::nullopt});
+    out.push_back({prefix + "jitter_min", rounded(st.jitter_min), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0,
+                   std::nullopt});
+    out.push_back({prefix + "jitter_max", rounded(st.jitter_max), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0,
+                   std::nullopt});
+  }
+  if (p.mos)
+    out.push_back({prefix + "mos", rounded(st.mos), Uom::None, lower(p.mos->warn), lower(p.mos->crit), 0.0, 5.0});
+  if (p.score)
+    out.push_back(
+        {prefix + "score", rounded(st.score), Uom::None, lower(p.score->warn), lower(p.score->crit), 0.0, 100.0});
+}
+
 void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, const Judged& j, const Policy& p)
 {
   // A probe the kernel refused to send (no route while the tunnel is down)
@@ -187,15 +261,19 @@ void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, con
       j.t->resolve_error.empty() && (j.t->sent > 0 || (!j.t->send_error.empty() && j.t->setup_error.empty()));
   std::optional<double> pl;
   if (measured) pl = std::round(j.st.pl * 1000) / 1000;
-  out.push_back({prefix + "rta", rounded(j.st.rta), Uom::Milliseconds, upper(p.warn.rta_ms), upper(p.crit.rta_ms), 0.0,
-                 std::nullopt});
-  out.push_back({prefix + "pl", pl, Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
+  // Thresholds are echoed only for what is judged (-R/-P, or neither mode named).
+  const auto judged = [](bool on, double v) { return on ? std::optional<Range>(upper(v)) : std::nullopt; };
+  out.push_back({prefix + "rta", rounded(j.st.rta), Uom::Milliseconds, judged(p.judge_rta, p.warn.rta_ms),
+                 judged(p.judge_rta, p.crit.rta_ms), 0.0, std::nullopt});
+  out.push_back(
+      {prefix + "pl", pl, Uom::Percent, judged(p.judge_pl, p.warn.pl), judged(p.judge_pl, p.crit.pl), 0.0, 100.0});
   out.push_back(
       {prefix + "rtmin", rounded(j.st.rtmin), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
   out.push_back(
       {prefix + "rtmax", rounded(j.st.rtmax), Uom::Milliseconds, std::nullopt, std::nullopt, 0.0, std::nullopt});
   out.push_back({prefix + "jitter", rounded(j.st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
                  upper(p.jitter_crit_ms), 0.0, std::nullopt});
+  quality_perfdata(out, prefix, j.st, p);
   // --mtu: '<target>_pmtu' (the label, also for a single target).
   if (p.mtu_expected) {
     std::optional<double> v;
@@ -209,7 +287,7 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& 
   const auto n = static_cast<double>(js.size());
   int alive = 0, ok = 0, sent = 0, received = 0;
   double rta_sum = 0;
-  std::optional<double> rta_max, pl_max, jitter_max;
+  std::optional<double> rta_max, pl_max, jitter_max, mos_min, score_min;
   for (const auto& j : js) {
     if (j.state == State::Ok) ++ok;
     if (j.st.received > 0) {
@@ -218,6 +296,8 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& 
       rta_max = std::max(rta_max.value_or(0), *j.st.rta);
     }
     if (j.st.jitter) jitter_max = std::max(jitter_max.value_or(0), *j.st.jitter);
+    if (j.st.mos) mos_min = std::min(mos_min.value_or(*j.st.mos), *j.st.mos);
+    if (j.st.score) score_min = std::min(score_min.value_or(*j.st.score), *j.st.score);
     if (j.t->resolve_error.empty() && j.t->sent > 0) {
       sent += j.st.sent;
       received += j.st.received;
@@ -238,6 +318,9 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Judged>& 
                  Uom::Percent, upper(p.warn.pl), upper(p.crit.pl), 0.0, 100.0});
   out.push_back({"jitter_max", rounded(jitter_max), Uom::Milliseconds, upper(p.jitter_warn_ms), upper(p.jitter_crit_ms),
                  0.0, std::nullopt});
+  if (p.mos) out.push_back({"mos_min", rounded(mos_min), Uom::None, lower(p.mos->warn), lower(p.mos->crit), 0.0, 5.0});
+  if (p.score)
+    out.push_back({"score_min", rounded(score_min), Uom::None, lower(p.score->warn), lower(p.score->crit), 0.0, 100.0});
 }
 
 // Counts over all judged targets.
@@ -340,24 +423,23 @@ Stats compute_stats(const TargetObservation& t)
   Stats s;
   s.sent = t.sent;
   double sum = 0;
-  double jsum = 0;
-  int jn = 0;
-  std::optional<double> prev;
   for (const auto& r : t.rtt_ms) {
     if (!r) continue;
     ++s.received;
     sum += *r;
     s.rtmin = std::min(s.rtmin.value_or(*r), *r);
     s.rtmax = std::max(s.rtmax.value_or(*r), *r);
-    if (prev) {
-      jsum += std::fabs(*r - *prev);
-      ++jn;
-    }
-    prev = r;
   }
   if (s.received > 0) s.rta = sum / s.received;
-  if (jn > 0) s.jitter = jsum / jn;
   s.pl = t.sent > 0 ? 100.0 * (t.sent - s.received) / t.sent : 100.0;
+  if (auto js = jitter_stats(t.rtt_ms)) {
+    s.jitter = js->avg;
+    s.jitter_min = js->min;
+    s.jitter_max = js->max;
+    s.score = r_factor(*s.rta, js->avg, s.pl);
+    s.mos = mos_from_r(*s.score);
+  }
+  s.out_of_order = out_of_order(t.reply_order);
   return s;
 }
 
@@ -406,14 +488,19 @@ std::optional<PmtuVerdict> judge_pmtu(const TargetObservation& t, int expected)
   return v;
 }
 
-bool per_target_perfdata(const std::vector<std::string>& names)
+std::size_t perfdata_items(const Policy& p)
+{
+  return std::size_t{5} + (p.jitter_mode ? 3U : 0U) + (p.mos ? 1U : 0U) + (p.score ? 1U : 0U);
+}
+
+bool per_target_perfdata(const std::vector<std::string>& names, std::size_t items)
 {
   if (names.size() <= 1) return true;
   if (names.size() > max_per_target_perfdata_targets) return false;
   std::size_t bytes = 0;
-  // Five items per target; 30 bytes bounds a value with its unit and the
+  // `items` per target (5, plus the quality modes'); 30 bytes bounds a value with its unit and the
   // threshold, min and max fields ("=123456.789ms;200;500;0").
-  for (const auto& n : names) bytes += 5 * (format_label(n + "_jitter").size() + 30);
+  for (const auto& n : names) bytes += items * (format_label(n + "_jitter").size() + 30);
   return bytes <= max_per_target_perfdata_bytes;
 }
 
@@ -444,7 +531,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
   std::vector<std::string> names;
   for (const auto& t : obs.targets) names.push_back(t.name);
   if (tl.total == 1) target_perfdata(r.perfdata, "", js.front(), policy);
-  else if (per_target_perfdata(names))
+  else if (per_target_perfdata(names, perfdata_items(policy)))
     for (const auto& j : js) target_perfdata(r.perfdata, j.t->name + "_", j, policy);
   else aggregate_perfdata(r.perfdata, js, policy);
   return r;

@@ -3,6 +3,7 @@
 
 #include "cli.hpp" // generated from cli.json
 
+#include <algorithm>
 #include <cmath>
 #include <sys/socket.h>
 
@@ -80,6 +81,47 @@ std::vector<std::string> target_list(const Options& o)
   return *hosts;
 }
 
+std::optional<ModeLimits> mode_opt(const Options& o, const char* name)
+{
+  return parsed_opt(o, name, parse_mode_limits);
+}
+
+// check_icmp's quality modes (-R -P -J -M -S -O) with check_icmp's defaults
+// (jitter 40,50 ms; MOS 3.5,3; score 80,70) and its quiet repairs of crossed
+// limits (check_icmp.c, process_arguments), so that its command lines give
+// the same verdicts. Naming any mode judges only the modes named.
+void make_modes(const Options& o, Policy& p)
+{
+  const auto rta = mode_opt(o, "rta-mode-thresholds");
+  const auto pl = mode_opt(o, "packet-loss-mode-thresholds");
+  const auto jitter = mode_opt(o, "jitter-mode-thresholds");
+  const auto mos = mode_opt(o, "mos-mode-thresholds");
+  const auto score = mode_opt(o, "score-mode-thresholds");
+  p.order_mode = o.flag("out-of-order-packets");
+  if (!rta && !pl && !jitter && !mos && !score && !p.order_mode) return;
+  p.judge_rta = rta.has_value();
+  p.judge_pl = pl.has_value();
+  if (rta) {
+    p.warn.rta_ms = rta->warn;
+    p.crit.rta_ms = rta->crit.value_or(p.crit.rta_ms);
+    p.warn.rta_ms = std::min(p.warn.rta_ms, p.crit.rta_ms);
+  }
+  if (pl) {
+    p.warn.pl = std::min(pl->warn, 100.0);
+    p.crit.pl = std::min(pl->crit.value_or(p.crit.pl), 100.0);
+    p.warn.pl = std::min(p.warn.pl, p.crit.pl);
+  }
+  if (jitter) {
+    if (p.jitter_warn_ms || p.jitter_crit_ms)
+      throw UsageError("-J sets the jitter limits: it does not go with --jitter-warning/--jitter-critical");
+    p.jitter_mode = true;
+    p.jitter_warn_ms = jitter->warn;
+    p.jitter_crit_ms = std::max(jitter->crit.value_or(50.0), jitter->warn); // check_icmp raises crit
+  }
+  if (mos) p.mos = LowLimits{std::max(mos->warn, mos->crit.value_or(3.0)), mos->crit.value_or(3.0)};
+  if (score) p.score = LowLimits{std::max(score->warn, score->crit.value_or(70.0)), score->crit.value_or(70.0)};
+}
+
 // -w, -c and the jitter limits; -m is checked once the targets are counted.
 Policy make_policy(const Options& o)
 {
@@ -91,6 +133,7 @@ Policy make_policy(const Options& o)
   policy.jitter_crit_ms = duration_opt(o, "jitter-critical");
   if (policy.jitter_warn_ms && policy.jitter_crit_ms && *policy.jitter_warn_ms > *policy.jitter_crit_ms)
     throw UsageError("--jitter-warning is above --jitter-critical");
+  make_modes(o, policy);
   return policy;
 }
 
@@ -161,6 +204,8 @@ void make_size(const Options& o, Config& c)
     c.payload = static_cast<std::size_t>(check_integer("size", *b, 16, 65507)); // echo_min_payload..echo_max_payload
   c.dont_fragment = o.flag("dont-fragment");
   if (auto m = o.integer("mtu")) c.policy.mtu_expected = static_cast<int>(check_integer("mtu", *m, 68, 65535));
+  if (c.tcp_port && c.policy.order_mode)
+    throw UsageError("-O needs ICMP probes (echo sequence numbers); it does not go with --tcp");
   if (c.tcp_port && (o.has("size") || c.dont_fragment || c.policy.mtu_expected))
     throw UsageError("-b, --dont-fragment and --mtu need ICMP probes; they do not go with --tcp");
 }

@@ -344,6 +344,7 @@ void IcmpRun::take_reply(const IcmpSocket& s, const BatchReader::Slot& slot, con
   ++counts_.replies;
   if (kernel_tx) ++counts_.kernel_tx;
   obs_[r->id.target].rtt_ms[r->id.probe] = static_cast<double>(rtt) / 1e6;
+  obs_[r->id.target].reply_order.push_back(static_cast<int>(r->id.probe)); // -O: the order replies came in
   sched_.replied(ProbeSlot{slot_of_[r->id.target], static_cast<int>(r->id.probe)}, monotonic_ns(), rtt);
 }
 
@@ -546,6 +547,7 @@ ProbeRun IcmpProber::run(const std::vector<std::optional<Endpoint>>& targets, st
   std::vector<std::size_t> active;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     obs[i].rtt_ms.assign(static_cast<std::size_t>(plan.count), std::nullopt);
+    obs[i].reply_order.clear();
     if (!targets[i]) continue;
     const IcmpSocket& s = socket_for(targets[i]->family());
     if (s.fd < 0) {

@@ -52,6 +52,12 @@ struct Probe {
   bool done = false;
 };
 
+// A probe of the round that has not left yet.
+struct Pending {
+  std::size_t target = 0;
+  int size = 0;
+};
+
 class PmtuRun {
 public:
   PmtuRun(const IcmpSocket& v4, const IcmpSocket& v6, std::uint64_t cookie,
@@ -64,7 +70,10 @@ public:
 
 private:
   const IcmpSocket& socket_for(int family) const noexcept { return family == AF_INET6 ? v6_ : v4_; }
-  void send_all();
+  std::vector<Pending> plan_round();
+  void send_all(const pollfd* pfds, nfds_t n);
+  void send_one(const Pending& p);
+  void read_all(const pollfd* pfds, nfds_t n);
   bool settled() const;
   void read_replies(const IcmpSocket& s);
   void read_errors(const IcmpSocket& s);
@@ -84,31 +93,76 @@ private:
   std::vector<std::uint8_t> buf_;
 };
 
-void PmtuRun::send_all()
+// The round's probes in sending order: per target, copy 0 largest first,
+// copy 1 smallest first. A queue that overflows in the burst (the lab's
+// user-space ESP does) drops the burst's tail, and every size has one copy
+// near its head.
+std::vector<Pending> PmtuRun::plan_round()
 {
-  round_start_ = probes_.size();
+  std::vector<Pending> out;
   for (std::size_t t = 0; t < searches_.size(); ++t) {
     if (!searches_[t]) continue;
-    const Endpoint& ep = *targets_[t];
-    const IcmpSocket& s = socket_for(ep.family());
-    const bool v6 = s.family == AF_INET6;
     const std::vector<int> sizes = searches_[t]->next_round();
-    // Copy 0 largest first, copy 1 smallest first: a queue that overflows
-    // in the burst (the lab's user-space ESP does) drops the burst's tail,
-    // and every size has one copy near its head. 50 us apart.
     for (int copy = 0; copy < pmtu_copies; ++copy)
-      for (std::size_t k = 0; k < sizes.size(); ++k) {
-        const int size = copy % 2 == 0 ? sizes[sizes.size() - 1 - k] : sizes[k];
-        const timespec gap{0, 50'000};
-        ::nanosleep(&gap, nullptr);
-        const std::uint32_t id = next_id_++;
-        probes_.push_back(Probe{t, size, false});
-        auto req = build_echo_request(v6, s.ident, static_cast<std::uint16_t>(id & 0xffff),
-                                      EchoId{cookie_, static_cast<std::uint32_t>(t), id}, echo_payload_for(v6, size));
-        // EMSGSIZE (above the interface MTU) is also queued as a local
-        // error with the MTU; anything else leaves the size unanswered.
-        (void)::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+      for (std::size_t k = 0; k < sizes.size(); ++k)
+        out.push_back(Pending{t, copy % 2 == 0 ? sizes[sizes.size() - 1 - k] : sizes[k]});
+  }
+  return out;
+}
+
+void PmtuRun::send_one(const Pending& p)
+{
+  const Endpoint& ep = *targets_[p.target];
+  const IcmpSocket& s = socket_for(ep.family());
+  const bool v6 = s.family == AF_INET6;
+  const std::uint32_t id = next_id_++;
+  probes_.push_back(Probe{p.target, p.size, false});
+  auto req =
+      build_echo_request(v6, s.ident, static_cast<std::uint16_t>(id & 0xffff),
+                         EchoId{cookie_, static_cast<std::uint32_t>(p.target), id}, echo_payload_for(v6, p.size));
+  // EMSGSIZE (above the interface MTU) is also queued as a local error
+  // with the MTU; anything else leaves the size unanswered.
+  (void)::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+}
+
+// Sends the round 50 us apart, reading what came back in between: a size
+// at or below one already answered can no longer change the finding and is
+// not sent (on a healthy path the largest rung, sent first, answers within
+// a round trip and the rest of the burst stays home). PmtuSearch counts a
+// size left out like an answered one: it is below the largest that passed.
+void PmtuRun::send_all(const pollfd* pfds, nfds_t n)
+{
+  round_start_ = probes_.size();
+  const std::vector<Pending> plan = plan_round();
+  bool sent = false;
+  for (const Pending& p : plan) {
+    if (sent) read_all(pfds, n);
+    // No sleep before a size that is left out: on a busy machine every
+    // sleep can cost a scheduler round, not 50 us.
+    if (p.size <= searches_[p.target]->finding().largest_passed) {
+      --searches_[p.target]->finding().probes;
+      continue;
+    }
+    if (sent) {
+      const timespec gap{0, 50'000};
+      ::nanosleep(&gap, nullptr);
+      read_all(pfds, n);
+      if (p.size <= searches_[p.target]->finding().largest_passed) {
+        --searches_[p.target]->finding().probes;
+        continue;
       }
+    }
+    send_one(p);
+    sent = true;
+  }
+}
+
+void PmtuRun::read_all(const pollfd* pfds, nfds_t n)
+{
+  for (nfds_t i = 0; i < n; ++i) {
+    const IcmpSocket& s = pfds[i].fd == v4_.fd ? v4_ : v6_;
+    read_errors(s);
+    read_replies(s);
   }
 }
 
@@ -182,18 +236,15 @@ void PmtuRun::read_errors(const IcmpSocket& s)
 
 bool PmtuRun::round(long long end_ns)
 {
-  send_all();
-  if (probes_.size() == round_start_) return false;
   pollfd pfds[2] = {};
   nfds_t n = 0;
   for (const IcmpSocket* s : {&v4_, &v6_})
     if (s->fd >= 0) pfds[n++] = pollfd{s->fd, POLLIN, 0};
+  const bool any = std::any_of(searches_.begin(), searches_.end(), [](const PmtuSearch* x) { return x && !x->done(); });
+  if (!any) return false;
+  send_all(pfds, n);
   for (;;) {
-    for (nfds_t i = 0; i < n; ++i) {
-      const IcmpSocket& s = pfds[i].fd == v4_.fd ? v4_ : v6_;
-      read_errors(s);
-      read_replies(s);
-    }
+    read_all(pfds, n);
     const long long now = monotonic_ns();
     if (settled() || now >= end_ns) break;
     timespec ts = to_timespec(end_ns - now);

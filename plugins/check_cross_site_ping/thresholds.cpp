@@ -40,6 +40,30 @@ std::string_view trim(std::string_view s)
 
 } // namespace
 
+tl::expected<ModeLimits, std::string> parse_mode_limits(std::string_view text)
+{
+  auto one = [](std::string_view part) -> tl::expected<double, std::string> {
+    part = trim(part);
+    if (ends_with(part, "ms")) part.remove_suffix(2);
+    else if (ends_with(part, "m") || ends_with(part, "%")) part.remove_suffix(1);
+    return plain_number(part);
+  };
+  const auto bad = [&] {
+    return tl::unexpected(fmt::format("invalid thresholds '{}': expected WARN[,CRIT], e.g. 40,50 or 3.5,3", text));
+  };
+  const auto comma = text.find(',');
+  auto warn = one(text.substr(0, comma));
+  if (!warn) return bad();
+  ModeLimits m;
+  m.warn = *warn;
+  if (comma != std::string_view::npos) {
+    auto crit = one(text.substr(comma + 1));
+    if (!crit) return bad();
+    m.crit = *crit;
+  }
+  return m;
+}
+
 tl::expected<double, std::string> parse_duration_ms(std::string_view text)
 {
   double scale = 1;

@@ -5,6 +5,7 @@
 // check_icmp-style "RTA,PL%" thresholds, durations with a unit suffix and
 // host lists. All parsing is strict: the whole text must be consumed.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,16 @@ tl::expected<double, std::string> parse_duration_ms(std::string_view text);
 // Both parts are required: check_icmp silently drops a part it cannot read,
 // which is how "5,20%" ends up without its loss limit there.
 tl::expected<Thresholds, std::string> parse_thresholds(std::string_view text);
+
+// check_icmp's mode thresholds (-R, -P, -J, -M, -S): "WARN[,CRIT]", each
+// number optionally followed by "ms", "m" or "%" (check_icmp drops those
+// characters in every mode). Without ",CRIT" only the warning limit is
+// given and the critical one keeps its default, as in check_icmp.
+struct ModeLimits {
+  double warn = 0;
+  std::optional<double> crit;
+};
+tl::expected<ModeLimits, std::string> parse_mode_limits(std::string_view text);
 
 // Checks that warning does not exceed critical in either part.
 tl::expected<void, std::string> check_order(const Thresholds& warn, const Thresholds& crit);

@@ -3,9 +3,13 @@
 // accepting it. Test tool for latency injection where sch_netem is missing:
 //
 //   iptables -A FORWARD -p icmp -j NFQUEUE --queue-num 7 --queue-bypass
-//   nfq_delay --queue 7 --delay-ms 25
+//   nfq_delay --queue 7 --delay-ms 25 [--jitter-ms 10]
 //
-// Packets keep their order (one fixed delay, first in first out). Prints
+// Packets keep their order (one fixed delay, first in first out). With
+// --jitter-ms J each packet is held for the delay plus a uniformly random
+// 0..J ms of its own, and packets leave in the order their holds end, so a
+// later packet can overtake an earlier one (delay variation and reordering,
+// what netem's jitter does). Prints
 // "ready" once the queue is bound; ends on SIGTERM/SIGINT, accepting what it
 // still holds, and then prints what it really did:
 //
@@ -32,7 +36,9 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <iterator>
 #include <poll.h>
+#include <random>
 #include <sched.h>
 #include <string>
 #include <sys/mman.h>
@@ -61,7 +67,8 @@ long long now_ns()
 
 struct Held {
   std::uint32_t id;
-  long long start; // CLOCK_MONOTONIC; released at start + delay
+  long long start;   // CLOCK_MONOTONIC
+  long long release; // start + delay (+ this packet's jitter)
 };
 
 struct Stats {
@@ -82,7 +89,9 @@ struct Stats {
 
 struct State {
   long long delay_ns = 0;
-  std::deque<Held> held;
+  long long jitter_ns = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::deque<Held> held; // by release time
   Stats stats;
 };
 
@@ -104,7 +113,11 @@ int on_packet(nfq_q_handle*, nfgenmsg*, nfq_data* nfa, void* data)
       ++st->stats.stamped;
     }
   }
-  st->held.push_back({ntohl(ph->packet_id), start});
+  long long due = start + st->delay_ns;
+  if (st->jitter_ns > 0) due += std::uniform_int_distribution<long long>(0, st->jitter_ns)(st->rng);
+  auto at = st->held.end();
+  while (at != st->held.begin() && std::prev(at)->release > due) --at;
+  st->held.insert(at, {ntohl(ph->packet_id), start, due});
   return 0;
 }
 
@@ -128,7 +141,7 @@ bool parse_uint(const char* s, unsigned long max, unsigned long& out)
 
 [[noreturn]] void usage()
 {
-  std::fprintf(stderr, "usage: nfq_delay --queue NUM --delay-ms MS[.fraction]\n");
+  std::fprintf(stderr, "usage: nfq_delay --queue NUM --delay-ms MS[.fraction] [--jitter-ms MS[.fraction]]\n");
   std::exit(2);
 }
 
@@ -138,6 +151,7 @@ int main(int argc, char** argv)
 {
   unsigned long queue = 0;
   double delay_ms = -1;
+  double jitter_ms = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--queue" && i + 1 < argc) {
@@ -146,6 +160,10 @@ int main(int argc, char** argv)
       char* end = nullptr;
       delay_ms = std::strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || delay_ms < 0 || delay_ms > 60000) usage();
+    } else if (a == "--jitter-ms" && i + 1 < argc) {
+      char* end = nullptr;
+      jitter_ms = std::strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || !(jitter_ms >= 0) || jitter_ms > 60000) usage();
     } else {
       usage();
     }
@@ -154,6 +172,7 @@ int main(int argc, char** argv)
 
   State st;
   st.delay_ns = static_cast<long long>(delay_ms * 1e6);
+  st.jitter_ns = static_cast<long long>(jitter_ms * 1e6);
   nfq_handle* h = nfq_open();
   if (h == nullptr) {
     std::perror("nfq_open");
@@ -190,8 +209,8 @@ int main(int argc, char** argv)
   alignas(8) char buf[65536];
   while (g_stop == 0) {
     long long now = now_ns();
-    while (!st.held.empty() && st.held.front().start + st.delay_ns <= now) release(qh, st);
-    long long wait = st.held.empty() ? 200'000'000LL : st.held.front().start + st.delay_ns - now;
+    while (!st.held.empty() && st.held.front().release <= now) release(qh, st);
+    long long wait = st.held.empty() ? 200'000'000LL : st.held.front().release - now;
     timespec ts{static_cast<time_t>(wait / 1000000000LL), static_cast<long>(wait % 1000000000LL)};
     pollfd p{fd, POLLIN, 0};
     int rc = ppoll(&p, 1, &ts, nullptr);
