@@ -73,22 +73,32 @@ PluginInfo info()
             "              CRITICAL, another target than expected WARNING (failed over)\n"
             "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
             "              credentials from clouds.yaml or OS_* variables, never the command line\n"
+            "  azure       --subscription ID --resource-group RG --connection NAME...: VPN Gateway\n"
+            "              connections (active-active: one tunnel per gateway instance); credentials\n"
+            "              AZURE_CLIENT_SECRET or _CERTIFICATE_PATH, workload identity, managed identity\n"
+            "  gcp         --project ID --region REGION [--tunnel NAME]...: Cloud VPN tunnels, HA VPN\n"
+            "              interfaces grouped; GOOGLE_APPLICATION_CREDENTIALS key or metadata server\n"
             "Examples:\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
             "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
-            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n";
+            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n"
+            "  check_vpn_tunnel_up --backend azure --subscription 00000000-0000-0000-0000-000000000000 \\\n"
+            "    --resource-group rg-network --connection cn-onprem-dc1 --runbook azure-vpn\n"
+            "  check_vpn_tunnel_up --backend gcp --project dr-project --region europe-west3 \\\n"
+            "    --tunnel ha-tunnel-0 --tunnel ha-tunnel-1 -w 2: -c 1:\n";
   return i;
 }
 
 po::options_description cloud_options()
 {
-  po::options_description o("Cloud options (--backend aws, aws-route, openstack)");
+  po::options_description o("Cloud options (--backend aws, aws-route, openstack, azure, gcp)");
   // clang-format off
   o.add_options()
     ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
        "aws: Site-to-Site VPN connection (repeatable; two tunnels each)")
-    ("region", po::value<std::string>()->value_name("REGION"), "aws: region (default AWS_REGION or the profile's)")
+    ("region", po::value<std::string>()->value_name("REGION"),
+       "aws: region (default AWS_REGION or the profile's); gcp: region of the VPN tunnels")
     ("profile", po::value<std::string>()->value_name("NAME"), "aws: shared-credentials profile (default AWS_PROFILE)")
     ("role-arn", po::value<std::string>()->value_name("ARN"), "aws: assume this role with STS first")
     ("endpoint-url", po::value<std::string>()->value_name("URL"), "aws: EC2 endpoint instead of AWS's")
@@ -97,9 +107,15 @@ po::options_description cloud_options()
     ("expect-target", po::value<std::string>()->value_name("ID"),
        "aws-route: the route's normal target; another one is a fail-over (WARNING)")
     ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
+    ("subscription", po::value<std::string>()->value_name("ID"), "azure: subscription ID of the connections")
+    ("resource-group", po::value<std::string>()->value_name("NAME"), "azure: resource group of the connections")
+    ("connection", po::value<std::vector<std::string>>()->value_name("NAME"),
+       "azure: VPN Gateway connection (repeatable)")
+    ("project", po::value<std::string>()->value_name("ID"), "gcp: project of the VPN tunnels")
     ("cacert", po::value<std::string>()->value_name("PATH"),
-       "aws, openstack: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
-    ("insecure", po::bool_switch(), "aws, openstack: do not verify TLS certificates");
+       "aws, openstack, azure, gcp: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or "
+       "clouds.yaml cacert)")
+    ("insecure", po::bool_switch(), "aws, openstack, azure, gcp: do not verify TLS certificates");
   // clang-format on
   return o;
 }
@@ -109,7 +125,7 @@ po::options_description plugin_options()
   po::options_description o("VPN options");
   // clang-format off
   o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route or openstack")
+    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route, openstack, azure or gcp")
     ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
        "Expected tunnel (repeatable); default: every configured one")
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
@@ -142,22 +158,23 @@ struct Config {
   std::string interface;                      // wireguard
   std::string uapi_socket;                    // wireguard
   std::map<std::string, std::string> aliases; // wireguard: base64 public key -> name
-  std::optional<cloud::Request> cloud;        // aws, aws-route, openstack
+  std::optional<cloud::Request> cloud;        // aws, aws-route, openstack, azure, gcp
   std::string expect_target;                  // aws-route
 };
 
-const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard",
-                                                          "aws",        "aws-route", "openstack"};
+const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws",
+                                                          "aws-route",  "openstack", "azure",     "gcp"};
 const std::initializer_list<std::string_view> cloud_only = {
-    "vpn-connection-id", "region",        "profile",  "role-arn", "endpoint-url", "route-table-id",
-    "destination",       "expect-target", "os-cloud", "cacert",   "insecure"};
+    "vpn-connection-id", "region",       "profile",        "role-arn",   "endpoint-url",
+    "route-table-id",    "destination",  "expect-target",  "os-cloud",   "cacert",
+    "insecure",          "subscription", "resource-group", "connection", "project"};
 const std::initializer_list<std::string_view> daemon_only = {
     "stale",     "socket",     "management", "management-password-file",
     "interface", "peer-alias", "idle-state", "no-keepalive-state"};
 
 bool is_cloud_backend(const std::string& backend)
 {
-  return backend == "aws" || backend == "aws-route" || backend == "openstack";
+  return backend == "aws" || backend == "aws-route" || backend == "openstack" || backend == "azure" || backend == "gcp";
 }
 
 void require_match(const std::string& value, std::string_view option, const std::regex& re, std::string_view expected)
@@ -211,20 +228,68 @@ cloud::Request cloud_common(const Options& o)
   req.endpoint_url = o.text("endpoint-url");
   req.cacert = o.text("cacert");
   req.insecure = o.flag("insecure");
-  if (!req.region.empty()) require_match(req.region, "region", region, "an AWS region such as eu-west-1");
+  if (!req.region.empty() && o.text("backend") != "gcp")
+    require_match(req.region, "region", region, "an AWS region such as eu-west-1");
   if (!req.endpoint_url.empty()) require_match(req.endpoint_url, "endpoint-url", url, "an http:// or https:// URL");
   if (!req.role_arn.empty()) require_match(req.role_arn, "role-arn", arn, "arn:aws:iam::ACCOUNT:role/NAME");
   if (!req.cacert.empty()) readable_file("cacert", req.cacert);
   return req;
 }
 
-// --backend aws, aws-route, openstack (make_config's part for them).
+// The azure and gcp options, refused with every other backend.
+void refuse_provider_options(const Options& o, const std::string& backend)
+{
+  if (backend != "azure") refuse_with_backend(o, backend, {"subscription", "resource-group", "connection"});
+  if (backend != "gcp") refuse_with_backend(o, backend, {"project"});
+}
+
+// --backend azure and gcp (make_config's part for them).
+cloud::Request provider_request(const Options& o, const std::string& backend, cloud::Request req)
+{
+  static const std::regex uuid("[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}");
+  static const std::regex group(R"([-\w.()]{0,89}[-\w()])");
+  static const std::regex connection(R"(\w([-\w.]{0,78}\w)?)");
+  static const std::regex project("([a-z][-a-z0-9.]{2,61}[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]");
+  static const std::regex gcp_region("[a-z]+(-[a-z]+)+[0-9]+");
+  static const std::regex tunnel("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
+  if (backend == "azure") {
+    req.backend = cloud::Backend::Azure;
+    refuse_with_backend(o, backend,
+                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
+                         "destination", "expect-target", "os-cloud", "tunnel"});
+    req.subscription = o.text("subscription");
+    req.resource_group = o.text("resource-group");
+    req.connections = o.list("connection");
+    if (req.subscription.empty() || req.resource_group.empty() || req.connections.empty())
+      throw UsageError("--backend azure needs --subscription ID, --resource-group NAME and --connection NAME");
+    require_match(req.subscription, "subscription", uuid, "a subscription ID (a UUID)");
+    require_match(req.resource_group, "resource-group", group, "a resource group name");
+    for (const auto& c : req.connections) require_match(c, "connection", connection, "a connection name");
+    return req;
+  }
+  req.backend = cloud::Backend::Gcp;
+  refuse_with_backend(o, backend,
+                      {"vpn-connection-id", "profile", "role-arn", "endpoint-url", "route-table-id", "destination",
+                       "expect-target", "os-cloud"});
+  req.project = o.text("project");
+  if (req.project.empty() || req.region.empty())
+    throw UsageError("--backend gcp needs --project ID and --region REGION");
+  require_match(req.project, "project", project, "a project ID");
+  require_match(req.region, "region", gcp_region, "a Google Cloud region such as europe-west3");
+  req.tunnels = o.list("tunnel");
+  for (const auto& t : req.tunnels) require_match(t, "tunnel", tunnel, "a VPN tunnel name");
+  return req;
+}
+
+// --backend aws, aws-route, openstack, azure, gcp (make_config's part for them).
 cloud::Request cloud_request(const Options& o, const std::string& backend)
 {
   static const std::regex vpn_id("vpn-[0-9a-f]{8,17}");
   static const std::regex rtb_id("rtb-[0-9a-f]{8,17}");
   refuse_with_backend(o, backend, daemon_only);
+  refuse_provider_options(o, backend);
   cloud::Request req = cloud_common(o);
+  if (backend == "azure" || backend == "gcp") return provider_request(o, backend, std::move(req));
   if (backend == "aws") {
     req.backend = cloud::Backend::Aws;
     refuse_with_backend(o, backend, {"route-table-id", "destination", "expect-target", "os-cloud", "tunnel"});
@@ -308,7 +373,7 @@ void daemon_config(const Options& o, Config& c)
 Config make_config(const Options& o)
 {
   if (!o.has("backend"))
-    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
+    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route, openstack, azure or gcp)");
   Config c;
   c.backend = one_of("backend", o.text("backend"), backends);
   c.policy = policy_of(o);

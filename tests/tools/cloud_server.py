@@ -12,6 +12,7 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   GET  /network*/v2.0/vpn/ipsec-site-connections, .../vpnservices   Neutron
   POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S}
   GET  /_requests   what was asked so far (path, action, fields)
+  Azure and Google Cloud: see cloud_azure.py and cloud_gcp.py
 
 Fault modes: slow, hang (accept and never answer), 500, throttle,
 throttle_once, malformed, huge, expired, expired_once. Targets: ec2, sts,
@@ -35,6 +36,9 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cloud_azure  # Azure and Google Cloud endpoints: their own modules
+import cloud_gcp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "cloud")
@@ -198,9 +202,15 @@ class Handler(BaseHTTPRequestHandler):
         return None, None, None, may
 
     # ---- routes -------------------------------------------------------------
+    def provider_route(self, method, body=""):
+        base = f"{ARGS.scheme}://127.0.0.1:{self.server.server_address[1]}"
+        return any(p.route(self, method, body, STATE, base) for p in (cloud_azure, cloud_gcp))
+
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
         body = self.body()
+        if self.provider_route("POST", body):
+            return
         if path == "/_control":
             cfg = json.loads(body or "{}")
             with STATE.lock:
@@ -312,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, "", "text/plain")
 
     def do_GET(self):
+        if self.provider_route("GET"):
+            return
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         if path == "/_requests":

@@ -24,9 +24,9 @@ namespace sitelink::vpn::cloud {
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-4";
+inline constexpr const char* cloud_abi = "sitelink-cloud-5";
 
-enum class Backend { Aws, AwsRoute, OpenStack };
+enum class Backend { Aws, AwsRoute, OpenStack, Azure, Gcp };
 
 struct Request {
   Backend backend = Backend::Aws;
@@ -48,6 +48,12 @@ struct Request {
   // openstack
   std::vector<std::string> tunnels; // names or IDs of ipsec-site-connections
   std::string os_cloud;
+  // azure: connections by name in one resource group
+  std::string subscription;
+  std::string resource_group;
+  std::vector<std::string> connections;
+  // gcp: `tunnels` by name, in `region` of this project
+  std::string project;
   // every backend
   std::string cacert;
   bool insecure = false;
@@ -67,7 +73,9 @@ struct Link {
   std::string detail;                // what the API says, without secrets
   bool bgp = false;                  // aws: dynamically routed connection
   std::optional<double> accepted_routes;
-  bool checklist = false; // openstack: print the VPNaaS troubleshooting checklist
+  bool checklist = false;          // openstack: print the VPNaaS troubleshooting checklist
+  std::optional<double> bytes_in;  // azure: the tunnel's ingress bytes
+  std::optional<double> bytes_out; // azure: the tunnel's egress bytes
 };
 
 struct RouteFinding {

@@ -44,6 +44,8 @@ Observation observation_of(const Reply& reply, double now)
     t.state = tunnel_state(l.state);
     if (l.since_epoch && now >= *l.since_epoch) t.since = now - *l.since_epoch;
     t.detail = l.detail;
+    t.bytes_in = l.bytes_in;
+    t.bytes_out = l.bytes_out;
     obs.tunnels.push_back(std::move(t));
   }
   obs.configured = reply.expected;
