@@ -28,6 +28,8 @@ double retry_after_seconds(std::string_view header);
 // `what` names the call for activity, debug lines and errors ("Azure
 // Resource Manager", "Compute Engine"); `tag` prefixes the debug lines.
 // The request's headers are never traced: they carry the bearer token.
+// A throttled answer returned after the retry carries the pseudo header
+// X-Sitelink-Attempts: 2 (for throttle_note), never sent anywhere.
 tl::expected<HttpResponse, Failure> send(const Session& s, const HttpRequest& rq, const std::string& what,
                                          const std::string& tag);
 
