@@ -43,6 +43,7 @@ Reply run(const Request& req) noexcept
     switch (req.backend) {
     case Backend::Aws: return aws::run_vpn(req, env, fs, *http, deadline, now);
     case Backend::AwsRoute: return aws::run_route(req, env, fs, *http, deadline, now);
+    case Backend::AwsEip: return aws::run_eip(req, env, fs, *http, deadline, now);
     case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
     }
     failed.error = "unknown cloud backend";
