@@ -3,7 +3,6 @@
 --backend aws-eip, against tests/tools/cloud_server.py (its EC2 model in
 tests/tools/cloud_aws_ext.py) and fake OpenVPN management interfaces."""
 import json
-import os
 import time
 import urllib.request
 

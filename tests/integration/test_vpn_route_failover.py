@@ -9,12 +9,14 @@ primary's tunnel on the client side, applies the repoint command the check
 prints, restores the cut and repoints back, and records how long each
 transition took to show. The daemons are this file's own, started inside
 the lab's namespaces on their own ports and stopped by PID."""
+import json
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -149,8 +151,6 @@ def apply(aws, home, action):
     for k, v in target.items():
         if k in opts:
             route[v] = opts[k]
-    import json
-    import urllib.request
     req = urllib.request.Request(aws.url + "/_aws", data=json.dumps({"route": route}).encode(), method="POST")
     urllib.request.urlopen(req, timeout=10).read()
     return "control endpoint"

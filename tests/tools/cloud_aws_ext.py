@@ -155,7 +155,8 @@ def addresses(form):
         return 400, "InvalidAllocationID.NotFound", f"The allocation ID '{missing[0]}' does not exist"
     items = ""
     for a in found:
-        inner = f"<publicIp>{a['publicIp']}</publicIp><allocationId>{a['allocationId']}</allocationId><domain>vpc</domain>"
+        inner = (f"<publicIp>{a['publicIp']}</publicIp><allocationId>{a['allocationId']}</allocationId>"
+                 "<domain>vpc</domain>")
         eni = a.get("networkInterfaceId") or (MODEL.instances.get(a.get("instanceId"), {}).get("eni"))
         if a.get("instanceId"):
             inner += f"<instanceId>{a['instanceId']}</instanceId>"
