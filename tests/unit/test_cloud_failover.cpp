@@ -315,8 +315,9 @@ TEST_CASE("cloud::failover::replace_route_command")
   RouteFinding f;
   f.table_id = "rtb-1";
   f.destination = "10.1.0.0/16";
-  CHECK(replace_route_command(f, "eni-1") ==
-        "aws ec2 replace-route --route-table-id rtb-1 --destination-cidr-block 10.1.0.0/16 --network-interface-id eni-1");
+  CHECK(
+      replace_route_command(f, "eni-1") ==
+      "aws ec2 replace-route --route-table-id rtb-1 --destination-cidr-block 10.1.0.0/16 --network-interface-id eni-1");
   CHECK(replace_route_command(f, "tgw-1").empty());
   f.destination = "fd00::/48";
   CHECK(replace_route_command(f, "vgw-1") ==
