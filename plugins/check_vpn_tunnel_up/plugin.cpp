@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 
 #include "cloud/evaluate_cloud.hpp"
+#include "cloud/evaluate_failover.hpp"
 #include "cloud/source_cloud.hpp"
+#include "cloud/source_targets.hpp"
 #include "evaluate.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
@@ -70,7 +72,16 @@ PluginInfo info()
             "              BGP tunnel up with 0 routes is WARNING; credentials from the environment,\n"
             "              shared files (--profile), container or IMDSv2; --role-arn assumes a role\n"
             "  aws-route   --route-table-id ID --destination CIDR [--expect-target ID]: blackhole is\n"
-            "              CRITICAL, another target than expected WARNING (failed over)\n"
+            "              CRITICAL, another target than expected WARNING (failed over). The tunnel behind\n"
+            "              the target is judged too: a vgw- target's VPN connections come from EC2; an i- or\n"
+            "              eni- target's from --target-tunnel TARGET=SOURCE (OpenVPN management PATH or\n"
+            "              HOST:PORT, strongSwan unix:// or tcp:// URI). Routed into a dead tunnel is\n"
+            "              CRITICAL, with the replace-route command when another target's tunnel is up; on\n"
+            "              --standby-target with its tunnel up WARNING; a tunnel that cannot be read is never\n"
+            "              OK; a named target whose tunnel is down leaves no fail-over (WARNING)\n"
+            "  aws-eip     --public-ip IP|--allocation-id ID --expect-instance ID [--standby-instance ID]:\n"
+            "              the Elastic IP on the expected running instance OK, on the standby WARNING (failed\n"
+            "              over), not associated, elsewhere or on an instance not running CRITICAL\n"
             "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
             "              credentials from clouds.yaml or OS_* variables, never the command line\n"
             "  azure       --subscription ID --resource-group RG --connection NAME...: VPN Gateway\n"
@@ -83,16 +94,28 @@ PluginInfo info()
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
             "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
             "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n"
+            "  check_vpn_tunnel_up --backend aws --vpn-connection-id vpn-0a1b2c3d4e5f60001 -w 1:1 -c 1:\n"
+            "    (a Site-to-Site VPN used active/passive: one tunnel up is its normal state)\n"
+            "  check_vpn_tunnel_up --backend aws-route --route-table-id rtb-0123456789abcdef0 \\\n"
+            "    --destination 10.20.0.0/16 --expect-target i-0a11ce0000000000a \\\n"
+            "    --standby-target i-0b0b000000000000b --target-tunnel i-0a11ce0000000000a=10.0.1.5:7505 \\\n"
+            "    --target-tunnel i-0b0b000000000000b=10.0.2.5:7505\n"
+            "  check_vpn_tunnel_up --backend aws-route --route-table-id rtb-0123456789abcdef0 \\\n"
+            "    --destination 10.30.0.0/16 --expect-target vgw-0aaaa0000aaaa0001\n"
+            "  check_vpn_tunnel_up --backend aws-eip --public-ip 198.51.100.10 \\\n"
+            "    --expect-instance i-0a11ce0000000000a --standby-instance i-0b0b000000000000b\n"
             "  check_vpn_tunnel_up --backend azure --subscription 00000000-0000-0000-0000-000000000000 \\\n"
             "    --resource-group rg-network --connection cn-onprem-dc1 --runbook azure-vpn\n"
             "  check_vpn_tunnel_up --backend gcp --project dr-project --region europe-west3 \\\n"
-            "    --tunnel ha-tunnel-0 --tunnel ha-tunnel-1 -w 2: -c 1:\n";
+            "    --tunnel ha-tunnel-0 --tunnel ha-tunnel-1 -w 2: -c 1:\n"
+            "Cloud checks see a cut only when the provider's status changes (up to minutes): pair them\n"
+            "with check_cross_site_ping or check_tunnel_traffic across the same tunnel.\n";
   return i;
 }
 
 po::options_description cloud_options()
 {
-  po::options_description o("Cloud options (--backend aws, aws-route, openstack, azure, gcp)");
+  po::options_description o("Cloud options (--backend aws, aws-route, aws-eip, openstack, azure, gcp)");
   // clang-format off
   o.add_options()
     ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
@@ -106,6 +129,16 @@ po::options_description cloud_options()
     ("destination", po::value<std::string>()->value_name("CIDR"), "aws-route: on-premises CIDR of the route")
     ("expect-target", po::value<std::string>()->value_name("ID"),
        "aws-route: the route's normal target; another one is a fail-over (WARNING)")
+    ("standby-target", po::value<std::string>()->value_name("ID"),
+       "aws-route: the fail-over target (i-, eni- or vgw-); needs --expect-target")
+    ("target-tunnel", po::value<std::vector<std::string>>()->value_name("TARGET=SOURCE"),
+       "aws-route: where the tunnel of an i- or eni- target is read: OpenVPN management PATH or HOST:PORT, "
+       "or a strongSwan VICI unix:// or tcp:// URI (repeatable)")
+    ("public-ip", po::value<std::string>()->value_name("IP"), "aws-eip: the Elastic IP")
+    ("allocation-id", po::value<std::string>()->value_name("ID"), "aws-eip: the Elastic IP's allocation ID, instead")
+    ("expect-instance", po::value<std::string>()->value_name("ID"), "aws-eip: the instance that normally holds it")
+    ("standby-instance", po::value<std::string>()->value_name("ID"),
+       "aws-eip: the instance a watchdog moves it to (WARNING)")
     ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
     ("subscription", po::value<std::string>()->value_name("ID"), "azure: subscription ID of the connections")
     ("resource-group", po::value<std::string>()->value_name("NAME"), "azure: resource group of the connections")
@@ -125,7 +158,8 @@ po::options_description plugin_options()
   po::options_description o("VPN options");
   // clang-format off
   o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route, openstack, azure or gcp")
+    ("backend", po::value<std::string>()->value_name("NAME"),
+       "Backend: strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure or gcp")
     ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
        "Expected tunnel (repeatable); default: every configured one")
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
@@ -158,23 +192,33 @@ struct Config {
   std::string interface;                      // wireguard
   std::string uapi_socket;                    // wireguard
   std::map<std::string, std::string> aliases; // wireguard: base64 public key -> name
-  std::optional<cloud::Request> cloud;        // aws, aws-route, openstack, azure, gcp
+  std::optional<cloud::Request> cloud;        // aws, aws-route, aws-eip, openstack, azure, gcp
   std::string expect_target;                  // aws-route
+  cloud::RoutePolicy route;                   // aws-route: the targets named
+  std::vector<cloud::TargetSource> targets;   // aws-route: --target-tunnel
+  cloud::EipPolicy eip;                       // aws-eip
 };
 
-const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws",
-                                                          "aws-route",  "openstack", "azure",     "gcp"};
+const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws", "aws-route",
+                                                          "aws-eip",    "openstack", "azure",     "gcp"};
 const std::initializer_list<std::string_view> cloud_only = {
-    "vpn-connection-id", "region",       "profile",        "role-arn",   "endpoint-url",
-    "route-table-id",    "destination",  "expect-target",  "os-cloud",   "cacert",
-    "insecure",          "subscription", "resource-group", "connection", "project"};
+    "vpn-connection-id", "region",           "profile",        "role-arn",      "endpoint-url", "route-table-id",
+    "destination",       "expect-target",    "standby-target", "target-tunnel", "public-ip",    "allocation-id",
+    "expect-instance",   "standby-instance", "os-cloud",       "cacert",        "insecure",     "subscription",
+    "resource-group",    "connection",       "project"};
+// The options of aws-route's and aws-eip's own, refused with the others.
+const std::initializer_list<std::string_view> route_only = {"route-table-id", "destination", "expect-target",
+                                                            "standby-target", "target-tunnel"};
+const std::initializer_list<std::string_view> eip_only = {"public-ip", "allocation-id", "expect-instance",
+                                                          "standby-instance"};
 const std::initializer_list<std::string_view> daemon_only = {
     "stale",     "socket",     "management", "management-password-file",
     "interface", "peer-alias", "idle-state", "no-keepalive-state"};
 
 bool is_cloud_backend(const std::string& backend)
 {
-  return backend == "aws" || backend == "aws-route" || backend == "openstack" || backend == "azure" || backend == "gcp";
+  return backend == "aws" || backend == "aws-route" || backend == "aws-eip" || backend == "openstack" ||
+         backend == "azure" || backend == "gcp";
 }
 
 void require_match(const std::string& value, std::string_view option, const std::regex& re, std::string_view expected)
@@ -255,8 +299,7 @@ cloud::Request provider_request(const Options& o, const std::string& backend, cl
   if (backend == "azure") {
     req.backend = cloud::Backend::Azure;
     refuse_with_backend(o, backend,
-                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
-                         "destination", "expect-target", "os-cloud", "tunnel"});
+                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "os-cloud", "tunnel"});
     req.subscription = o.text("subscription");
     req.resource_group = o.text("resource-group");
     req.connections = o.list("connection");
@@ -268,9 +311,7 @@ cloud::Request provider_request(const Options& o, const std::string& backend, cl
     return req;
   }
   req.backend = cloud::Backend::Gcp;
-  refuse_with_backend(o, backend,
-                      {"vpn-connection-id", "profile", "role-arn", "endpoint-url", "route-table-id", "destination",
-                       "expect-target", "os-cloud"});
+  refuse_with_backend(o, backend, {"vpn-connection-id", "profile", "role-arn", "endpoint-url", "os-cloud"});
   req.project = o.text("project");
   if (req.project.empty() || req.region.empty())
     throw UsageError("--backend gcp needs --project ID and --region REGION");
@@ -281,18 +322,106 @@ cloud::Request provider_request(const Options& o, const std::string& backend, cl
   return req;
 }
 
-// --backend aws, aws-route, openstack, azure, gcp (make_config's part for them).
+// --target-tunnel TARGET=SOURCE: an instance or interface, and its daemon.
+std::vector<cloud::TargetSource> target_sources(const Options& o)
+{
+  static const std::regex target("(i|eni)-[0-9a-f]{8,17}");
+  std::vector<cloud::TargetSource> out;
+  for (const auto& t : o.list("target-tunnel")) {
+    auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size())
+      invalid_value("target-tunnel", t, "TARGET=SOURCE, e.g. i-0123456789abcdef0=10.0.1.5:7505");
+    cloud::TargetSource src;
+    src.target = t.substr(0, eq);
+    if (src.target.rfind("vgw-", 0) == 0)
+      invalid_value("target-tunnel", t, "an i- or eni- target (a vgw-'s tunnels are read from EC2 without one)");
+    if (!std::regex_match(src.target, target))
+      invalid_value("target-tunnel", t, "an i- or eni- target (unknown target type '" + src.target + "')");
+    for (const auto& other : out)
+      if (other.target == src.target) invalid_value("target-tunnel", t, "each target once");
+    const std::string where = t.substr(eq + 1);
+    src.vici = where.rfind("unix://", 0) == 0 || where.rfind("tcp://", 0) == 0;
+    auto ep = parse_endpoint(where, true);
+    if (!ep)
+      invalid_value("target-tunnel", t,
+                    "TARGET=SOURCE with SOURCE an OpenVPN management PATH or HOST:PORT or a strongSwan "
+                    "unix:// or tcp:// URI");
+    src.endpoint = *ep;
+    out.push_back(std::move(src));
+  }
+  return out;
+}
+
+// --backend aws-route's targets (make_config's part for them).
+void route_config(const Options& o, Config& c)
+{
+  static const std::regex target("(i|eni|vgw)-[0-9a-f]{8,17}");
+  c.route.expect = o.text("expect-target");
+  c.route.standby = o.text("standby-target");
+  c.targets = target_sources(o);
+  for (const auto& t : c.targets) c.route.tunnel_targets.push_back(t.target);
+  const auto& standby = c.route.standby;
+  if (o.has("standby-target")) {
+    if (!std::regex_match(standby, target))
+      invalid_value("standby-target", standby, "an i-, eni- or vgw- target (unknown target type)");
+    if (c.route.expect.empty()) throw UsageError("option '--standby-target' needs --expect-target");
+    if (standby == c.route.expect)
+      invalid_value("standby-target", standby, "another target than --expect-target (it is the same)");
+  }
+  if (o.has("management-password-file") &&
+      std::none_of(c.targets.begin(), c.targets.end(), [](const cloud::TargetSource& t) { return !t.vici; }))
+    throw UsageError("option '--management-password-file' needs an OpenVPN --target-tunnel");
+  c.password_file = o.optional_text("management-password-file");
+  c.cloud->route_targets = {c.route.expect, standby};
+}
+
+// --backend aws-eip (make_config's part for it).
+void eip_config(const Options& o, Config& c)
+{
+  static const std::regex ipv4(R"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})");
+  static const std::regex alloc("eipalloc-[0-9a-f]{8,17}");
+  static const std::regex instance("i-[0-9a-f]{8,17}");
+  auto& req = *c.cloud;
+  req.public_ip = o.text("public-ip");
+  req.allocation_id = o.text("allocation-id");
+  if (req.public_ip.empty() == req.allocation_id.empty())
+    throw UsageError("--backend aws-eip needs one of --public-ip IP and --allocation-id eipalloc-...");
+  if (!req.public_ip.empty()) require_match(req.public_ip, "public-ip", ipv4, "an IPv4 address");
+  if (!req.allocation_id.empty())
+    require_match(req.allocation_id, "allocation-id", alloc, "eipalloc- and 8 or 17 hex digits");
+  c.eip.address = req.public_ip.empty() ? req.allocation_id : req.public_ip;
+  c.eip.expect_instance = o.text("expect-instance");
+  c.eip.standby_instance = o.text("standby-instance");
+  if (c.eip.expect_instance.empty()) throw UsageError("--backend aws-eip needs --expect-instance i-...");
+  require_match(c.eip.expect_instance, "expect-instance", instance, "i- and 8 or 17 hex digits");
+  if (o.has("standby-instance")) {
+    require_match(c.eip.standby_instance, "standby-instance", instance, "i- and 8 or 17 hex digits");
+    if (c.eip.standby_instance == c.eip.expect_instance)
+      invalid_value("standby-instance", c.eip.standby_instance,
+                    "another instance than --expect-instance (it is the same)");
+  }
+  req.instances = {c.eip.expect_instance};
+  if (!c.eip.standby_instance.empty()) req.instances.push_back(c.eip.standby_instance);
+}
+
+// --backend aws, aws-route, aws-eip, openstack, azure, gcp (make_config's part for them).
 cloud::Request cloud_request(const Options& o, const std::string& backend)
 {
   static const std::regex vpn_id("vpn-[0-9a-f]{8,17}");
   static const std::regex rtb_id("rtb-[0-9a-f]{8,17}");
-  refuse_with_backend(o, backend, daemon_only);
+  // aws-route reads OpenVPN targets, which may need the management password.
+  if (backend == "aws-route")
+    refuse_with_backend(
+        o, backend, {"stale", "socket", "management", "interface", "peer-alias", "idle-state", "no-keepalive-state"});
+  else refuse_with_backend(o, backend, daemon_only);
   refuse_provider_options(o, backend);
   cloud::Request req = cloud_common(o);
+  if (backend != "aws-route") refuse_with_backend(o, backend, route_only);
+  if (backend != "aws-eip") refuse_with_backend(o, backend, eip_only);
   if (backend == "azure" || backend == "gcp") return provider_request(o, backend, std::move(req));
   if (backend == "aws") {
     req.backend = cloud::Backend::Aws;
-    refuse_with_backend(o, backend, {"route-table-id", "destination", "expect-target", "os-cloud", "tunnel"});
+    refuse_with_backend(o, backend, {"os-cloud", "tunnel"});
     req.vpn_connection_ids = o.list("vpn-connection-id");
     if (req.vpn_connection_ids.empty()) throw UsageError("--backend aws needs --vpn-connection-id vpn-...");
     for (const auto& id : req.vpn_connection_ids)
@@ -306,11 +435,12 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
       throw UsageError("--backend aws-route needs --route-table-id rtb-... and --destination CIDR");
     require_match(req.route_table_id, "route-table-id", rtb_id, "rtb- and 8 or 17 hex digits");
     if (!valid_cidr(req.destination)) invalid_value("destination", req.destination, "a CIDR such as 10.20.0.0/16");
+  } else if (backend == "aws-eip") {
+    req.backend = cloud::Backend::AwsEip;
+    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical"});
   } else {
     req.backend = cloud::Backend::OpenStack;
-    refuse_with_backend(o, backend,
-                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
-                         "destination", "expect-target"});
+    refuse_with_backend(o, backend, {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url"});
     req.tunnels = o.list("tunnel");
     req.os_cloud = o.text("os-cloud");
   }
@@ -373,13 +503,16 @@ void daemon_config(const Options& o, Config& c)
 Config make_config(const Options& o)
 {
   if (!o.has("backend"))
-    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route, openstack, azure or gcp)");
+    throw UsageError(
+        "missing --backend (strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure or gcp)");
   Config c;
   c.backend = one_of("backend", o.text("backend"), backends);
   c.policy = policy_of(o);
   if (is_cloud_backend(c.backend)) {
     c.cloud = cloud_request(o, c.backend);
     c.expect_target = o.text("expect-target");
+    if (c.backend == "aws-route") route_config(o, c);
+    if (c.backend == "aws-eip") eip_config(o, c);
   } else {
     daemon_config(o, c);
   }
@@ -415,6 +548,26 @@ tl::expected<Observation, std::string> observe_daemon(const Config& c, Context& 
   return wireguard::read(c.uapi_socket, c.interface, now, c.aliases, ctx.deadline(), trace);
 }
 
+// aws-route: the route from EC2, then the tunnels of the --target-tunnel
+// targets from their daemons (the route's own target first).
+Result judge_route(const Config& c, Context& ctx, const cloud::Reply& reply)
+{
+  std::vector<cloud::TargetTunnel> tunnels;
+  if (reply.status == cloud::Reply::Status::Ok && reply.route && !c.targets.empty()) {
+    std::optional<std::string> password;
+    if (c.password_file) {
+      auto pw = openvpn::read_password_file(*c.password_file);
+      if (!pw) return Result{State::Unknown, pw.error(), {}, {}};
+      password = std::move(*pw);
+    }
+    Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
+    tunnels =
+        cloud::read_targets(c.targets, reply.route->target_ids, password, ctx.clock().now(), ctx.deadline(), trace);
+    if (password) explicit_bzero(password->data(), password->size());
+  }
+  return cloud::evaluate_route_tunnels(reply, c.route, tunnels);
+}
+
 Result run_cloud(const Config& c, Context& ctx)
 {
   cloud::Request req = *c.cloud;
@@ -425,7 +578,8 @@ Result run_cloud(const Config& c, Context& ctx)
   for (const auto& [level, line] : reply->debug) ctx.debug(level, line);
   if (reply->status == cloud::Reply::Status::TimedOut)
     return Result::timed_out(reply->activity, {sanitize_quote(reply->error, 200)});
-  if (c.cloud->backend == cloud::Backend::AwsRoute) return cloud::evaluate_route_reply(*reply, c.expect_target);
+  if (c.cloud->backend == cloud::Backend::AwsRoute) return judge_route(c, ctx, *reply);
+  if (c.cloud->backend == cloud::Backend::AwsEip) return cloud::evaluate_eip(*reply, c.eip);
   return cloud::judge(*reply, c.policy, ctx.clock().now());
 }
 

@@ -11,6 +11,9 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   POST /identity/v3/auth/tokens                   Keystone
   GET  /network*/v2.0/vpn/ipsec-site-connections, .../vpnservices   Neutron
   POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S}
+  POST /_aws        change the EC2 model of cloud_aws_ext.py (route tables
+                    with gateway, instance and interface targets, ReplaceRoute,
+                    VPN connections by gateway, addresses, instances)
   GET  /_requests   what was asked so far (path, action, fields)
   Azure and Google Cloud: see cloud_azure.py and cloud_gcp.py
 
@@ -37,6 +40,8 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cloud_aws_ext  # noqa: E402  (next to this file)
 import cloud_azure  # Azure and Google Cloud endpoints: their own modules
 import cloud_gcp
 
@@ -219,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.target = cfg.get("target", "all")
                 STATE.slow = float(cfg.get("slow", 2.0))
             return self.send(200, "{}", "application/json")
+        if path == "/_aws":
+            return cloud_aws_ext.control(self, body)
         if path.startswith("/identity/v3/auth/tokens"):
             return self.keystone(body)
         if path == "/" or path == "":
@@ -248,6 +255,8 @@ class Handler(BaseHTTPRequestHandler):
         if may != "ec2":
             return self.error("ec2", 403, "UnauthorizedOperation",
                               "You are not authorized to perform this operation.")
+        if cloud_aws_ext.query(self, action, form):
+            return
         if action == "DescribeVpnConnections":
             return self.describe_vpn(form)
         if action == "DescribeRouteTables":

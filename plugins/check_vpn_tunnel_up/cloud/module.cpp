@@ -45,6 +45,7 @@ Reply run(const Request& req) noexcept
     switch (req.backend) {
     case Backend::Aws: return aws::run_vpn(req, env, fs, *http, deadline, now);
     case Backend::AwsRoute: return aws::run_route(req, env, fs, *http, deadline, now);
+    case Backend::AwsEip: return aws::run_eip(req, env, fs, *http, deadline, now);
     case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
     case Backend::Azure: return azure::run(req, env, fs, *http, deadline, now);
     case Backend::Gcp: return gcp::run(req, env, fs, *http, deadline, now);
