@@ -24,7 +24,7 @@ namespace sitelink::vpn::cloud {
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-4";
+inline constexpr const char* cloud_abi = "sitelink-cloud-5";
 
 enum class Backend { Aws, AwsRoute, OpenStack };
 
@@ -48,6 +48,7 @@ struct Request {
   // openstack
   std::vector<std::string> tunnels; // names or IDs of ipsec-site-connections
   std::string os_cloud;
+  std::string os_region; // --os-region: wins over OS_REGION_NAME and clouds.yaml
   // every backend
   std::string cacert;
   bool insecure = false;
@@ -61,7 +62,7 @@ enum class LinkState { Up, Down, Connecting, Missing };
 
 struct Link {
   std::string name;  // aws: <vpn-id>/<outside-ip>; openstack: connection name
-  std::string group; // aws: the VPN connection ID; openstack: the connection ID
+  std::string group; // the site: aws: the VPN connection ID; openstack: the peer networks
   LinkState state = LinkState::Down;
   std::optional<double> since_epoch; // when it entered this state
   std::string detail;                // what the API says, without secrets
