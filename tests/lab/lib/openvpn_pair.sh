@@ -52,7 +52,7 @@ ovpn_pair_write_conf() {
             if [[ $who == client ]]; then
                 echo "dev ovpnpc"
                 echo "local $WAN_A"
-                echo "nobind"
+                echo "lport 0"
                 echo "remote $WAN_B $OVPN_PAIR_PORT_PRIMARY"
                 echo "remote $WAN_B $OVPN_PAIR_PORT_SECONDARY"
                 echo "tls-client"
@@ -88,7 +88,11 @@ ovpn_pair_client_state() {
     local sock line
     sock=$(ovpn_pair_mgmt client)
     [[ -S $sock ]] || return 1
-    line=$(printf 'state\nquit\n' | timeout 3 socat - "UNIX-CONNECT:$sock" 2>/dev/null |
+    line=$({
+        printf 'state\n'
+        sleep 0.3
+        printf 'quit\n'
+    } | timeout 3 socat -t 2 - "UNIX-CONNECT:$sock" 2>/dev/null |
         grep -m1 '^[0-9]*,[A-Z_]*,' | tr -d '\r') || return 1
     echo "$line"
 }
