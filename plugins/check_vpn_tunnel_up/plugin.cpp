@@ -36,7 +36,7 @@ PluginInfo info()
   i.service = "VPN_TUNNEL";
   i.synopsis = "--backend strongswan|openvpn|wireguard [--tunnel NAME]... [-w RANGE] [-c RANGE] "
                "[--stale SECONDS] [--idle-state STATE] [--no-keepalive-state STATE] [--socket URI] "
-               "[--management PATH|HOST:PORT] "
+               "[--management [NAME=]PATH|HOST:PORT]... [--group SITE=TUNNEL,...]... "
                "[--management-password-file PATH] [--interface IF] [--peer-alias NAME=PUBKEY]... "
                "[-t SECONDS[:STATE]] [--runbook ID]";
   i.description = "Checks that the VPN tunnels between sites are up, reading the daemon's control interface "
@@ -46,6 +46,11 @@ PluginInfo info()
   i.notes = "Defaults: every configured tunnel is expected (name them with --tunnel to notice one that\n"
             "vanished from the configuration); -c 1: (at least one up) and -w N: with N expected, so lost\n"
             "redundancy is a WARNING. An active/passive pair is -w 1:1 -c 1:.\n"
+            "Sites: when the tunnels lead to several sites (aws: each VPN connection; openstack: each peer\n"
+            "network; an openvpn pair: each client or point-to-point tunnel; strongswan and wireguard: each\n"
+            "--group), -w/-c apply to each site's count and the worst site decides; a site with no tunnel\n"
+            "up is CRITICAL ('site X cut off: 0 of 2 tunnels up') whatever the others say. Line 1 gives each\n"
+            "site's count, perfdata adds <site>_tunnels_up. With one site nothing changes.\n"
             "--stale S (off by default) judges silence. strongSwan (CHILD SA use-in and use-out): a tunnel\n"
             "that received nothing for more than S seconds while it sent something after the last inbound\n"
             "packet is stale and does not count as up (a dead path: we send, nothing comes back); silent both\n"
@@ -65,7 +70,9 @@ PluginInfo info()
             "Backends:\n"
             "  strongswan  --socket unix:///var/run/charon.vici (default); tunnels are connections\n"
             "  openvpn     --management PATH or HOST:PORT; point-to-point: one tunnel named by --tunnel\n"
-            "              (default 'openvpn'); server: each client common name is a tunnel\n"
+            "              (default 'openvpn'); server: each client common name is a tunnel. Repeat\n"
+            "              --management [NAME=]ADDRESS for the servers of a pair: tunnels are NAME/<tunnel>,\n"
+            "              -w/-c count across the pair, a server that does not answer counts as down\n"
             "  wireguard   --interface wg0 (socket /var/run/wireguard/wg0.sock, or --socket PATH);\n"
             "              peers are named by base64 public key or --peer-alias NAME=PUBKEY\n"
             "  aws         --vpn-connection-id ID...: tunnels <vpn-id>/<outside-ip>, two per connection;\n"
@@ -82,8 +89,10 @@ PluginInfo info()
             "  aws-eip     --public-ip IP|--allocation-id ID --expect-instance ID [--standby-instance ID]:\n"
             "              the Elastic IP on the expected running instance OK, on the standby WARNING (failed\n"
             "              over), not associated, elsewhere or on an instance not running CRITICAL\n"
-            "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
-            "              credentials from clouds.yaml or OS_* variables, never the command line\n"
+            "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME] [--os-region R]: VPNaaS\n"
+            "              ipsec-site-connections, told apart by ID: equal names show as 'name [id8]',\n"
+            "              a --tunnel NAME that several carry judges each; credentials from clouds.yaml\n"
+            "              or OS_* variables, never the command line\n"
             "  azure       --subscription ID --resource-group RG --connection NAME...: VPN Gateway\n"
             "              connections (active-active: one tunnel per gateway instance); credentials\n"
             "              AZURE_CLIENT_SECRET or _CERTIFICATE_PATH, workload identity, managed identity\n"
@@ -108,6 +117,12 @@ PluginInfo info()
             "    --resource-group rg-network --connection cn-onprem-dc1 --runbook azure-vpn\n"
             "  check_vpn_tunnel_up --backend gcp --project dr-project --region europe-west3 \\\n"
             "    --tunnel ha-tunnel-0 --tunnel ha-tunnel-1 -w 2: -c 1:\n"
+            "  check_vpn_tunnel_up --backend strongswan --group office-a=a-1,a-2 --group office-b=b-1,b-2\n"
+            "  check_vpn_tunnel_up --backend openvpn --management primary=10.0.1.10:7505 \\\n"
+            "    --management secondary=10.0.2.10:7505 -w 1:1 -c 1:   (active/passive pair)\n"
+            "  check_vpn_tunnel_up --backend aws --vpn-connection-id vpn-0a1b2c3d4e5f60718 \\\n"
+            "    --vpn-connection-id vpn-0f1e2d3c4b5a69788 -w 1:1 -c 1:   (two sites, each a pair)\n"
+            "  check_vpn_tunnel_up --backend openstack --os-cloud dr --os-region nz-por-1 --tunnel to-hlz\n"
             "Cloud checks see a cut only when the provider's status changes (up to minutes): pair them\n"
             "with check_cross_site_ping or check_tunnel_traffic across the same tunnel.\n";
   return i;
@@ -145,6 +160,8 @@ po::options_description cloud_options()
     ("connection", po::value<std::vector<std::string>>()->value_name("NAME"),
        "azure: VPN Gateway connection (repeatable)")
     ("project", po::value<std::string>()->value_name("ID"), "gcp: project of the VPN tunnels")
+    ("os-region", po::value<std::string>()->value_name("REGION"),
+       "openstack: region (default OS_REGION_NAME or the cloud's region_name)")
     ("cacert", po::value<std::string>()->value_name("PATH"),
        "aws, openstack, azure, gcp: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or "
        "clouds.yaml cacert)")
@@ -172,12 +189,15 @@ po::options_description plugin_options()
        "wireguard: state of a peer without keepalive whose handshake is older than the limit (default warning)")
     ("socket", po::value<std::string>()->value_name("URI"),
        "strongswan: VICI socket (default unix:///var/run/charon.vici); wireguard: UAPI socket path")
-    ("management", po::value<std::string>()->value_name("PATH|HOST:PORT"), "openvpn: management interface")
+    ("management", po::value<std::vector<std::string>>()->value_name("[NAME=]PATH|HOST:PORT"),
+       "openvpn: management interface; repeatable: the servers of a pair, each named NAME (default its address)")
     ("management-password-file", po::value<std::string>()->value_name("PATH"),
        "openvpn: file holding the management password (mode 0600 or 0640)")
     ("interface", po::value<std::string>()->value_name("IF"), "wireguard: interface name (default wg0)")
     ("peer-alias", po::value<std::vector<std::string>>()->value_name("NAME=PUBKEY"),
-       "wireguard: name a peer by its public key (repeatable)");
+       "wireguard: name a peer by its public key (repeatable)")
+    ("group", po::value<std::vector<std::string>>()->value_name("SITE=TUNNEL,..."),
+       "strongswan, wireguard: the tunnels that reach one site (repeatable); -w/-c apply to each site");
   // clang-format on
   o.add(cloud_options());
   return o;
@@ -197,6 +217,8 @@ struct Config {
   cloud::RoutePolicy route;                   // aws-route: the targets named
   std::vector<cloud::TargetSource> targets;   // aws-route: --target-tunnel
   cloud::EipPolicy eip;                       // aws-eip
+  // openvpn with several --management: (server name, endpoint), a pair.
+  std::vector<std::pair<std::string, Endpoint>> servers;
 };
 
 const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws", "aws-route",
@@ -205,7 +227,7 @@ const std::initializer_list<std::string_view> cloud_only = {
     "vpn-connection-id", "region",           "profile",        "role-arn",      "endpoint-url", "route-table-id",
     "destination",       "expect-target",    "standby-target", "target-tunnel", "public-ip",    "allocation-id",
     "expect-instance",   "standby-instance", "os-cloud",       "cacert",        "insecure",     "subscription",
-    "resource-group",    "connection",       "project"};
+    "resource-group",    "connection",       "project",        "os-region"};
 // The options of aws-route's and aws-eip's own, refused with the others.
 const std::initializer_list<std::string_view> route_only = {"route-table-id", "destination", "expect-target",
                                                             "standby-target", "target-tunnel"};
@@ -213,7 +235,8 @@ const std::initializer_list<std::string_view> eip_only = {"public-ip", "allocati
                                                           "standby-instance"};
 const std::initializer_list<std::string_view> daemon_only = {
     "stale",     "socket",     "management", "management-password-file",
-    "interface", "peer-alias", "idle-state", "no-keepalive-state"};
+    "interface", "peer-alias", "idle-state", "no-keepalive-state",
+    "group"};
 
 bool is_cloud_backend(const std::string& backend)
 {
@@ -298,8 +321,9 @@ cloud::Request provider_request(const Options& o, const std::string& backend, cl
   static const std::regex tunnel("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
   if (backend == "azure") {
     req.backend = cloud::Backend::Azure;
-    refuse_with_backend(o, backend,
-                        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "os-cloud", "tunnel"});
+    refuse_with_backend(
+        o, backend,
+        {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "os-cloud", "os-region", "tunnel"});
     req.subscription = o.text("subscription");
     req.resource_group = o.text("resource-group");
     req.connections = o.list("connection");
@@ -311,7 +335,8 @@ cloud::Request provider_request(const Options& o, const std::string& backend, cl
     return req;
   }
   req.backend = cloud::Backend::Gcp;
-  refuse_with_backend(o, backend, {"vpn-connection-id", "profile", "role-arn", "endpoint-url", "os-cloud"});
+  refuse_with_backend(o, backend,
+                      {"vpn-connection-id", "profile", "role-arn", "endpoint-url", "os-cloud", "os-region"});
   req.project = o.text("project");
   if (req.project.empty() || req.region.empty())
     throw UsageError("--backend gcp needs --project ID and --region REGION");
@@ -421,14 +446,14 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
   if (backend == "azure" || backend == "gcp") return provider_request(o, backend, std::move(req));
   if (backend == "aws") {
     req.backend = cloud::Backend::Aws;
-    refuse_with_backend(o, backend, {"os-cloud", "tunnel"});
+    refuse_with_backend(o, backend, {"os-cloud", "tunnel", "os-region"});
     req.vpn_connection_ids = o.list("vpn-connection-id");
     if (req.vpn_connection_ids.empty()) throw UsageError("--backend aws needs --vpn-connection-id vpn-...");
     for (const auto& id : req.vpn_connection_ids)
       require_match(id, "vpn-connection-id", vpn_id, "vpn- and 8 or 17 hex digits");
   } else if (backend == "aws-route") {
     req.backend = cloud::Backend::AwsRoute;
-    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical"});
+    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical", "os-region"});
     req.route_table_id = o.text("route-table-id");
     req.destination = o.text("destination");
     if (req.route_table_id.empty() || req.destination.empty())
@@ -437,12 +462,15 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
     if (!valid_cidr(req.destination)) invalid_value("destination", req.destination, "a CIDR such as 10.20.0.0/16");
   } else if (backend == "aws-eip") {
     req.backend = cloud::Backend::AwsEip;
-    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical"});
+    refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "os-region", "tunnel", "warning", "critical"});
   } else {
     req.backend = cloud::Backend::OpenStack;
     refuse_with_backend(o, backend, {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url"});
     req.tunnels = o.list("tunnel");
     req.os_cloud = o.text("os-cloud");
+    req.os_region = o.text("os-region");
+    static const std::regex os_region("[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}");
+    if (o.has("os-region")) require_match(req.os_region, "os-region", os_region, "a region name such as RegionOne");
   }
   return req;
 }
@@ -473,6 +501,47 @@ std::map<std::string, std::string> aliases_of(const Options& o)
   return aliases;
 }
 
+// --management [NAME=]ENDPOINT given more than once: the servers of a pair,
+// named NAME or by their address. Names must differ (they prefix tunnels).
+std::vector<std::pair<std::string, Endpoint>> servers_of(const std::vector<std::string>& list)
+{
+  static const std::regex named("([A-Za-z0-9_.-]{1,32})=(.+)");
+  std::vector<std::pair<std::string, Endpoint>> out;
+  for (const auto& text : list) {
+    std::smatch m;
+    const bool has_name = std::regex_match(text, m, named);
+    Endpoint ep = endpoint_of("management", has_name ? m[2].str() : text, true);
+    std::string name = has_name ? m[1].str() : ep.text();
+    for (const auto& [other, _] : out)
+      if (other == name) invalid_value("management", text, "a server name or address not given twice");
+    out.emplace_back(std::move(name), std::move(ep));
+  }
+  return out;
+}
+
+// --group SITE=TUNNEL,TUNNEL...: the tunnels it names are the expected ones
+// (with --tunnel's); a tunnel belongs to one site only.
+void groups_of(const Options& o, Policy& policy)
+{
+  static const std::regex group("([^=,]{1,64})=([^=,]+(,[^=,]+)*)");
+  for (const auto& text : o.list("group")) {
+    std::smatch m;
+    if (!std::regex_match(text, m, group)) invalid_value("group", text, "SITE=TUNNEL[,TUNNEL...]");
+    const std::string site = m[1].str();
+    std::string rest = m[2].str();
+    for (std::size_t start = 0; start <= rest.size();) {
+      auto comma = rest.find(',', start);
+      std::string tunnel = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      for (const auto& [known, _] : policy.group_of)
+        if (known == tunnel) invalid_value("group", text, "each tunnel in one group only ('" + tunnel + "' twice)");
+      policy.group_of.emplace_back(tunnel, site);
+      policy.expected.push_back(tunnel);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+}
+
 // --backend strongswan, openvpn, wireguard (make_config's part for them).
 void daemon_config(const Options& o, Config& c)
 {
@@ -480,11 +549,15 @@ void daemon_config(const Options& o, Config& c)
   if (c.backend == "strongswan") {
     refuse_with_backend(o, c.backend,
                         {"management", "management-password-file", "interface", "peer-alias", "no-keepalive-state"});
+    groups_of(o, c.policy);
     c.endpoint = endpoint_of("socket", o.text("socket", "unix:///var/run/charon.vici"), false);
   } else if (c.backend == "openvpn") {
-    refuse_with_backend(o, c.backend, {"socket", "interface", "peer-alias", "idle-state", "no-keepalive-state"});
+    refuse_with_backend(o, c.backend,
+                        {"socket", "interface", "peer-alias", "idle-state", "no-keepalive-state", "group"});
     if (!o.has("management")) throw UsageError("--backend openvpn needs --management PATH or HOST:PORT");
-    c.endpoint = endpoint_of("management", o.text("management"), true);
+    const auto management = o.list("management");
+    if (management.size() == 1) c.endpoint = endpoint_of("management", management.front(), true);
+    else c.servers = servers_of(management);
     c.password_file = o.optional_text("management-password-file");
   } else {
     refuse_with_backend(o, c.backend, {"management", "management-password-file", "idle-state"});
@@ -493,6 +566,7 @@ void daemon_config(const Options& o, Config& c)
     if (i.empty() || i.size() > 15 || i.find('/') != std::string::npos || i == "." || i == "..")
       invalid_value("interface", i, "an interface name (at most 15 characters, no '/')");
     c.aliases = aliases_of(o);
+    groups_of(o, c.policy);
     // WireGuard judges peers by handshake age: --stale, else 180 s.
     c.policy.handshake_limit = c.policy.stale ? *c.policy.stale : 180;
     c.policy.stale.reset();
@@ -519,9 +593,27 @@ Config make_config(const Options& o)
   return c;
 }
 
+// An OpenVPN pair: each server read in turn with an equal share of the time
+// left, so a black-holed first server leaves the second its share; the
+// readings merged into one observation (merge_servers).
+Observation observe_pair(const Config& c, const std::optional<std::string>& password, const std::string& p2p,
+                         std::vector<std::string>& expected, Context& ctx, const Trace& trace)
+{
+  std::vector<std::pair<std::string, Observation>> readings;
+  const double now = ctx.clock().now();
+  for (std::size_t i = 0; i < c.servers.size(); ++i) {
+    const auto& [name, ep] = c.servers[i];
+    const Deadline share(ctx.deadline().remaining() / static_cast<double>(c.servers.size() - i));
+    ctx.debug(1, "openvpn: server " + name + ", management interface " + ep.text());
+    readings.emplace_back(name, openvpn::read(ep, password, p2p, now, share, trace));
+  }
+  return merge_servers(readings, c.policy.expected, expected);
+}
+
 // The daemon's answer (or why there was none); an unreadable password file
-// is an error before any I/O.
-tl::expected<Observation, std::string> observe_daemon(const Config& c, Context& ctx, const Trace& trace)
+// is an error before any I/O. `pair_expected` receives the tunnels a pair expects.
+tl::expected<Observation, std::string> observe_daemon(const Config& c, Context& ctx, const Trace& trace,
+                                                      std::vector<std::string>& pair_expected)
 {
   const double now = ctx.clock().now();
   if (c.backend == "strongswan") {
@@ -539,8 +631,13 @@ tl::expected<Observation, std::string> observe_daemon(const Config& c, Context& 
     // gives (or 'openvpn'). In server mode the names are client CNs.
     const auto& expected = c.policy.expected;
     const std::string p2p = expected.size() == 1 ? expected.front() : "openvpn";
-    ctx.debug(1, "openvpn: management interface " + c.endpoint.text());
-    Observation obs = openvpn::read(c.endpoint, password, p2p, now, ctx.deadline(), trace);
+    Observation obs;
+    if (!c.servers.empty()) {
+      obs = observe_pair(c, password, p2p, pair_expected, ctx, trace);
+    } else {
+      ctx.debug(1, "openvpn: management interface " + c.endpoint.text());
+      obs = openvpn::read(c.endpoint, password, p2p, now, ctx.deadline(), trace);
+    }
     if (password) explicit_bzero(password->data(), password->size());
     return obs;
   }
@@ -588,7 +685,8 @@ Result run(const Config& c, Context& ctx)
   if (c.cloud) return run_cloud(c, ctx);
   Trace trace = [&ctx](int level, const std::string& line) { ctx.debug(level, line); };
   const double started = ctx.deadline().elapsed();
-  auto obs = observe_daemon(c, ctx, trace);
+  std::vector<std::string> pair_expected;
+  auto obs = observe_daemon(c, ctx, trace, pair_expected);
   if (!obs) return Result{State::Unknown, obs.error(), {}, {}};
   ctx.debug(1,
             fmt::format("{}: {} tunnel(s), {} configured", obs->daemon, obs->tunnels.size(), obs->configured.size()));
@@ -597,6 +695,11 @@ Result run(const Config& c, Context& ctx)
   if (obs->timed_out)
     return Result::timed_out(obs->activity,
                              {obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"});
+  if (!c.servers.empty() && obs->status == Observation::Status::Read) {
+    Policy pair = c.policy;
+    pair.expected = pair_expected;
+    return evaluate(*obs, pair);
+  }
   return evaluate(*obs, c.policy);
 }
 

@@ -10,7 +10,10 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   GET  /container-credentials                     container credentials
   POST /identity/v3/auth/tokens                   Keystone
   GET  /network*/v2.0/vpn/ipsec-site-connections, .../vpnservices   Neutron
-  POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S}
+  POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S},
+                    and the Neutron data: {"neutron": NAME} serves fixture
+                    neutron_NAME.json (both listings in one file; default:
+                    neutron_ipsec_site_connections.json, neutron_vpnservices.json)
   POST /_aws        change the EC2 model of cloud_aws_ext.py (route tables
                     with gateway, instance and interface targets, ReplaceRoute,
                     VPN connections by gateway, addresses, instances)
@@ -79,6 +82,7 @@ class State:
 
     def reset(self):
         self.fault = None
+        self.neutron = None
         self.target = "all"
         self.slow = 2.0
         self.count = 0
@@ -223,6 +227,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.fault = cfg.get("fault")
                 STATE.target = cfg.get("target", "all")
                 STATE.slow = float(cfg.get("slow", 2.0))
+                STATE.neutron = cfg.get("neutron")
             return self.send(200, "{}", "application/json")
         if path == "/_aws":
             return cloud_aws_ext.control(self, body)
@@ -376,7 +381,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, fixture("keystone_error_401.json"), "application/json")
         key = "ipsec_site_connections" if kind == "ipsec-site-connections" else "vpnservices"
         name = "neutron_ipsec_site_connections.json" if key == "ipsec_site_connections" else "neutron_vpnservices.json"
+        if STATE.neutron:
+            # Several sites, same-named connections, a router with two VPN
+            # services (neutron_topology.json).
+            name = f"neutron_{STATE.neutron}.json"
         data = json.loads(fixture(name))
+        data = {key: data[key]}
         if fields:
             data[key] = [{k: v for k, v in item.items() if k in fields} for item in data[key]]
         self.send(200, json.dumps(data), "application/json")

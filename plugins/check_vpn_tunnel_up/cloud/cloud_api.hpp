@@ -24,7 +24,7 @@ namespace sitelink::vpn::cloud {
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-6";
+inline constexpr const char* cloud_abi = "sitelink-cloud-7";
 
 enum class Backend { Aws, AwsRoute, OpenStack, Azure, Gcp, AwsEip };
 
@@ -56,6 +56,7 @@ struct Request {
   // openstack
   std::vector<std::string> tunnels; // names or IDs of ipsec-site-connections
   std::string os_cloud;
+  std::string os_region; // --os-region: wins over OS_REGION_NAME and clouds.yaml
   // azure: connections by name in one resource group
   std::string subscription;
   std::string resource_group;
@@ -75,7 +76,7 @@ enum class LinkState { Up, Down, Connecting, Missing };
 
 struct Link {
   std::string name;  // aws: <vpn-id>/<outside-ip>; openstack: connection name
-  std::string group; // aws: the VPN connection ID; openstack: the connection ID
+  std::string group; // the site: aws: the VPN connection ID; openstack: the peer networks
   LinkState state = LinkState::Down;
   std::optional<double> since_epoch; // when it entered this state
   std::string detail;                // what the API says, without secrets
