@@ -73,17 +73,22 @@ PluginInfo info()
             "              CRITICAL, another target than expected WARNING (failed over)\n"
             "  openstack   [--tunnel NAME|ID]... [--os-cloud NAME]: VPNaaS ipsec-site-connections;\n"
             "              credentials from clouds.yaml or OS_* variables, never the command line\n"
+            "  vcd         --edge-gateway NAME|URN [--tunnel NAME|ID]...: Cloud Director edge IPsec\n"
+            "              tunnels (NSX-T status, NSX-V statistics); DEGRADED is WARNING; credentials\n"
+            "              from VCD_URL, VCD_ORG and VCD_API_TOKEN or VCD_USER/VCD_PASSWORD, or\n"
+            "              --credentials-file; --api-version (default negotiated)\n"
             "Examples:\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
             "    -w 1:1 -c 1: --stale 3 --runbook dr-vpn\n"
-            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n";
+            "  check_vpn_tunnel_up --backend wireguard --interface wg0 --peer-alias site-b=PUBKEY\n"
+            "  check_vpn_tunnel_up --backend vcd --edge-gateway edge-live --tunnel live-to-dr --runbook dr-vpn\n";
   return i;
 }
 
 po::options_description cloud_options()
 {
-  po::options_description o("Cloud options (--backend aws, aws-route, openstack)");
+  po::options_description o("Cloud options (--backend aws, aws-route, openstack, vcd)");
   // clang-format off
   o.add_options()
     ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
@@ -97,9 +102,14 @@ po::options_description cloud_options()
     ("expect-target", po::value<std::string>()->value_name("ID"),
        "aws-route: the route's normal target; another one is a fail-over (WARNING)")
     ("os-cloud", po::value<std::string>()->value_name("NAME"), "openstack: cloud in clouds.yaml (default OS_CLOUD)")
+    ("edge-gateway", po::value<std::string>()->value_name("NAME|URN"), "vcd: edge gateway by name or urn:vcloud:gateway:ID")
+    ("api-version", po::value<std::string>()->value_name("VERSION"),
+       "vcd: Cloud Director API version (default: negotiated via /api/versions)")
+    ("credentials-file", po::value<std::string>()->value_name("PATH"),
+       "vcd: JSON file with url, org, user and password or api_token (default: VCD_* variables)")
     ("cacert", po::value<std::string>()->value_name("PATH"),
-       "aws, openstack: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
-    ("insecure", po::bool_switch(), "aws, openstack: do not verify TLS certificates");
+       "aws, openstack, vcd: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or clouds.yaml cacert)")
+    ("insecure", po::bool_switch(), "aws, openstack, vcd: do not verify TLS certificates");
   // clang-format on
   return o;
 }
@@ -109,7 +119,7 @@ po::options_description plugin_options()
   po::options_description o("VPN options");
   // clang-format off
   o.add_options()
-    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route or openstack")
+    ("backend", po::value<std::string>()->value_name("NAME"), "Backend: strongswan, openvpn, wireguard, aws, aws-route, openstack or vcd")
     ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
        "Expected tunnel (repeatable); default: every configured one")
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
@@ -146,18 +156,19 @@ struct Config {
   std::string expect_target;                  // aws-route
 };
 
-const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard",
-                                                          "aws",        "aws-route", "openstack"};
+const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws",
+                                                          "aws-route",  "openstack", "vcd"};
 const std::initializer_list<std::string_view> cloud_only = {
-    "vpn-connection-id", "region",        "profile",  "role-arn", "endpoint-url", "route-table-id",
-    "destination",       "expect-target", "os-cloud", "cacert",   "insecure"};
+    "vpn-connection-id", "region",   "profile", "role-arn", "endpoint-url", "route-table-id", "destination",
+    "expect-target",     "os-cloud", "cacert",  "insecure", "edge-gateway", "api-version",    "credentials-file"};
+const std::initializer_list<std::string_view> vcd_only = {"edge-gateway", "api-version", "credentials-file"};
 const std::initializer_list<std::string_view> daemon_only = {
     "stale",     "socket",     "management", "management-password-file",
     "interface", "peer-alias", "idle-state", "no-keepalive-state"};
 
 bool is_cloud_backend(const std::string& backend)
 {
-  return backend == "aws" || backend == "aws-route" || backend == "openstack";
+  return backend == "aws" || backend == "aws-route" || backend == "openstack" || backend == "vcd";
 }
 
 void require_match(const std::string& value, std::string_view option, const std::regex& re, std::string_view expected)
@@ -218,7 +229,24 @@ cloud::Request cloud_common(const Options& o)
   return req;
 }
 
-// --backend aws, aws-route, openstack (make_config's part for them).
+// --backend vcd (cloud_request's part for it).
+void vcd_request(const Options& o, cloud::Request& req)
+{
+  static const std::regex version("[1-9][0-9]?\\.[0-9]{1,2}");
+  req.backend = cloud::Backend::Vcd;
+  refuse_with_backend(o, "vcd",
+                      {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
+                       "destination", "expect-target", "os-cloud"});
+  req.edge_gateway = o.text("edge-gateway");
+  if (req.edge_gateway.empty()) throw UsageError("--backend vcd needs --edge-gateway NAME or urn:vcloud:gateway:ID");
+  req.tunnels = o.list("tunnel");
+  req.api_version = o.text("api-version");
+  if (!req.api_version.empty()) require_match(req.api_version, "api-version", version, "an API version such as 38.0");
+  req.credentials_file = o.text("credentials-file");
+  if (!req.credentials_file.empty()) readable_file("credentials-file", req.credentials_file);
+}
+
+// --backend aws, aws-route, openstack, vcd (make_config's part for them).
 cloud::Request cloud_request(const Options& o, const std::string& backend)
 {
   static const std::regex vpn_id("vpn-[0-9a-f]{8,17}");
@@ -228,6 +256,7 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
   if (backend == "aws") {
     req.backend = cloud::Backend::Aws;
     refuse_with_backend(o, backend, {"route-table-id", "destination", "expect-target", "os-cloud", "tunnel"});
+    refuse_with_backend(o, backend, vcd_only);
     req.vpn_connection_ids = o.list("vpn-connection-id");
     if (req.vpn_connection_ids.empty()) throw UsageError("--backend aws needs --vpn-connection-id vpn-...");
     for (const auto& id : req.vpn_connection_ids)
@@ -235,17 +264,21 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
   } else if (backend == "aws-route") {
     req.backend = cloud::Backend::AwsRoute;
     refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "tunnel", "warning", "critical"});
+    refuse_with_backend(o, backend, vcd_only);
     req.route_table_id = o.text("route-table-id");
     req.destination = o.text("destination");
     if (req.route_table_id.empty() || req.destination.empty())
       throw UsageError("--backend aws-route needs --route-table-id rtb-... and --destination CIDR");
     require_match(req.route_table_id, "route-table-id", rtb_id, "rtb- and 8 or 17 hex digits");
     if (!valid_cidr(req.destination)) invalid_value("destination", req.destination, "a CIDR such as 10.20.0.0/16");
+  } else if (backend == "vcd") {
+    vcd_request(o, req);
   } else {
     req.backend = cloud::Backend::OpenStack;
     refuse_with_backend(o, backend,
                         {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "route-table-id",
                          "destination", "expect-target"});
+    refuse_with_backend(o, backend, vcd_only);
     req.tunnels = o.list("tunnel");
     req.os_cloud = o.text("os-cloud");
   }
@@ -308,7 +341,7 @@ void daemon_config(const Options& o, Config& c)
 Config make_config(const Options& o)
 {
   if (!o.has("backend"))
-    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route or openstack)");
+    throw UsageError("missing --backend (strongswan, openvpn, wireguard, aws, aws-route, openstack or vcd)");
   Config c;
   c.backend = one_of("backend", o.text("backend"), backends);
   c.policy = policy_of(o);

@@ -36,6 +36,8 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import cloud_vcd  # Cloud Director endpoints (cloud_vcd.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "cloud")
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -200,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
     # ---- routes -------------------------------------------------------------
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         body = self.body()
         if path == "/_control":
             cfg = json.loads(body or "{}")
@@ -297,6 +301,11 @@ class Handler(BaseHTTPRequestHandler):
             "{issued_at}", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         self.send(201, text, "application/json", {"X-Subject-Token": token})
 
+    def do_DELETE(self):
+        if cloud_vcd.handles(urllib.parse.urlsplit(self.path).path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
+        self.send(404, "", "text/plain")
+
     def do_PUT(self):
         path = urllib.parse.urlsplit(self.path).path
         self.body()
@@ -314,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         path = url.path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         if path == "/_requests":
             return self.send(200, json.dumps(STATE.requests), "application/json")
         if path.startswith("/latest/meta-data/iam/security-credentials/"):

@@ -24,9 +24,9 @@ namespace sitelink::vpn::cloud {
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-4";
+inline constexpr const char* cloud_abi = "sitelink-cloud-5";
 
-enum class Backend { Aws, AwsRoute, OpenStack };
+enum class Backend { Aws, AwsRoute, OpenStack, Vcd };
 
 struct Request {
   Backend backend = Backend::Aws;
@@ -48,6 +48,10 @@ struct Request {
   // openstack
   std::vector<std::string> tunnels; // names or IDs of ipsec-site-connections
   std::string os_cloud;
+  // vcd (tunnels: names or IDs of the edge's IPsec tunnels, as openstack)
+  std::string edge_gateway;     // name or urn:vcloud:gateway:ID
+  std::string api_version;      // --api-version; empty: negotiated
+  std::string credentials_file; // --credentials-file; empty: the VCD_* variables
   // every backend
   std::string cacert;
   bool insecure = false;
@@ -68,6 +72,8 @@ struct Link {
   bool bgp = false;                  // aws: dynamically routed connection
   std::optional<double> accepted_routes;
   bool checklist = false; // openstack: print the VPNaaS troubleshooting checklist
+  // Up but impaired (vcd: NSX-T DEGRADED): a WARNING naming this reason.
+  std::string warning;
 };
 
 struct RouteFinding {

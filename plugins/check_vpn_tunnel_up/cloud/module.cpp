@@ -9,6 +9,7 @@
 #include "sitelink/module.hpp"
 #include "source_aws.hpp"
 #include "source_openstack.hpp"
+#include "source_vcd.hpp"
 
 namespace sitelink::vpn::cloud {
 
@@ -27,7 +28,7 @@ Reply run(const Request& req) noexcept
     opts.insecure = req.insecure;
     if (req.backend == Backend::OpenStack && opts.cacert.empty()) {
       if (auto a = openstack::resolve_auth(env, fs, req.os_cloud)) opts.cacert = a->cacert;
-    } else if (opts.cacert.empty()) {
+    } else if (opts.cacert.empty() && req.backend != Backend::Vcd) {
       // As the AWS CLI and SDKs: a private CA (TLS-inspecting proxy, VPC
       // endpoint with an internal certificate) comes from AWS_CA_BUNDLE.
       if (auto b = env.get("AWS_CA_BUNDLE")) {
@@ -44,6 +45,7 @@ Reply run(const Request& req) noexcept
     case Backend::Aws: return aws::run_vpn(req, env, fs, *http, deadline, now);
     case Backend::AwsRoute: return aws::run_route(req, env, fs, *http, deadline, now);
     case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
+    case Backend::Vcd: return vcd::run(req, env, fs, *http, deadline);
     }
     failed.error = "unknown cloud backend";
   } catch (const std::exception& e) {
