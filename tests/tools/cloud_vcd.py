@@ -72,8 +72,6 @@ def dispatch(h, state, scheme):
     url = urllib.parse.urlsplit(h.path)
     path, query = url.path, urllib.parse.parse_qs(url.query)
     body = h.body() if h.command in ("POST", "PUT") else ""
-    state.requests.append({"path": h.path, "action": "vcd", "method": h.command,
-                           "accept": h.headers.get("Accept", ""), "authorization": bool(h.headers.get("Authorization"))})
     if path == "/_vcd/control":
         cfg = json.loads(body or "{}")
         with VCD.lock:
@@ -81,6 +79,8 @@ def dispatch(h, state, scheme):
             VCD.link = cfg.get("link", True)
             VCD.expire_after = cfg.get("expire_after")
         return h.send(200, "{}", "application/json")
+    state.requests.append({"path": h.path, "action": "vcd", "method": h.command,
+                           "accept": h.headers.get("Accept", ""), "authorization": bool(h.headers.get("Authorization"))})
     if path == "/api/versions" and h.command == "GET":
         if fault(h, state, "vcd-versions", "<SupportedVersions><VersionInfo>", "application/*+xml"):
             return
