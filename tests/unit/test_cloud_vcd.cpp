@@ -123,16 +123,17 @@ TEST_CASE("cloud::vcd::parse_tunnel_page")
 
 TEST_CASE("cloud::vcd::next_page")
 {
-  CHECK(vcd::next_page(R"(<https://h/x?page=3>;rel="lastPage";type="a", <https://h/x?page=2>;rel="nextPage";type="a")") ==
-        "https://h/x?page=2");
+  CHECK(
+      vcd::next_page(R"(<https://h/x?page=3>;rel="lastPage";type="a", <https://h/x?page=2>;rel="nextPage";type="a")") ==
+      "https://h/x?page=2");
   CHECK(vcd::next_page(R"(<https://h/x?page=3>;rel="lastPage")").empty());
   CHECK(vcd::next_page("<unterminated").empty());
 }
 
 TEST_CASE("cloud::vcd::fill_nsxt")
 {
-  std::vector<vcd::TunnelConf> t = {conf("1", "up"), conf("2", "down"), conf("3", "deg"), conf("4", "neg"),
-                                    conf("5", "off", false), conf("6", "unk")};
+  std::vector<vcd::TunnelConf> t = {conf("1", "up"),  conf("2", "down"),       conf("3", "deg"),
+                                    conf("4", "neg"), conf("5", "off", false), conf("6", "unk")};
   std::map<std::string, vcd::TunnelStatus> st = {{"1", {"UP", "UP", ""}},
                                                  {"2", {"DOWN", "DOWN", "Authentication failed"}},
                                                  {"3", {"DEGRADED", "UP", ""}},

@@ -346,8 +346,8 @@ std::vector<std::string> checklist(const std::string& name, const std::string& r
     out.push_back("- first: the IKE failure names authentication; compare the pre-shared key and the remote ID");
   else if (r.find("PROPOSAL") != std::string::npos || r.find("NO_PROPOSAL") != std::string::npos)
     out.push_back("- first: the IKE failure names the proposal; compare the security profile with the peer's");
-  else if (r.find("TIMEOUT") != std::string::npos || r.find("NO RESPONSE") != std::string::npos || r.find("NOT RESPONDING") != std::string::npos ||
-           r.find("UNREACHABLE") != std::string::npos)
+  else if (r.find("TIMEOUT") != std::string::npos || r.find("NO RESPONSE") != std::string::npos ||
+           r.find("NOT RESPONDING") != std::string::npos || r.find("UNREACHABLE") != std::string::npos)
     out.push_back("- first: the peer does not answer; check reachability of its public address");
   out.insert(out.end(),
              {
