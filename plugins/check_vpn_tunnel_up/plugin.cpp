@@ -98,6 +98,10 @@ PluginInfo info()
             "              AZURE_CLIENT_SECRET or _CERTIFICATE_PATH, workload identity, managed identity\n"
             "  gcp         --project ID --region REGION [--tunnel NAME]...: Cloud VPN tunnels, HA VPN\n"
             "              interfaces grouped; GOOGLE_APPLICATION_CREDENTIALS key or metadata server\n"
+            "  vcd         --edge-gateway NAME|URN [--tunnel NAME|ID]...: Cloud Director edge IPsec\n"
+            "              tunnels (NSX-T status, NSX-V statistics); DEGRADED is WARNING; credentials\n"
+            "              from VCD_URL, VCD_ORG and VCD_API_TOKEN or VCD_USER/VCD_PASSWORD, or\n"
+            "              --credentials-file; --api-version (default negotiated)\n"
             "Examples:\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary\n"
             "  check_vpn_tunnel_up --backend strongswan --tunnel dr-primary --tunnel dr-secondary \\\n"
@@ -123,6 +127,7 @@ PluginInfo info()
             "  check_vpn_tunnel_up --backend aws --vpn-connection-id vpn-0a1b2c3d4e5f60718 \\\n"
             "    --vpn-connection-id vpn-0f1e2d3c4b5a69788 -w 1:1 -c 1:   (two sites, each a pair)\n"
             "  check_vpn_tunnel_up --backend openstack --os-cloud dr --os-region nz-por-1 --tunnel to-hlz\n"
+            "  check_vpn_tunnel_up --backend vcd --edge-gateway edge-live --tunnel live-to-dr --runbook dr-vpn\n"
             "Cloud checks see a cut only when the provider's status changes (up to minutes): pair them\n"
             "with check_cross_site_ping or check_tunnel_traffic across the same tunnel.\n";
   return i;
@@ -130,7 +135,7 @@ PluginInfo info()
 
 po::options_description cloud_options()
 {
-  po::options_description o("Cloud options (--backend aws, aws-route, aws-eip, openstack, azure, gcp)");
+  po::options_description o("Cloud options (--backend aws, aws-route, aws-eip, openstack, azure, gcp, vcd)");
   // clang-format off
   o.add_options()
     ("vpn-connection-id", po::value<std::vector<std::string>>()->value_name("ID"),
@@ -162,10 +167,15 @@ po::options_description cloud_options()
     ("project", po::value<std::string>()->value_name("ID"), "gcp: project of the VPN tunnels")
     ("os-region", po::value<std::string>()->value_name("REGION"),
        "openstack: region (default OS_REGION_NAME or the cloud's region_name)")
+    ("edge-gateway", po::value<std::string>()->value_name("NAME|URN"), "vcd: edge gateway by name or urn:vcloud:gateway:ID")
+    ("api-version", po::value<std::string>()->value_name("VERSION"),
+       "vcd: Cloud Director API version (default: negotiated via /api/versions)")
+    ("credentials-file", po::value<std::string>()->value_name("PATH"),
+       "vcd: JSON file with url, org, user and password or api_token (default: VCD_* variables)")
     ("cacert", po::value<std::string>()->value_name("PATH"),
-       "aws, openstack, azure, gcp: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or "
+       "aws, openstack, azure, gcp, vcd: CA bundle for TLS verification (default: AWS_CA_BUNDLE; OS_CACERT or "
        "clouds.yaml cacert)")
-    ("insecure", po::bool_switch(), "aws, openstack, azure, gcp: do not verify TLS certificates");
+    ("insecure", po::bool_switch(), "aws, openstack, azure, gcp, vcd: do not verify TLS certificates");
   // clang-format on
   return o;
 }
@@ -176,7 +186,7 @@ po::options_description plugin_options()
   // clang-format off
   o.add_options()
     ("backend", po::value<std::string>()->value_name("NAME"),
-       "Backend: strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure or gcp")
+       "Backend: strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure, gcp or vcd")
     ("tunnel", po::value<std::vector<std::string>>()->value_name("NAME"),
        "Expected tunnel (repeatable); default: every configured one")
     ("warning,w", po::value<Range>()->value_name("RANGE"), "Warning range on the number of tunnels up (default N:)")
@@ -222,17 +232,19 @@ struct Config {
 };
 
 const std::initializer_list<std::string_view> backends = {"strongswan", "openvpn",   "wireguard", "aws", "aws-route",
-                                                          "aws-eip",    "openstack", "azure",     "gcp"};
+                                                          "aws-eip",    "openstack", "azure",     "gcp", "vcd"};
 const std::initializer_list<std::string_view> cloud_only = {
     "vpn-connection-id", "region",           "profile",        "role-arn",      "endpoint-url", "route-table-id",
     "destination",       "expect-target",    "standby-target", "target-tunnel", "public-ip",    "allocation-id",
     "expect-instance",   "standby-instance", "os-cloud",       "cacert",        "insecure",     "subscription",
-    "resource-group",    "connection",       "project",        "os-region"};
+    "resource-group",    "connection",       "project",        "os-region",     "edge-gateway", "api-version",
+    "credentials-file"};
 // The options of aws-route's and aws-eip's own, refused with the others.
 const std::initializer_list<std::string_view> route_only = {"route-table-id", "destination", "expect-target",
                                                             "standby-target", "target-tunnel"};
 const std::initializer_list<std::string_view> eip_only = {"public-ip", "allocation-id", "expect-instance",
                                                           "standby-instance"};
+const std::initializer_list<std::string_view> vcd_only = {"edge-gateway", "api-version", "credentials-file"};
 const std::initializer_list<std::string_view> daemon_only = {
     "stale",     "socket",     "management", "management-password-file",
     "interface", "peer-alias", "idle-state", "no-keepalive-state",
@@ -241,7 +253,7 @@ const std::initializer_list<std::string_view> daemon_only = {
 bool is_cloud_backend(const std::string& backend)
 {
   return backend == "aws" || backend == "aws-route" || backend == "aws-eip" || backend == "openstack" ||
-         backend == "azure" || backend == "gcp";
+         backend == "azure" || backend == "gcp" || backend == "vcd";
 }
 
 void require_match(const std::string& value, std::string_view option, const std::regex& re, std::string_view expected)
@@ -429,7 +441,23 @@ void eip_config(const Options& o, Config& c)
   if (!c.eip.standby_instance.empty()) req.instances.push_back(c.eip.standby_instance);
 }
 
-// --backend aws, aws-route, aws-eip, openstack, azure, gcp (make_config's part for them).
+// --backend vcd (cloud_request's part for it).
+void vcd_request(const Options& o, cloud::Request& req)
+{
+  static const std::regex version("[1-9][0-9]?\\.[0-9]{1,2}");
+  req.backend = cloud::Backend::Vcd;
+  refuse_with_backend(o, "vcd",
+                      {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url", "os-cloud", "os-region"});
+  req.edge_gateway = o.text("edge-gateway");
+  if (req.edge_gateway.empty()) throw UsageError("--backend vcd needs --edge-gateway NAME or urn:vcloud:gateway:ID");
+  req.tunnels = o.list("tunnel");
+  req.api_version = o.text("api-version");
+  if (!req.api_version.empty()) require_match(req.api_version, "api-version", version, "an API version such as 38.0");
+  req.credentials_file = o.text("credentials-file");
+  if (!req.credentials_file.empty()) readable_file("credentials-file", req.credentials_file);
+}
+
+// --backend aws, aws-route, aws-eip, openstack, azure, gcp, vcd (make_config's part for them).
 cloud::Request cloud_request(const Options& o, const std::string& backend)
 {
   static const std::regex vpn_id("vpn-[0-9a-f]{8,17}");
@@ -443,6 +471,7 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
   cloud::Request req = cloud_common(o);
   if (backend != "aws-route") refuse_with_backend(o, backend, route_only);
   if (backend != "aws-eip") refuse_with_backend(o, backend, eip_only);
+  if (backend != "vcd") refuse_with_backend(o, backend, vcd_only);
   if (backend == "azure" || backend == "gcp") return provider_request(o, backend, std::move(req));
   if (backend == "aws") {
     req.backend = cloud::Backend::Aws;
@@ -463,6 +492,8 @@ cloud::Request cloud_request(const Options& o, const std::string& backend)
   } else if (backend == "aws-eip") {
     req.backend = cloud::Backend::AwsEip;
     refuse_with_backend(o, backend, {"vpn-connection-id", "os-cloud", "os-region", "tunnel", "warning", "critical"});
+  } else if (backend == "vcd") {
+    vcd_request(o, req);
   } else {
     req.backend = cloud::Backend::OpenStack;
     refuse_with_backend(o, backend, {"vpn-connection-id", "region", "profile", "role-arn", "endpoint-url"});
@@ -578,7 +609,7 @@ Config make_config(const Options& o)
 {
   if (!o.has("backend"))
     throw UsageError(
-        "missing --backend (strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure or gcp)");
+        "missing --backend (strongswan, openvpn, wireguard, aws, aws-route, aws-eip, openstack, azure, gcp or vcd)");
   Config c;
   c.backend = one_of("backend", o.text("backend"), backends);
   c.policy = policy_of(o);

@@ -114,7 +114,8 @@ def test_enumerations_match_the_descriptions(basket, commands):
             assert re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", desc), f"{f['varname']}: {e} not in {desc!r}"
     assert seen >= 6
     backends = [e["entry_name"] for e in basket["DataList"]["sitelink_vpn_backends"]["entries"]]
-    assert backends == ["strongswan", "openvpn", "wireguard", "aws", "aws-route", "aws-eip", "openstack"]
+    assert backends == ["strongswan", "openvpn", "wireguard", "aws", "aws-route", "aws-eip", "openstack", "azure",
+                        "gcp", "vcd"]
 
 
 def test_types_of_fields(basket, commands):

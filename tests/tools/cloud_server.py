@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cloud_aws_ext  # noqa: E402  (next to this file)
 import cloud_azure  # Azure and Google Cloud endpoints: their own modules
 import cloud_gcp
+import cloud_vcd  # Cloud Director endpoints (cloud_vcd.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "cloud")
@@ -217,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         body = self.body()
         if self.provider_route("POST", body):
             return
@@ -321,6 +324,11 @@ class Handler(BaseHTTPRequestHandler):
             "{issued_at}", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         self.send(201, text, "application/json", {"X-Subject-Token": token})
 
+    def do_DELETE(self):
+        if cloud_vcd.handles(urllib.parse.urlsplit(self.path).path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
+        self.send(404, "", "text/plain")
+
     def do_PUT(self):
         path = urllib.parse.urlsplit(self.path).path
         self.body()
@@ -340,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         url = urllib.parse.urlsplit(self.path)
         path = url.path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         if path == "/_requests":
             return self.send(200, json.dumps(STATE.requests), "application/json")
         if path.startswith("/latest/meta-data/iam/security-credentials/"):

@@ -24,9 +24,9 @@ namespace sitelink::vpn::cloud {
 inline constexpr const char* module_name = "sitelink_cloud";
 inline constexpr const char* module_symbol = "sitelink_cloud_module_v1";
 // Bumped whenever a struct below changes, so a stale module is refused.
-inline constexpr const char* cloud_abi = "sitelink-cloud-7";
+inline constexpr const char* cloud_abi = "sitelink-cloud-8";
 
-enum class Backend { Aws, AwsRoute, OpenStack, Azure, Gcp, AwsEip };
+enum class Backend { Aws, AwsRoute, OpenStack, Azure, Gcp, AwsEip, Vcd };
 
 struct Request {
   Backend backend = Backend::Aws;
@@ -63,6 +63,10 @@ struct Request {
   std::vector<std::string> connections;
   // gcp: `tunnels` by name, in `region` of this project
   std::string project;
+  // vcd (tunnels: names or IDs of the edge's IPsec tunnels, as openstack)
+  std::string edge_gateway;     // name or urn:vcloud:gateway:ID
+  std::string api_version;      // --api-version; empty: negotiated
+  std::string credentials_file; // --credentials-file; empty: the VCD_* variables
   // every backend
   std::string cacert;
   bool insecure = false;
@@ -86,6 +90,9 @@ struct Link {
   std::optional<double> bytes_in;  // azure: the tunnel's ingress bytes
   std::optional<double> bytes_out; // azure: the tunnel's egress bytes
   std::string gateway;             // aws-route: the virtual private gateway (vgw-...) of the connection
+  bool checklist = false;          // openstack: print the VPNaaS troubleshooting checklist
+  // Up but impaired (vcd: NSX-T DEGRADED): a WARNING naming this reason.
+  std::string warning;
 };
 
 struct RouteFinding {

@@ -87,6 +87,11 @@ Result judge(const Reply& reply, Policy policy, double now)
       if (r.state == State::Ok || r.state == State::Unknown) r.state = State::Warning;
     }
   }
+  // vcd: a tunnel that is up but impaired (NSX-T DEGRADED); the reason is
+  // in summary_notes.
+  for (const auto& l : reply.links)
+    if (l.state == LinkState::Up && !l.warning.empty() && (r.state == State::Ok || r.state == State::Unknown))
+      r.state = State::Warning;
   for (const auto& n : reply.summary_notes) extra.push_back(n);
   if (!extra.empty()) {
     std::string joined;

@@ -11,6 +11,7 @@
 #include "source_azure.hpp"
 #include "source_gcp.hpp"
 #include "source_openstack.hpp"
+#include "source_vcd.hpp"
 
 namespace sitelink::vpn::cloud {
 
@@ -29,7 +30,8 @@ Reply run(const Request& req) noexcept
     opts.insecure = req.insecure;
     if (req.backend == Backend::OpenStack && opts.cacert.empty()) {
       if (auto a = openstack::resolve_auth(env, fs, req.os_cloud)) opts.cacert = a->cacert;
-    } else if (opts.cacert.empty() && (req.backend == Backend::Aws || req.backend == Backend::AwsRoute)) {
+    } else if (opts.cacert.empty() &&
+               (req.backend == Backend::Aws || req.backend == Backend::AwsRoute || req.backend == Backend::AwsEip)) {
       // As the AWS CLI and SDKs: a private CA (TLS-inspecting proxy, VPC
       // endpoint with an internal certificate) comes from AWS_CA_BUNDLE.
       if (auto b = env.get("AWS_CA_BUNDLE")) {
@@ -49,6 +51,7 @@ Reply run(const Request& req) noexcept
     case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
     case Backend::Azure: return azure::run(req, env, fs, *http, deadline, now);
     case Backend::Gcp: return gcp::run(req, env, fs, *http, deadline, now);
+    case Backend::Vcd: return vcd::run(req, env, fs, *http, deadline);
     }
     failed.error = "unknown cloud backend";
   } catch (const std::exception& e) {
