@@ -18,6 +18,7 @@ import os
 import pwd
 import re
 import shutil
+import grp
 import stat
 import subprocess
 import tempfile
@@ -32,6 +33,9 @@ PACKAGES = os.environ.get("SITELINK_PACKAGES", os.path.join(BUILD, "packages"))
 DEB_PLUGIN_DIR = "/usr/lib/nagios/plugins"
 RPM_PLUGIN_DIR = "/usr/lib64/nagios/plugins"
 RAW_SOCKET_PLUGINS = {"check_cross_site_ping", "check_tunnel_traffic"}
+# Plugins only the monitoring group may run (0750 root:nagios): the capturer
+# sees any interface's traffic. check_cross_site_ping stays 0755 like check_icmp.
+GROUP_ONLY_PLUGINS = {"check_tunnel_traffic"}
 ICINGA_FILE = "/usr/share/icinga2/include/plugins-contrib.d/sitelink.conf"
 NAGIOS_FILE = "/etc/nagios-plugins/config/sitelink.cfg"
 APT = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "-y", "-q", "--no-install-recommends"]
@@ -183,10 +187,13 @@ def test_same_files_in_both_formats(deb, rpm):
 def test_no_setuid_and_capabilities_only_for_raw_sockets(deb, rpm):
     for path, mode in deb_paths(deb).items():
         assert "s" not in mode and "S" not in mode, f"{path} {mode} in the .deb"
-    for line in rpm_query(rpm, "[%{FILEMODES:perms} %{FILENAMES} %{FILECAPS}\n]").splitlines():
-        perms, path, *caps = line.split(" ", 2)
+    for line in rpm_query(rpm, "[%{FILEMODES:perms} %{FILEGROUPNAME} %{FILENAMES} %{FILECAPS}\n]").splitlines():
+        perms, group, path, *caps = line.split(" ", 3)
         assert "s" not in perms and "S" not in perms, line
         name = os.path.basename(path)
+        if path.startswith(RPM_PLUGIN_DIR + "/"):
+            expect_perms, expect_group = ("-rwxr-x---", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
+            assert (perms, group) == (expect_perms, expect_group), line
         expect = "cap_net_raw=ep" if path.startswith(RPM_PLUGIN_DIR + "/") and name in RAW_SOCKET_PLUGINS else ""
         assert (caps[0].strip() if caps else "") == expect, line
 
@@ -196,7 +203,14 @@ def test_rpm_installs_into_a_root_and_verifies(rpm, tmp_path):
     root = str(tmp_path / "root")
     os.makedirs(root)
     sh(["rpm", "--root", root, "--initdb"])
-    sh(["rpm", "--root", root, "-i", "--nodeps", rpm])
+    # An empty root has no shell for the %pre scriptlet (which creates the
+    # nagios group): give it the group file a real system would have.
+    os.makedirs(root + "/etc", exist_ok=True)
+    with open(root + "/etc/group", "w") as fh:
+        fh.write("root:x:0:\nnagios:x:979:\n")
+    with open(root + "/etc/passwd", "w") as fh:
+        fh.write("root:x:0:0:root:/root:/bin/sh\n")
+    sh(["rpm", "--root", root, "-i", "--nodeps", "--noscripts", rpm])
     # The files, modes, digests and capabilities; not the dependencies,
     # which an empty root cannot satisfy (hence -i --nodeps above).
     verify = ["rpm", "--root", root, "-V", "--nodeps", "sitelink"]
@@ -205,6 +219,9 @@ def test_rpm_installs_into_a_root_and_verifies(rpm, tmp_path):
     plugins = sorted(os.listdir(root + RPM_PLUGIN_DIR))
     assert "check_replication_lag" in plugins
     for name in plugins:
+        st = os.stat(os.path.join(root + RPM_PLUGIN_DIR, name))
+        if name in GROUP_ONLY_PLUGINS:
+            assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o750, 979), (name, oct(st.st_mode), st.st_gid)
         caps = sh(["getcap", os.path.join(root + RPM_PLUGIN_DIR, name)]).stdout
         if name in RAW_SOCKET_PLUGINS:
             assert "cap_net_raw=ep" in caps, caps
@@ -255,6 +272,11 @@ def test_deb_installed_files_and_capabilities(installed):
         st = os.stat(path)
         assert not st.st_mode & (stat.S_ISUID | stat.S_ISGID), path
         assert st.st_uid == 0 and not st.st_mode & stat.S_IWOTH, path
+        if name in GROUP_ONLY_PLUGINS:
+            assert stat.S_IMODE(st.st_mode) == 0o750, (path, oct(st.st_mode))
+            assert st.st_gid == grp.getgrnam("nagios").gr_gid, (path, st.st_gid)
+        else:
+            assert stat.S_IMODE(st.st_mode) == 0o755, (path, oct(st.st_mode))
         caps = sh(["getcap", path]).stdout
         if name in RAW_SOCKET_PLUGINS:
             assert "cap_net_raw=ep" in caps, f"postinst did not set the capability on {path}: {caps!r}"
@@ -295,6 +317,21 @@ def test_every_plugin_help_and_version_as_nagios(installed):
         man = sh(["man", "-P", "cat", "-l", f"/usr/share/man/man1/{name}.1.gz"],
                  env={**os.environ, "MANWIDTH": "80"}).stdout
         assert f"sitelink {version}" in man and "SYNOPSIS" in man, man[-400:]
+
+
+def test_capturer_refuses_users_outside_the_monitoring_group(installed):
+    """check_tunnel_traffic (which can capture any interface) is for the
+    monitoring group only; check_cross_site_ping stays usable by anyone."""
+    if "check_tunnel_traffic" not in installed_plugins(installed):
+        pytest.skip("check_tunnel_traffic is not in this build (no libpcap)")
+    nobody = pwd.getpwnam("nobody")
+    assert "nagios" not in [g.gr_name for g in grp.getgrall() if "nobody" in g.gr_mem]
+    p = run_as("nobody", [os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"), "--version"])
+    assert p.returncode == 126 and "Permission denied" in p.stderr, (nobody, p.returncode, p.stdout, p.stderr)
+    p = run_as("nobody", [os.path.join(DEB_PLUGIN_DIR, "check_cross_site_ping"), "--version"])
+    assert p.returncode == 3 and p.stdout.startswith("check_cross_site_ping "), p.stdout + p.stderr
+    p = run_as(nagios_user(), [os.path.join(DEB_PLUGIN_DIR, "check_tunnel_traffic"), "--version"])
+    assert p.returncode == 3 and p.stdout.startswith("check_tunnel_traffic "), p.stdout + p.stderr
 
 
 def test_replication_check_as_nagios(installed, open_tmp):
