@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "sitelink/extra_opts.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/version.hpp"
@@ -56,6 +57,10 @@ po::options_description standard_options()
     ("help,h", "Print this help and exit (exit code 3)")
     ("version,V", "Print the version and exit (exit code 3)")
     ("verbose,v", po::bool_switch(), "More detail; repeat up to 3 times")
+    ("extra-opts", po::value<std::string>()->value_name("[SECTION][@FILE]"),
+       "Written --extra-opts=[SECTION][@FILE]: read options from SECTION "
+       "(default: the plugin's name) of an ini FILE (default: the Monitoring "
+       "Plugins' search path, $MP_CONFIG_FILE first); the command line wins")
     ("timeout,t", po::value<std::string>()->value_name("SECONDS[:STATE]"),
        "Budget for the whole check (default 10); STATE on expiry is ok, "
        "warning, critical or unknown (default unknown)");
@@ -156,7 +161,7 @@ int run_plugin(int argc, const char* const* argv, const PluginInfo& info,
     po::variables_map vm;
     int verbosity = 0;
     try {
-      auto parsed = po::command_line_parser(argc, argv).options(all).run();
+      auto parsed = extra_opts::parse_arguments(argc, argv, all, info.name, {"verbose"});
       // Boost 1.74 refuses a repeated bool_switch; count -v ourselves.
       std::vector<po::option> kept;
       for (auto& o : parsed.options) {
