@@ -36,7 +36,7 @@ PACKAGES = os.environ.get("SITELINK_PACKAGES", os.path.join(BUILD, "packages"))
 DEB_PLUGIN_DIR = "/usr/lib/nagios/plugins"
 RPM_PLUGIN_DIR = "/usr/lib64/nagios/plugins"
 RAW_SOCKET_PLUGINS = {"check_cross_site_ping", "check_tunnel_traffic"}
-# Plugins only the monitoring group may run (0750 root:nagios): the capturer
+# Plugins only the monitoring group may run (0754 root:nagios): the capturer
 # sees any interface's traffic. check_cross_site_ping stays 0755 like check_icmp.
 GROUP_ONLY_PLUGINS = {"check_tunnel_traffic"}
 ICINGA_FILE = "/usr/share/icinga2/include/plugins-contrib.d/sitelink.conf"
@@ -50,7 +50,7 @@ PACKAGES_SPLIT = {
     "sitelink-vpn-cloud": {"/usr/lib/sitelink/sitelink_cloud.so"},
     "sitelink-cross-site-ping": {DEB_PLUGIN_DIR + "/check_cross_site_ping"},
     "sitelink-tunnel-traffic": {DEB_PLUGIN_DIR + "/check_tunnel_traffic"},
-    "sitelink-replication-lag": {DEB_PLUGIN_DIR + "/check_replication_lag"},
+    "sitelink-replication": {DEB_PLUGIN_DIR + "/check_replication_lag"},
     "sitelink-replication-postgresql": {"/usr/lib/sitelink/sitelink_pgsql.so"},
     "sitelink-replication-mysql": {"/usr/lib/sitelink/sitelink_mysql.so"},
 }
@@ -223,7 +223,7 @@ def test_split_by_weight_same_in_both_formats(debs, rpms):
             assert name in rmeta or f"{name}(x86-64)" in rmeta, (name, rmeta)
     # A plugin's man page goes with the plugin.
     for name in ("sitelink-vpn-tunnel-up", "sitelink-cross-site-ping", "sitelink-tunnel-traffic",
-                 "sitelink-replication-lag"):
+                 "sitelink-replication"):
         plugin = "check_" + name[len("sitelink-"):].replace("-", "_")
         assert f"/usr/share/man/man1/{plugin}.1" in deb_files(debs[name], name), name
 
@@ -240,7 +240,7 @@ def deb_closure(deb_file):
 
 def test_tunnel_check_alone_pulls_no_database_or_http_client(debs, rpms):
     for name in ("sitelink-common", "sitelink-vpn-tunnel-up", "sitelink-cross-site-ping",
-                 "sitelink-tunnel-traffic", "sitelink-replication-lag"):
+                 "sitelink-tunnel-traffic", "sitelink-replication"):
         closure = deb_closure(debs[name])
         assert not [p for p in closure if p.startswith(HEAVY_DEB)], (name, sorted(closure))
         requires = rpm_query(rpms[name], "[%{REQUIRES}\n]")
@@ -305,7 +305,7 @@ def test_no_setuid_and_capabilities_only_for_raw_sockets(debs, rpms):
         assert "s" not in perms and "S" not in perms, line
         name = os.path.basename(path)
         if path.startswith(RPM_PLUGIN_DIR + "/"):
-            expect_perms, expect_group = ("-rwxr-x---", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
+            expect_perms, expect_group = ("-rwxr-xr--", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
             assert (perms, group) == (expect_perms, expect_group), line
         expect = "cap_net_raw=ep" if path.startswith(RPM_PLUGIN_DIR + "/") and name in RAW_SOCKET_PLUGINS else ""
         assert (caps[0].strip() if caps else "") == expect, line
@@ -334,7 +334,7 @@ def test_rpm_installs_into_a_root_and_verifies(rpms, tmp_path):
     for name in plugins:
         st = os.stat(os.path.join(root + RPM_PLUGIN_DIR, name))
         if name in GROUP_ONLY_PLUGINS:
-            assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o750, 979), (name, oct(st.st_mode), st.st_gid)
+            assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o754, 979), (name, oct(st.st_mode), st.st_gid)
         caps = sh(["getcap", os.path.join(root + RPM_PLUGIN_DIR, name)]).stdout
         if name in RAW_SOCKET_PLUGINS:
             assert "cap_net_raw=ep" in caps, caps
@@ -390,7 +390,7 @@ def test_deb_installed_files_and_capabilities(installed):
         assert not st.st_mode & (stat.S_ISUID | stat.S_ISGID), path
         assert st.st_uid == 0 and not st.st_mode & stat.S_IWOTH, path
         if name in GROUP_ONLY_PLUGINS:
-            assert stat.S_IMODE(st.st_mode) == 0o750, (path, oct(st.st_mode))
+            assert stat.S_IMODE(st.st_mode) == 0o754, (path, oct(st.st_mode))
             assert st.st_gid == grp.getgrnam("nagios").gr_gid, (path, st.st_gid)
         else:
             assert stat.S_IMODE(st.st_mode) == 0o755, (path, oct(st.st_mode))
