@@ -36,7 +36,7 @@ PACKAGES = os.environ.get("SITELINK_PACKAGES", os.path.join(BUILD, "packages"))
 DEB_PLUGIN_DIR = "/usr/lib/nagios/plugins"
 RPM_PLUGIN_DIR = "/usr/lib64/nagios/plugins"
 RAW_SOCKET_PLUGINS = {"check_cross_site_ping", "check_tunnel_traffic"}
-# Plugins only the monitoring group may run (0754 root:nagios): the capturer
+# Plugins only the monitoring group may run (0750 root:nagios): the capturer
 # sees any interface's traffic. check_cross_site_ping stays 0755 like check_icmp.
 GROUP_ONLY_PLUGINS = {"check_tunnel_traffic"}
 ICINGA_FILE = "/usr/share/icinga2/include/plugins-contrib.d/sitelink.conf"
@@ -305,7 +305,7 @@ def test_no_setuid_and_capabilities_only_for_raw_sockets(debs, rpms):
         assert "s" not in perms and "S" not in perms, line
         name = os.path.basename(path)
         if path.startswith(RPM_PLUGIN_DIR + "/"):
-            expect_perms, expect_group = ("-rwxr-xr--", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
+            expect_perms, expect_group = ("-rwxr-x---", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
             assert (perms, group) == (expect_perms, expect_group), line
         expect = "cap_net_raw=ep" if path.startswith(RPM_PLUGIN_DIR + "/") and name in RAW_SOCKET_PLUGINS else ""
         assert (caps[0].strip() if caps else "") == expect, line
@@ -334,7 +334,7 @@ def test_rpm_installs_into_a_root_and_verifies(rpms, tmp_path):
     for name in plugins:
         st = os.stat(os.path.join(root + RPM_PLUGIN_DIR, name))
         if name in GROUP_ONLY_PLUGINS:
-            assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o754, 979), (name, oct(st.st_mode), st.st_gid)
+            assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o750, 979), (name, oct(st.st_mode), st.st_gid)
         caps = sh(["getcap", os.path.join(root + RPM_PLUGIN_DIR, name)]).stdout
         if name in RAW_SOCKET_PLUGINS:
             assert "cap_net_raw=ep" in caps, caps
@@ -390,7 +390,7 @@ def test_deb_installed_files_and_capabilities(installed):
         assert not st.st_mode & (stat.S_ISUID | stat.S_ISGID), path
         assert st.st_uid == 0 and not st.st_mode & stat.S_IWOTH, path
         if name in GROUP_ONLY_PLUGINS:
-            assert stat.S_IMODE(st.st_mode) == 0o754, (path, oct(st.st_mode))
+            assert stat.S_IMODE(st.st_mode) == 0o750, (path, oct(st.st_mode))
             assert st.st_gid == grp.getgrnam("nagios").gr_gid, (path, st.st_gid)
         else:
             assert stat.S_IMODE(st.st_mode) == 0o755, (path, oct(st.st_mode))
