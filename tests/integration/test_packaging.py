@@ -233,6 +233,8 @@ def deb_closure(deb_file):
     depends = sh(["dpkg-deb", "-f", deb_file, "Depends"]).stdout
     names = {re.split(r"[ (:]", alt.strip())[0] for part in depends.split(",") for alt in part.split("|")}
     names = {n for n in names if n and not n.startswith("sitelink")}
+    if not names:
+        return set()
     p = sh(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
             "--no-breaks", "--no-replaces", "--no-enhances"] + sorted(names))
     return names | {line.strip() for line in p.stdout.splitlines() if not line.startswith(" ")}
@@ -308,7 +310,7 @@ def test_no_setuid_and_capabilities_only_for_raw_sockets(debs, rpms):
             expect_perms, expect_group = ("-rwxr-x---", "nagios") if name in GROUP_ONLY_PLUGINS else ("-rwxr-xr-x", "root")
             assert (perms, group) == (expect_perms, expect_group), line
         expect = "cap_net_raw=ep" if path.startswith(RPM_PLUGIN_DIR + "/") and name in RAW_SOCKET_PLUGINS else ""
-        assert (caps[0].strip() if caps else "") == expect, line
+        assert (caps[0].strip().replace("(none)", "") if caps else "") == expect, line
 
 
 # ---------------------------------------------------------- rpm install
