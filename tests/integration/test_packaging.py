@@ -222,9 +222,10 @@ def test_split_by_weight_same_in_both_formats(debs, rpms):
             assert re.search(rf"\b{name} \(= ", meta), (name, meta)
             assert name in rmeta or f"{name}(x86-64)" in rmeta, (name, rmeta)
     # A plugin's man page goes with the plugin.
-    for name in ("sitelink-vpn-tunnel-up", "sitelink-cross-site-ping", "sitelink-tunnel-traffic",
-                 "sitelink-replication"):
-        plugin = "check_" + name[len("sitelink-"):].replace("-", "_")
+    for name, plugin in (("sitelink-vpn-tunnel-up", "check_vpn_tunnel_up"),
+                         ("sitelink-cross-site-ping", "check_cross_site_ping"),
+                         ("sitelink-tunnel-traffic", "check_tunnel_traffic"),
+                         ("sitelink-replication", "check_replication_lag")):
         assert f"/usr/share/man/man1/{plugin}.1" in deb_files(debs[name], name), name
 
 
