@@ -187,7 +187,7 @@ namespace {
 void try_store(const std::vector<po::option>& opts, const po::options_description& options,
                const std::set<std::string>& counted)
 {
-  po::parsed_options p(&options);
+  po::parsed_options p(&options, static_cast<int>(po::command_line_style::default_style));
   for (const auto& o : opts)
     if (counted.count(o.string_key) == 0) p.options.push_back(o);
   po::variables_map scratch;
@@ -240,7 +240,9 @@ po::parsed_options expand(const std::vector<std::string>& command_line, const st
     files.insert(files.end(), one.begin(), one.end());
   }
 
-  po::parsed_options merged(&options);
+  // The parser's option style, so that errors raised while storing name the
+  // option as typed ("--critical", not "critical").
+  po::parsed_options merged(&options, cli.m_options_prefix);
   for (const auto& f : files) {
     bool replaced = false;
     if (counted.count(f.string_key) == 0) {
