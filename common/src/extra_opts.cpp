@@ -187,7 +187,7 @@ namespace {
 void try_store(const std::vector<po::option>& opts, const po::options_description& options,
                const std::set<std::string>& counted)
 {
-  po::parsed_options p(&options, static_cast<int>(po::command_line_style::default_style));
+  po::parsed_options p(&options, static_cast<int>(po::command_line_style::allow_long)); // "--name" in messages
   for (const auto& o : opts)
     if (counted.count(o.string_key) == 0) p.options.push_back(o);
   po::variables_map scratch;
