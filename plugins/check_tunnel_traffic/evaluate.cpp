@@ -59,6 +59,21 @@ std::optional<double> answer_by(const Observation& obs, const Policy& policy)
   return *obs.end_time - policy.answer_grace;
 }
 
+// The label prefix of a peer: its address with every character that is not a
+// letter or digit made '_' (192.0.2.2 -> 192_0_2_2, 2001:db8::2 ->
+// 2001_db8__2). Such a label needs no quotes, and Icinga's Graphite writer,
+// which keeps dots as path separators, stores it as one level (README.md,
+// "Conventions every plugin follows").
+std::string label_prefix(const std::string& address)
+{
+  std::string out = address;
+  for (char& c : out) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum) c = '_';
+  }
+  return out;
+}
+
 SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& policy)
 {
   SubResult r;
@@ -100,9 +115,10 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
     break;
   }
   // Stable labels: the same eight per peer in every state.
+  const std::string prefix = label_prefix(peer);
   auto pd = [&](const char* what, std::optional<double> v) {
     Perfdatum p;
-    p.label = peer + " " + what;
+    p.label = prefix + "_" + what;
     p.value = v;
     p.min = 0.0;
     r.perfdata.push_back(p);
