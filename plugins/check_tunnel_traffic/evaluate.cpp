@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "sitelink/labels.hpp"
 #include "sitelink/number.hpp"
+#include "sitelink/perfdata.hpp"
 
 namespace sitelink::traffic {
 
@@ -59,21 +61,6 @@ std::optional<double> answer_by(const Observation& obs, const Policy& policy)
   return *obs.end_time - policy.answer_grace;
 }
 
-// The label prefix of a peer: its address with every character that is not a
-// letter or digit made '_' (192.0.2.2 -> 192_0_2_2, 2001:db8::2 ->
-// 2001_db8__2). Such a label needs no quotes, and Icinga's Graphite writer,
-// which keeps dots as path separators, stores it as one level (README.md,
-// "Conventions every plugin follows").
-std::string label_prefix(const std::string& address)
-{
-  std::string out = address;
-  for (char& c : out) {
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum) c = '_';
-  }
-  return out;
-}
-
 SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& policy)
 {
   SubResult r;
@@ -115,7 +102,7 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
     break;
   }
   // Stable labels: the same eight per peer in every state.
-  const std::string prefix = label_prefix(peer);
+  const std::string prefix = address_label(peer); // 192_0_2_2_out_pps
   auto pd = [&](const char* what, std::optional<double> v) {
     Perfdatum p;
     p.label = prefix + "_" + what;

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import LAB, lab_cmd
-from sitelink_test import check_conventions, plugin_path, run
+from sitelink_test import address_label as label, check_conventions, plugin_path, run
 
 P = "check_tunnel_traffic"
 SVC = "TUNNEL_TRAFFIC"
@@ -30,12 +30,6 @@ def capture(lab, *args, ns=None, iface="wan1"):
     r = run("/usr/sbin/ip", ["netns", "exec", ns, plugin_path(P), "-i", iface] + list(args))
     check_conventions(r, SVC)
     return r
-
-
-def label(address):
-    """A peer's perfdata label prefix: the address, every character that is
-    not a letter or digit made _ (192.0.2.2 -> 192_0_2_2)."""
-    return re.sub(r"[^A-Za-z0-9]", "_", address)
 
 
 @pytest.fixture
