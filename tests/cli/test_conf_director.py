@@ -60,6 +60,7 @@ def test_every_argument_with_its_description(basket, commands):
             if "value" in arg:
                 assert b["value"] == unquote(arg["value"]), f"{name} {key}"
             assert b.get("repeat_key", False) == (arg.get("repeat_key") == "true"), f"{name} {key}"
+            assert b.get("skip_key", False) == (arg.get("skip_key") == "true"), f"{name} {key}"
             assert b.get("required", False) == (arg.get("required") == "true"), f"{name} {key}"
             if "set_if" in arg:
                 # the same variables decide it

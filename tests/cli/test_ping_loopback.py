@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sitelink_test import check_conventions, parse_output, plugin_path, run
+from sitelink_test import address_label, check_conventions, parse_output, plugin_path, run
 
 P = "check_cross_site_ping"
 SVC = "CROSS_SITE_PING"
@@ -70,7 +70,7 @@ def test_repeated_and_listed_hosts_get_prefixed_labels():
     assert r.summary.startswith("3 of 3 hosts alive, worst rta "), str(r)
     for host in ("127.0.0.1", "::1", "127.0.0.2"):
         for item in ("rta", "pl", "rtmin", "rtmax", "jitter"):
-            assert f"{host}_{item}" in r.perf, str(r)
+            assert f"{address_label(host)}_{item}" in r.perf, str(r)
     assert len(r.perf) == 15
 
 
@@ -319,7 +319,7 @@ def test_unprivileged_through_ping_group_range():
     assert r.rc == 0, str(r)
     assert "ICMPv4: datagram (ping_group_range) socket" in r.stdout, str(r)
     assert "ICMPv6: datagram (ping_group_range) socket" in r.stdout, str(r)
-    assert r.perf["127.0.0.1_pl"].value == 0 and r.perf["::1_pl"].value == 0
+    assert r.perf["127_0_0_1_pl"].value == 0 and r.perf["__1_pl"].value == 0
 
 
 @needs_root
