@@ -90,7 +90,6 @@ struct Link {
   std::optional<double> bytes_in;  // azure: the tunnel's ingress bytes
   std::optional<double> bytes_out; // azure: the tunnel's egress bytes
   std::string gateway;             // aws-route: the virtual private gateway (vgw-...) of the connection
-  bool checklist = false;          // openstack: print the VPNaaS troubleshooting checklist
   // Up but impaired (vcd: NSX-T DEGRADED): a WARNING naming this reason.
   std::string warning;
 };
