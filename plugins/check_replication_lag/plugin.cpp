@@ -88,7 +88,10 @@ po::options_description plugin_options()
     ("heartbeat-table", po::value<std::string>()->value_name("TABLE"),
        "A table the primary updates every second; its age replaces the lag in seconds")
     ("defaults-file", po::value<std::string>()->value_name("FILE"), "mysql: option file with user and password")
-    ("channel", po::value<std::string>()->value_name("NAME"), "mysql: replication channel / connection name");
+    ("channel", po::value<std::vector<std::string>>()->value_name("NAME"),
+       "mysql: judge only this replication channel / connection (repeatable; default: every one)")
+    ("expected-delay", po::value<std::string>()->value_name("SECONDS"),
+       "Intended apply delay of a delayed replica (default: read from the server); lag is judged beyond it");
   // clang-format on
   return o;
 }
@@ -128,7 +131,8 @@ void file_config(const Options& o, Config& c)
 {
   refuse_with_backend(o, "file",
                       {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica", "warning-bytes",
-                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel"});
+                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel",
+                       "expected-delay"});
   if (!o.has("file")) throw UsageError("--backend file needs --file PATH");
   c.file = o.text("file");
   if (one_of("timestamp", o.text("timestamp", "content"), {"content", "mtime"}) == "mtime")
@@ -180,11 +184,11 @@ void mysql_config(const Options& o, Config& c)
     if (!q) invalid_value("heartbeat-table", *table, "DB.TABLE");
     rq.heartbeat_sql_table = *q;
   }
-  if (auto channel = o.optional_text("channel")) {
-    p.channel = rq.channel = *channel;
-    if (!valid_channel_name(rq.channel))
+  p.channels = o.list("channel");
+  for (const auto& channel : p.channels)
+    if (!valid_channel_name(channel))
       throw UsageError("invalid value for option '--channel': expected [A-Za-z0-9_.-], at most 64 characters");
-  }
+  if (auto d = o.optional_text("expected-delay")) p.expected_delay = parse_seconds("expected-delay", *d);
   rq.host = o.text("hostname");
   if (auto port = first_of(o, "port", "-P"); !port.empty()) rq.port = parse_port("port", port);
   rq.user = first_of(o, "username", "-u");
