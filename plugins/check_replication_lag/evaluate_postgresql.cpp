@@ -291,11 +291,47 @@ struct PrimaryJudgement {
   std::string ok;
 };
 
+// How far reply_time (the standby's clock) may sit in the future before it
+// is clock skew rather than the two clocks' ordinary disagreement.
+constexpr double skew_tolerance = 2;
+
+// Clock skew seen in reply_time (the standby's clock read on the primary's):
+// a reply from the future is a standby clock ahead (it would hide a dead
+// link for as long); a reply older than wal_sender_timeout on a row that
+// still streams is a standby clock behind, because the primary drops a
+// standby that stays silent that long, so replies are still arriving.
+// Returns true when the link is known live despite an old-looking reply.
+bool judge_skew(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
+                std::optional<double> sender_timeout)
+{
+  if (!r.reply_age) return false;
+  const double age = *r.reply_age;
+  if (age < -skew_tolerance) {
+    j.parts.push_back({State::Warning,
+                       fmt::format("replica {}'s clock is {} s ahead (reply_time in the future): a dead link would "
+                                   "look fresh for as long",
+                                   name, seconds_text(-age)),
+                       {}});
+    return false;
+  }
+  if (r.state == "streaming" && sender_timeout && *sender_timeout > 0 &&
+      age > std::max(lt, *sender_timeout + skew_tolerance)) {
+    j.parts.push_back({State::Warning,
+                       fmt::format("replica {}'s clock is about {} s behind: its replies read {} s old but keep "
+                                   "arriving (a silent standby is dropped after wal_sender_timeout {} s)",
+                                   name, seconds_text(age), seconds_text(age), format_number(*sender_timeout)),
+                       {}});
+    return true;
+  }
+  return false;
+}
+
 void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
-                     std::optional<double>& seconds, std::optional<double>& bytes)
+                     std::optional<double> sender_timeout, std::optional<double>& seconds, std::optional<double>& bytes)
 {
   bytes = r.bytes ? std::optional<double>(std::max(0.0, *r.bytes)) : std::nullopt;
-  const bool fresh = r.reply_age && *r.reply_age <= lt;
+  const bool live_despite_skew = judge_skew(j, r, name, lt, sender_timeout);
+  const bool fresh = r.reply_age && (*r.reply_age <= lt || live_despite_skew);
   if (r.state != "streaming")
     j.parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
                        fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)),
@@ -331,7 +367,7 @@ void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, 
     j.parts.push_back({State::Critical, fmt::format("replica {} is not connected{}", name, slot_text), {}});
   } else {
     reply_age = t.row->reply_age;
-    judge_connected(j, *t.row, name, lt, seconds, bytes);
+    judge_connected(j, *t.row, name, lt, o.settings.wal_sender_timeout, seconds, bytes);
   }
   judge_lag(j.parts, who, seconds, bytes, p, false);
   j.perf.push_back(seconds_perf(pl + "lag", seconds, p.warn, p.crit));

@@ -759,3 +759,42 @@ TEST_CASE("replication::evaluate_pg: server version")
   o.server_version = 150005;
   CHECK(evaluate_pg(o, p).state == State::Ok);
 }
+
+TEST_CASE("replication::evaluate_pg: clock skew between the sites")
+{
+  PgPolicy p = policy();
+  auto o = primary();
+  SUBCASE("a standby clock 60 s slow: replies keep arriving, WARNING naming the skew, not a dead link")
+  {
+    o.replicas[0].reply_age = 63;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "replica dr1's clock is about 63 s behind: its replies read 63 s old but keep arriving (a "
+                       "silent standby is dropped after wal_sender_timeout 10 s)");
+  }
+  SUBCASE("borderline (between the link timeout and wal_sender_timeout): a dead link as before")
+  {
+    o.replicas[0].reply_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "replica dr1 last replied 9 s ago (link timeout 7.5 s): link down?"));
+  }
+  SUBCASE("a standby clock 60 s fast: WARNING naming it")
+  {
+    o.replicas[0].reply_age = -60;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "replica dr1's clock is 60 s ahead (reply_time in the future)"));
+  }
+  SUBCASE("a small disagreement is no skew")
+  {
+    o.replicas[0].reply_age = -1.5;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+  }
+  SUBCASE("without wal_sender_timeout an old reply stays a dead link")
+  {
+    o.settings.wal_sender_timeout = 0;
+    o.replicas[0].reply_age = 63;
+    CHECK(evaluate_pg(o, p).state == State::Critical);
+  }
+}
