@@ -27,7 +27,9 @@ PluginInfo info()
   i.synopsis = "--backend file|postgresql|mysql [--file PATH] [--dsn CONNINFO | -H HOST -p PORT -d DB "
                "-U USER] [--role standby|primary|auto] [--replica NAME]... [--defaults-file FILE] "
                "[-w RANGE] [-c RANGE] [--warning-bytes RANGE] [--critical-bytes RANGE] "
-               "[--link-timeout SECONDS] [--heartbeat-table TABLE] [-t SECONDS[:STATE]] [--runbook ID]";
+               "[--link-timeout SECONDS] [--heartbeat-table TABLE] [--channel NAME]... [--expected-delay SECONDS] "
+               "[--slots [--slot-warning-bytes RANGE] [--slot-critical-bytes RANGE] [--slot-inactive-state STATE]] "
+               "[--subscription NAME]... [-t SECONDS[:STATE]] [--runbook ID]";
   i.description = "Checks how far the copy of data at another site lags behind. The file backend "
                   "reads a heartbeat file that the live site writes and the sync carries to the "
                   "disaster-recovery site, and reports its age. The postgresql backend checks "
@@ -51,6 +53,8 @@ PluginInfo info()
             "  check_replication_lag --backend postgresql -H /run/postgresql -U nagios --role standby\n"
             "  check_replication_lag --backend postgresql --dsn 'host=db1 dbname=postgres' \\\n"
             "    --role primary --replica dr1 --critical-bytes 1073741824\n"
+            "  check_replication_lag --backend postgresql -H /run/postgresql -U nagios --slots \\\n"
+            "    --slot-warning-bytes 1073741824 --slot-critical-bytes 4294967296\n"
             "  check_replication_lag --backend mysql --defaults-file /etc/nagios/my.cnf \\\n"
             "    --heartbeat-table percona.heartbeat -w 30 -c 120\n";
   return i;
@@ -77,7 +81,8 @@ po::options_description plugin_options()
     ("username,U", po::value<std::string>()->value_name("USER"), "Database user")
     (",u", po::value<std::string>()->value_name("USER"), "mysql: same as --username")
     ("role", po::value<std::string>()->value_name("ROLE"),
-       "postgresql: standby, primary or auto (default auto: from pg_is_in_recovery())")
+       "postgresql: standby, primary, subscriber or auto (default auto: from pg_is_in_recovery(); a cascading "
+       "standby is judged on both sides)")
     ("replica", po::value<std::vector<std::string>>()->value_name("NAME"),
        "postgresql primary: a standby (application_name or client address) that must be streaming; repeatable")
     ("warning-bytes", po::value<Range>()->value_name("RANGE"), "postgresql: warning range on the lag in bytes")
@@ -87,8 +92,20 @@ po::options_description plugin_options()
        "the link is down")
     ("heartbeat-table", po::value<std::string>()->value_name("TABLE"),
        "A table the primary updates every second; its age replaces the lag in seconds")
+    ("slots", po::bool_switch(), "postgresql: judge replication slots (inactive, retained WAL, wal_status)")
+    ("slot-warning-bytes", po::value<Range>()->value_name("RANGE"),
+       "postgresql --slots: warning range on the WAL an inactive slot retains")
+    ("slot-critical-bytes", po::value<Range>()->value_name("RANGE"),
+       "postgresql --slots: critical range on the WAL an inactive slot retains")
+    ("slot-inactive-state", po::value<std::string>()->value_name("STATE"),
+       "postgresql --slots: state for any inactive slot (ok, warning, critical, unknown)")
+    ("subscription", po::value<std::vector<std::string>>()->value_name("NAME"),
+       "postgresql subscriber: a logical replication subscription to judge (repeatable; default: every one)")
     ("defaults-file", po::value<std::string>()->value_name("FILE"), "mysql: option file with user and password")
-    ("channel", po::value<std::string>()->value_name("NAME"), "mysql: replication channel / connection name");
+    ("channel", po::value<std::vector<std::string>>()->value_name("NAME"),
+       "mysql: judge only this replication channel / connection (repeatable; default: every one)")
+    ("expected-delay", po::value<std::string>()->value_name("SECONDS"),
+       "Intended apply delay of a delayed replica (default: read from the server); lag is judged beyond it");
   // clang-format on
   return o;
 }
@@ -128,12 +145,26 @@ void file_config(const Options& o, Config& c)
 {
   refuse_with_backend(o, "file",
                       {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica", "warning-bytes",
-                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel"});
+                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel",
+                       "expected-delay"});
   if (!o.has("file")) throw UsageError("--backend file needs --file PATH");
   c.file = o.text("file");
   if (one_of("timestamp", o.text("timestamp", "content"), {"content", "mtime"}) == "mtime")
     c.timestamp = TimestampSource::Mtime;
   c.heartbeat = HeartbeatPolicy{range_or(o, "warning", 300), range_or(o, "critical", 900), 60};
+}
+
+void slot_config(const Options& o, PgPolicy& p)
+{
+  p.slots = o.flag("slots");
+  p.slot_warn_bytes = o.range("slot-warning-bytes");
+  p.slot_crit_bytes = o.range("slot-critical-bytes");
+  if (auto st = o.optional_text("slot-inactive-state")) {
+    p.slot_inactive_state = parse_state(*st);
+    if (!p.slot_inactive_state) invalid_value("slot-inactive-state", *st, "ok, warning, critical or unknown");
+  }
+  if (!p.slots && (p.slot_warn_bytes || p.slot_crit_bytes || p.slot_inactive_state))
+    throw UsageError("--slot-warning-bytes, --slot-critical-bytes and --slot-inactive-state need --slots");
 }
 
 void postgresql_config(const Options& o, Config& c)
@@ -146,11 +177,19 @@ void postgresql_config(const Options& o, Config& c)
   p.crit_bytes = o.range("critical-bytes");
   if (auto t = o.optional_text("link-timeout")) p.link_timeout = parse_seconds("link-timeout", *t);
   p.replicas = o.list("replica");
-  const auto role = one_of("role", o.text("role", "auto"), {"standby", "primary", "auto"});
+  const auto role = one_of("role", o.text("role", "auto"), {"standby", "primary", "subscriber", "auto"});
   if (role == "standby") p.role = PgRole::Standby;
   else if (role == "primary") p.role = PgRole::Primary;
+  else if (role == "subscriber") p.role = PgRole::Subscriber;
   if (!p.replicas.empty() && p.role == PgRole::Standby)
     throw UsageError("--replica applies to --role primary, not standby");
+  if (!p.replicas.empty() && p.role == PgRole::Subscriber)
+    throw UsageError("--replica applies to --role primary, not subscriber");
+  p.subscriptions = o.list("subscription");
+  if (!p.subscriptions.empty() && p.role == PgRole::Standby)
+    throw UsageError("--subscription applies to a subscriber, not --role standby");
+  if (auto d = o.optional_text("expected-delay")) p.expected_delay = parse_seconds("expected-delay", *d);
+  slot_config(o, p);
   PgRequest& rq = c.pg_request;
   if (auto table = o.optional_text("heartbeat-table")) {
     p.heartbeat_table = *table;
@@ -168,7 +207,8 @@ void postgresql_config(const Options& o, Config& c)
 void mysql_config(const Options& o, Config& c)
 {
   refuse_with_backend(o, "mysql",
-                      {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes", "critical-bytes"});
+                      {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes", "critical-bytes",
+                       "slots", "slot-warning-bytes", "slot-critical-bytes", "slot-inactive-state", "subscription"});
   MysqlPolicy& p = c.mysql;
   p.warn = range_or(o, "warning", 300);
   p.crit = range_or(o, "critical", 900);
@@ -180,11 +220,11 @@ void mysql_config(const Options& o, Config& c)
     if (!q) invalid_value("heartbeat-table", *table, "DB.TABLE");
     rq.heartbeat_sql_table = *q;
   }
-  if (auto channel = o.optional_text("channel")) {
-    p.channel = rq.channel = *channel;
-    if (!valid_channel_name(rq.channel))
+  p.channels = o.list("channel");
+  for (const auto& channel : p.channels)
+    if (!valid_channel_name(channel))
       throw UsageError("invalid value for option '--channel': expected [A-Za-z0-9_.-], at most 64 characters");
-  }
+  if (auto d = o.optional_text("expected-delay")) p.expected_delay = parse_seconds("expected-delay", *d);
   rq.host = o.text("hostname");
   if (auto port = first_of(o, "port", "-P"); !port.empty()) rq.port = parse_port("port", port);
   rq.user = first_of(o, "username", "-u");

@@ -193,7 +193,10 @@ SELECT pg_is_in_recovery(), current_user,
        (SELECT setting FROM pg_settings WHERE name = 'wal_receiver_timeout'),
        (SELECT unit FROM pg_settings WHERE name = 'wal_receiver_timeout'),
        (SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout'),
-       (SELECT unit FROM pg_settings WHERE name = 'wal_sender_timeout')
+       (SELECT unit FROM pg_settings WHERE name = 'wal_sender_timeout'),
+       current_setting('server_version_num')::int,
+       (SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'),
+       (SELECT unit FROM pg_settings WHERE name = 'recovery_min_apply_delay')
 )SQL";
 
 const char* const q_standby = R"SQL(
@@ -203,7 +206,9 @@ SELECT r.pid IS NOT NULL, r.status,
        pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
        EXTRACT(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
        pg_get_wal_replay_pause_state(),
-       r.sender_host || ':' || r.sender_port
+       r.sender_host || ':' || r.sender_port,
+       coalesce((SELECT bool_or(wait_event = 'RecoveryApplyDelay') FROM pg_stat_activity
+                 WHERE backend_type = 'startup'), false)
 FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS r ON true
 )SQL";
 
@@ -211,13 +216,31 @@ const char* const q_replicas = R"SQL(
 SELECT application_name, coalesce(host(client_addr), ''), state, sync_state,
        EXTRACT(epoch FROM now() - reply_time)::float8,
        EXTRACT(epoch FROM replay_lag)::float8,
-       (pg_current_wal_lsn() - replay_lsn)::float8
+       (CASE WHEN pg_is_in_recovery()
+             THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+             ELSE pg_current_wal_lsn() END - replay_lsn)::float8
 FROM pg_stat_replication ORDER BY application_name
 )SQL";
 
 const char* const q_slots = R"SQL(
-SELECT slot_name, active, (pg_current_wal_lsn() - restart_lsn)::float8, coalesce(wal_status, '')
-FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name
+SELECT slot_name, active,
+       (CASE WHEN pg_is_in_recovery()
+             THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+             ELSE pg_current_wal_lsn() END - restart_lsn)::float8,
+       coalesce(wal_status, ''), slot_type
+FROM pg_replication_slots ORDER BY slot_name
+)SQL";
+
+// Every subscription with its apply worker (relid IS NULL: not a table
+// synchronisation worker); pg_subscription's name and enabled columns and
+// pg_stat_subscription are readable by every role.
+const char* const q_subscriptions = R"SQL(
+SELECT s.subname, s.subenabled, bool_or(w.pid IS NOT NULL),
+       min(EXTRACT(epoch FROM now() - w.last_msg_receipt_time))::float8,
+       min(EXTRACT(epoch FROM now() - w.latest_end_time))::float8,
+       coalesce(max(w.received_lsn)::text, ''), coalesce(max(w.latest_end_lsn)::text, '')
+FROM pg_subscription AS s LEFT JOIN pg_stat_subscription AS w ON w.subid = s.oid AND w.relid IS NULL
+GROUP BY s.subname, s.subenabled ORDER BY s.subname
 )SQL";
 
 void read_role(Session& s, PgObservation& obs)
@@ -230,6 +253,8 @@ void read_role(Session& s, PgObservation& obs)
   obs.settings.wal_receiver_status_interval = pg_setting_seconds(text(r.get(), 0, 3), text(r.get(), 0, 4));
   obs.settings.wal_receiver_timeout = pg_setting_seconds(text(r.get(), 0, 5), text(r.get(), 0, 6));
   obs.settings.wal_sender_timeout = pg_setting_seconds(text(r.get(), 0, 7), text(r.get(), 0, 8));
+  obs.server_version = static_cast<int>(number(r.get(), 0, 9).value_or(0));
+  obs.settings.recovery_min_apply_delay = pg_setting_seconds(text(r.get(), 0, 10), text(r.get(), 0, 11));
 }
 
 // The heartbeat table's age; a failed read is data for the judgement.
@@ -260,10 +285,13 @@ void read_standby(Session& s, const PgRequest& rq, PgObservation& obs)
   sb.replay_age = number(x, 0, 6);
   sb.pause_state = text(x, 0, 7);
   sb.sender = text(x, 0, 8);
+  sb.waiting_on_delay = boolean(x, 0, 9);
   if (!rq.heartbeat_sql_table.empty()) read_heartbeat_table(s, rq.heartbeat_sql_table, obs);
 }
 
-void read_primary(Session& s, PgObservation& obs)
+// The sending side: on a primary, or on a cascading standby feeding its own
+// standbys (LSNs then from what it has received).
+void read_senders(Session& s, PgObservation& obs)
 {
   auto rr = s.query("reading pg_stat_replication", q_replicas);
   for (int i = 0; i < PQntuples(rr.get()); ++i) {
@@ -281,7 +309,24 @@ void read_primary(Session& s, PgObservation& obs)
   auto sl = s.query("reading pg_replication_slots", q_slots);
   for (int i = 0; i < PQntuples(sl.get()); ++i) {
     const PGresult* x = sl.get();
-    obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3)});
+    obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3), text(x, i, 4)});
+  }
+}
+
+void read_subscriptions(Session& s, PgObservation& obs)
+{
+  auto r = s.query("reading pg_stat_subscription", q_subscriptions);
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    const PGresult* x = r.get();
+    PgSubscription sub;
+    sub.name = text(x, i, 0);
+    sub.enabled = boolean(x, i, 1);
+    sub.worker = boolean(x, i, 2);
+    sub.receipt_age = number(x, i, 3);
+    sub.report_age = number(x, i, 4);
+    sub.received_lsn = text(x, i, 5);
+    sub.latest_end_lsn = text(x, i, 6);
+    obs.subscriptions.push_back(std::move(sub));
   }
 }
 
@@ -289,9 +334,11 @@ void observe_impl(Session& s, const PgRequest& rq, PgObservation& obs)
 {
   s.connect();
   read_role(s, obs);
-  if (obs.monitor) {
+  // An older server lacks the views: the judgement names the version needed.
+  if (obs.monitor && obs.server_version >= pg_minimum_version) {
     if (obs.in_recovery) read_standby(s, rq, obs);
-    else read_primary(s, obs);
+    else read_subscriptions(s, obs);
+    read_senders(s, obs);
   }
   obs.status = PgObservation::Status::Ok;
 }
