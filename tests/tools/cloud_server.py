@@ -14,8 +14,11 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   GET  /_requests   what was asked so far (path, action, fields)
 
 Fault modes: slow, hang (accept and never answer), 500, throttle,
-throttle_once, malformed, huge, expired, expired_once. Targets: ec2, sts,
-imds, container, keystone, neutron, all.
+throttle_once, malformed, huge, expired, expired_once, cut (the answer's
+headers with its full Content-Length, then only the first "cut" bytes of
+the body, or all but the last -cut, then a connection reset: a server
+killed mid-answer). Targets: ec2,
+sts, imds, container, keystone, neutron, all.
 
 Signatures are checked with sitelink's own signer (tests/tools/sigv4_tool,
 --signer), so a wrongly signed request gets SignatureDoesNotMatch.
@@ -27,7 +30,9 @@ import json
 import os
 import re
 import secrets
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -72,6 +77,7 @@ class State:
         self.fault = None
         self.target = "all"
         self.slow = 2.0
+        self.cut = 0
         self.count = 0
         self.tokens = set()
         self.imds_tokens = set()
@@ -110,7 +116,15 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        cut = getattr(self, "cut_after", None)
+        if cut is None:
+            self.wfile.write(data)
+            return
+        self.wfile.write(data[:cut if cut >= 0 else max(0, len(data) + cut)])
+        self.wfile.flush()
+        # SO_LINGER 0: close() sends a RST, as when the server process dies.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def apply_fault(self, target, malformed_body, ctype):
         """Returns True when the fault answered (or will never answer)."""
@@ -122,6 +136,9 @@ class Handler(BaseHTTPRequestHandler):
             count = STATE.count
         if fault == "slow":
             time.sleep(STATE.slow)
+            return False
+        if fault == "cut":
+            self.cut_after = STATE.cut  # send() stops there
             return False
         if fault == "hang":
             # Accept, read the request, never answer.
@@ -208,6 +225,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.fault = cfg.get("fault")
                 STATE.target = cfg.get("target", "all")
                 STATE.slow = float(cfg.get("slow", 2.0))
+                STATE.cut = int(cfg.get("cut", 0))
             return self.send(200, "{}", "application/json")
         if path.startswith("/identity/v3/auth/tokens"):
             return self.keystone(body)
