@@ -13,6 +13,7 @@ longer and bigger runs are bench/load.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 
 import pytest
@@ -117,3 +118,38 @@ def test_wireguard_crowd_on_one_uapi_socket(tmp_path):
           f"peak fds {fds}")
     assert not wrong, f"{len(wrong)} wrong of {CROWD}:\n" + "\n".join(wrong[:5])
     assert connections == CROWD
+
+
+class OneClientManagement:
+    """Like OpenVPN's management interface: a backlog of one, one client
+    served at a time; the first client here keeps it (an operator's open
+    session), so later ones are accepted by the kernel and never greeted."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.holder.connect(path)
+        self.held, _ = self.sock.accept()
+        self.held.sendall(b">INFO:OpenVPN Management Interface Version 5 -- type 'help' for more info\r\n")
+
+    def close(self):
+        for s in (self.held, self.holder, self.sock):
+            s.close()
+
+
+def test_openvpn_management_held_by_another_client_is_a_clear_unknown(tmp_path):
+    path = str(tmp_path / "mgmt.sock")
+    mgmt = OneClientManagement(path)
+    try:
+        commands = [(i, [plugin_path("check_vpn_tunnel_up"), "--backend", "openvpn", "--management", path,
+                         "-t", "2"]) for i in range(20)]
+        members, took = run_crowd(commands, limit=LIMIT)
+    finally:
+        mgmt.close()
+    check_members(members, "VPN_TUNNEL")
+    for m in members:
+        # Waited its whole budget, then said why: never OK, never "not running".
+        assert m.state == "UNKNOWN" and m.summary.startswith("timed out after 2 s while "), str(m)
+        assert any("serves one client at a time" in line for line in m.lines[1:]), str(m)
