@@ -14,13 +14,14 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 
 import pytest
 
 from crowd import run_crowd
-from sitelink_fakes import FakeServer, read_until
-from sitelink_test import check_conventions, parse_output, plugin_path
+from sitelink_fakes import FakeServer
+from sitelink_test import check_conventions, parse_output, plugin_path, run
 
 MAX_RSS_KB = 64 * 1024  # per process, whatever the crowd
 MAX_FDS = 16  # per process: stdio, sockets, nothing that grows with the crowd
@@ -94,31 +95,7 @@ def test_ping_crowd_every_reply_to_its_own_process(netns):
     assert not wrong, f"{len(wrong)} wrong of {CROWD}:\n" + "\n".join(wrong[:5])
 
 
-# ---- one control socket, a crowd of clients ----
-
-def wireguard_peer(conn, server):
-    import time
-    read_until(conn, b"\n\n")
-    now = int(time.time())
-    conn.sendall(("private_key=" + "11" * 32 + "\nlisten_port=51820\npublic_key=" + "22" * 32 +
-                  f"\nendpoint=192.0.2.2:51820\nlast_handshake_time_sec={now - 20}\nlast_handshake_time_nsec=0\n"
-                  "rx_bytes=100\ntx_bytes=200\nallowed_ip=10.9.0.2/32\nerrno=0\n\n").encode())
-
-
-def test_wireguard_crowd_on_one_uapi_socket(tmp_path):
-    path = str(tmp_path / "wg0.sock")
-    with FakeServer(wireguard_peer, unix_path=path) as srv:
-        commands = [(i, [plugin_path("check_vpn_tunnel_up"), "--backend", "wireguard", "--interface", "wg0",
-                         "--socket", path, "-t", "10"]) for i in range(CROWD)]
-        members, took = run_crowd(commands, limit=LIMIT)
-        connections = srv.connections
-    wrong = [str(m) for m in members if m.state != "OK"]
-    rss, fds = check_members(members, "VPN_TUNNEL")
-    print(f"wireguard crowd: {CROWD} processes in {took:.2f} s, {len(wrong)} wrong, peak RSS {rss} KiB, "
-          f"peak fds {fds}")
-    assert not wrong, f"{len(wrong)} wrong of {CROWD}:\n" + "\n".join(wrong[:5])
-    assert connections == CROWD
-
+# ---- one control socket, a crowd of clients (the real daemons: tests/integration/test_drills_lab.py) ----
 
 class OneClientManagement:
     """Like OpenVPN's management interface: a backlog of one, one client
@@ -153,3 +130,49 @@ def test_openvpn_management_held_by_another_client_is_a_clear_unknown(tmp_path):
         # Waited its whole budget, then said why: never OK, never "not running".
         assert m.state == "UNKNOWN" and m.summary.startswith("timed out after 2 s while "), str(m)
         assert any("serves one client at a time" in line for line in m.lines[1:]), str(m)
+
+
+def postgres_full_then_auth(full_times):
+    """A PostgreSQL that answers the first `full_times` logins with FATAL
+    53300 "sorry, too many clients already" (what a crowd of checks meets
+    at max_connections), then asks for a password and refuses it."""
+    from sitelink_fakes import postgres_cleartext_auth
+    auth = postgres_cleartext_auth()
+
+    def handler(conn, server):
+        if server.connections > full_times:
+            return auth(conn, server)
+        while True:
+            head = conn.recv(8)
+            if len(head) < 8:
+                return
+            n, code = struct.unpack("!II", head)
+            if n > 8:
+                conn.recv(n - 8)
+            if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest
+                conn.sendall(b"N")
+                continue
+            break
+        fields = b"SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0"
+        conn.sendall(b"E" + struct.pack("!I", len(fields) + 4) + fields)
+    return handler
+
+
+def test_postgresql_full_of_clients_is_asked_again_within_the_budget():
+    with FakeServer(postgres_full_then_auth(2)) as srv:
+        host, port = srv.address.rsplit(":", 1)
+        r = run(plugin_path("check_replication_lag"), ["--backend", "postgresql", "-H", host, "-p", port,
+                                                       "-U", "monitor", "-t", "5"],
+                env={"PGPASSWORD": "not-the-password", "PGSSLMODE": "disable"})
+        check_conventions(r, "REPLICATION_LAG")
+        # Asked again after "too many clients" and got to the next step.
+        assert srv.connections == 3, str(r)
+        assert r.rc == 3 and "password authentication failed" in r.stdout, str(r)
+    with FakeServer(postgres_full_then_auth(10**6)) as srv:
+        host, port = srv.address.rsplit(":", 1)
+        r = run(plugin_path("check_replication_lag"), ["--backend", "postgresql", "-H", host, "-p", port,
+                                                       "-U", "monitor", "-t", "2"], env={"PGSSLMODE": "disable"})
+        check_conventions(r, "REPLICATION_LAG")
+        # Still full when the budget ends: that is the finding, on time.
+        assert r.rc == 2 and "too many clients" in r.summary and r.elapsed < 2.5, str(r)
+        assert srv.connections >= 2, str(r)
