@@ -162,8 +162,7 @@ Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
              fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)),
              {},
              none};
-    if (o.error_code == 2013)
-      r.details.push_back("the server closed the connection before its answer was complete");
+    if (o.error_code == 2013) r.details.push_back("the server closed the connection before its answer was complete");
     else if (st == State::Unknown)
       r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
                           "MYSQL_PWD, never from the command line)");

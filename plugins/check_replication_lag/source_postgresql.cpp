@@ -153,8 +153,7 @@ public:
 private:
   static bool server_full(const std::string& m)
   {
-    return m.find("too many clients") != std::string::npos ||
-           m.find("remaining connection slots") != std::string::npos;
+    return m.find("too many clients") != std::string::npos || m.find("remaining connection slots") != std::string::npos;
   }
 
   void attempt(const std::vector<const char*>& k, const std::vector<const char*>& v)
