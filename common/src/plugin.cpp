@@ -233,9 +233,12 @@ int run_check(const PluginInfo& info, const CommandLine& cl, const TimeoutSpec& 
   auto rb = runbook_from_options(cl.vm);
   Runbook runbook = rb ? *rb : Runbook{};
 
-  Deadline deadline(timeout.seconds);
+  // The budget counts from the process's start, as the monitoring core's
+  // own timeout does: start-up on a busy machine is not free.
+  const double started = seconds_since_process_start();
+  Deadline deadline(timeout.seconds, started);
   watchdog::arm(timeout.seconds, timeout.state, join_lines(runbook.block(timeout.state)),
-                join_lines(runbook.block(State::Unknown)));
+                join_lines(runbook.block(State::Unknown)), started);
   watchdog::set_activity("starting");
 
   SystemClock clock;

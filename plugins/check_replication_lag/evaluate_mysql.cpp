@@ -87,10 +87,13 @@ State classify_mysql_connect_error(unsigned code)
   case 2059: // authentication plugin cannot be loaded
   case 2061: // authentication requires secure connection
     return State::Unknown;
+  // Lost after the server had accepted: its answer was cut (killed or
+  // restarted mid-handshake). A timeout never gets here (Status::Timeout).
+  case 2013: return State::Unknown;
   default: break;
   }
-  // 2002 socket, 2003 TCP, 2005 unknown host, 2013 lost, 1040 too many
-  // connections, 1129 host blocked: the service is not usable.
+  // 2002 socket, 2003 TCP, 2005 unknown host, 1040 too many connections,
+  // 1129 host blocked: the service is not usable.
   return State::Critical;
 }
 
@@ -196,7 +199,8 @@ Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
              fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)),
              {},
              none};
-    if (st == State::Unknown)
+    if (o.error_code == 2013) r.details.push_back("the server closed the connection before its answer was complete");
+    else if (st == State::Unknown)
       r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
                           "MYSQL_PWD, never from the command line)");
     return r;

@@ -723,9 +723,11 @@ Result run(const Config& c, Context& ctx)
             fmt::format("{}: {} tunnel(s), {} configured", obs->daemon, obs->tunnels.size(), obs->configured.size()));
   ctx.debug(2, fmt::format("connect and exchange took {} ms",
                            format_number(std::round((ctx.deadline().elapsed() - started) * 1e5) / 100)));
-  if (obs->timed_out)
-    return Result::timed_out(obs->activity,
-                             {obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"});
+  if (obs->timed_out) {
+    std::vector<std::string> details{obs->daemon + " at " + obs->endpoint + " gave no complete answer in time"};
+    if (!obs->hint.empty()) details.push_back(obs->hint);
+    return Result::timed_out(obs->activity, details);
+  }
   if (!c.servers.empty() && obs->status == Observation::Status::Read) {
     Policy pair = c.policy;
     pair.expected = pair_expected;

@@ -21,8 +21,11 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   Azure and Google Cloud: see cloud_azure.py and cloud_gcp.py
 
 Fault modes: slow, hang (accept and never answer), 500, throttle,
-throttle_once, malformed, huge, expired, expired_once. Targets: ec2, sts,
-imds, container, keystone, neutron, all.
+throttle_once, malformed, huge, expired, expired_once, cut (the answer's
+headers with its full Content-Length, then only the first "cut" bytes of
+the body, or all but the last -cut, then a connection reset: a server
+killed mid-answer). Targets: ec2,
+sts, imds, container, keystone, neutron, all.
 
 Signatures are checked with sitelink's own signer (tests/tools/sigv4_tool,
 --signer), so a wrongly signed request gets SignatureDoesNotMatch.
@@ -34,7 +37,9 @@ import json
 import os
 import re
 import secrets
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -86,6 +91,7 @@ class State:
         self.neutron = None
         self.target = "all"
         self.slow = 2.0
+        self.cut = 0
         self.count = 0
         self.tokens = set()
         self.imds_tokens = set()
@@ -124,7 +130,15 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        cut = getattr(self, "cut_after", None)
+        if cut is None:
+            self.wfile.write(data)
+            return
+        self.wfile.write(data[:cut if cut >= 0 else max(0, len(data) + cut)])
+        self.wfile.flush()
+        # SO_LINGER 0: close() sends a RST, as when the server process dies.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def apply_fault(self, target, malformed_body, ctype):
         """Returns True when the fault answered (or will never answer)."""
@@ -136,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             count = STATE.count
         if fault == "slow":
             time.sleep(STATE.slow)
+            return False
+        if fault == "cut":
+            self.cut_after = STATE.cut  # send() stops there
             return False
         if fault == "hang":
             # Accept, read the request, never answer.
@@ -231,6 +248,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.target = cfg.get("target", "all")
                 STATE.slow = float(cfg.get("slow", 2.0))
                 STATE.neutron = cfg.get("neutron")
+                STATE.cut = int(cfg.get("cut", 0))
             return self.send(200, "{}", "application/json")
         if path == "/_aws":
             return cloud_aws_ext.control(self, body)
