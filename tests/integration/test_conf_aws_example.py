@@ -118,15 +118,24 @@ class Lab:
     def tunnels(self, *states):
         self.aws({"telemetry": {VPN_ID: list(states)}})
 
+    def ip(self, *args):
+        subprocess.run(["ip", "-n", self.ns] + list(args), capture_output=True, timeout=30)
+
     def provider_up(self):
         if not self.provider:
+            self.ip("route", "del", "blackhole", f"{PROVIDER}/32")
+            self.ip("addr", "add", f"{PROVIDER}/32", "dev", "lo")
             self.provider = NsProcess(self.ns, ["python3", "-c", LISTENER], first_line=True)
             assert self.provider.line.startswith("LISTENING"), self.provider.line
 
     def provider_down(self):
+        """Gone as across a dead tunnel: a refused connection would read as
+        "host alive", so the address goes and its route drops everything."""
         if self.provider:
             self.provider.stop()
             self.provider = None
+        self.ip("addr", "del", f"{PROVIDER}/32", "dev", "lo")
+        self.ip("route", "replace", "blackhole", f"{PROVIDER}/32")
 
 
 def mail_script(path, log):
@@ -153,8 +162,6 @@ def aws(lab):
             assert text.count("/usr/bin/mail") == 2, "the example's mail commands changed"
             text = text.replace("/usr/bin/mail", ic.path("mail"))
         ic.write(os.path.join("example", f), text)
-    ns = lab["LAB_NS_A"]
-    subprocess.run(["ip", "-n", ns, "addr", "add", f"{PROVIDER}/32", "dev", "lo"], capture_output=True)
     t = None
     try:
         t = Lab(lab, root)
@@ -167,7 +174,7 @@ def aws(lab):
                    AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.path.join(root, "no-aws-config"),
                    AWS_SHARED_CREDENTIALS_FILE=os.path.join(root, "no-aws-credentials"))
         lab_icinga("icinga-start", "aws-example", "a", root, "127.0.0.1:5665", env=env)
-        api = IcingaApi(ns, ic, CN, password)
+        api = IcingaApi(lab["LAB_NS_A"], ic, CN, password)
         api.lab, api.mail_log, api.ic = t, mail_log, ic
         yield api
     finally:
@@ -177,8 +184,8 @@ def aws(lab):
             print(e)
         if t:
             t.provider_down()
+            t.ip("route", "del", "blackhole", f"{PROVIDER}/32")
             t.server.stop()
-        subprocess.run(["ip", "-n", ns, "addr", "del", f"{PROVIDER}/32", "dev", "lo"], capture_output=True)
 
 
 def mails(api):
