@@ -241,6 +241,13 @@ def test_normal_state_is_quiet(aws):
     assert cmd[cmd.index("-w") + 1] == "1:1" and cmd[cmd.index("-c") + 1] == "1:"
     assert vpn["check_interval"] == 60  # the cloud template: one API call a minute
     ping = force_until(aws, PING, lambda a: a["state"] == 0)
+    # Icinga ignores a SOFT parent: the dependents must turn HARD later than
+    # the tunnel check can confirm a cut on its own schedule (interval, then
+    # retries), or one of them pages first.
+    host = aws.request("GET", f"objects/hosts/{PING[0]}")["results"][0]["attrs"]
+    worst = vpn["check_interval"] + (vpn["max_check_attempts"] - 1) * vpn["retry_interval"]
+    for dep in (ping, host):
+        assert (dep["max_check_attempts"] - 1) * dep["retry_interval"] > worst, (dep["max_check_attempts"], worst)
     assert ping["last_check_result"]["output"].startswith("CROSS_SITE_PING OK - ")
     assert force_host(aws, PING[0])["state"] == 0
     time.sleep(3)  # a (wrong) notification would be on its way by now
