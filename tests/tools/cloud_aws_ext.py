@@ -6,11 +6,14 @@ applied there):
   DescribeRouteTables  for the tables of this model (routes to gateways,
                        instances and network interfaces)
   ReplaceRoute         repoints a route of this model (what on-call runs)
-  DescribeVpnConnections with Filter.N.Name=vpn-gateway-id
+  DescribeVpnConnections with Filter.N.Name=vpn-gateway-id, or VpnConnectionId.N
+                       when every ID named is a connection of this model
   DescribeAddresses    PublicIp.N / AllocationId.N
   DescribeInstances    Filter instance-id or InstanceId.N
   POST /_aws           changes the model: {"reset": true}, {"route": {...}},
                        {"telemetry": {VPN_ID: ["UP", "DOWN"]}},
+                       {"vpn": {VPN_ID: {"gateway": G, "state": S,
+                                         "telemetry": [[IP, STATUS], ...]}}},
                        {"instance": {ID: STATE}}, {"address": {...}},
                        {"fail": {"action": A, "status": S, "code": C}}
 Everything here is written from the EC2 API reference (2016-11-15).
@@ -123,10 +126,10 @@ def route_tables():
                     f"{items}</routeSet><associationSet/><tagSet/></item></routeTableSet>")
 
 
-def vpn_connections(gateways):
+def vpn_connections(gateways=(), ids=()):
     items = ""
     for vid, c in MODEL.vpn.items():
-        if c["gateway"] not in gateways:
+        if c["gateway"] not in gateways and vid not in ids:
             continue
         tel = "".join(f"<item><outsideIpAddress>{ip}</outsideIpAddress><status>{st}</status>"
                       f"<lastStatusChange>2026-11-20T08:00:00.000Z</lastStatusChange>"
@@ -229,7 +232,10 @@ def query(handler, action, form):
         elif action == "ReplaceRoute":
             out = replace_route(form)
         elif action == "DescribeVpnConnections" and filter_values(form, "vpn-gateway-id"):
-            out = vpn_connections(filter_values(form, "vpn-gateway-id"))
+            out = vpn_connections(gateways=filter_values(form, "vpn-gateway-id"))
+        elif (action == "DescribeVpnConnections" and values(form, "VpnConnectionId.")
+              and all(v in MODEL.vpn for v in values(form, "VpnConnectionId."))):
+            out = vpn_connections(ids=values(form, "VpnConnectionId."))
         elif action == "DescribeAddresses":
             out = addresses(form)
         elif action == "DescribeInstances":
@@ -253,6 +259,8 @@ def control(handler, body):
             route = next(x for x in MODEL.routes if x["dest"] == r["dest"])
             route.clear()
             route.update(r)
+        for vid, conn in cfg.get("vpn", {}).items():
+            MODEL.vpn[vid] = conn
         for vid, statuses in cfg.get("telemetry", {}).items():
             for t, st in zip(MODEL.vpn[vid]["telemetry"], statuses):
                 t[1] = st
