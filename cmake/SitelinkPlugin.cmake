@@ -11,7 +11,9 @@
 #   resolve through /etc/hosts and DNS, which the static C library carries;
 #   other NSS modules of nsswitch.conf are loaded only when the installed C
 #   library is the one the plugin was built against. Off with
-#   -DSITELINK_STATIC_PIE=OFF.
+#   -DSITELINK_STATIC_PIE=OFF, as the package builds and the ci preset do:
+#   Debian and Fedora want a glibc security update to reach every binary
+#   without a rebuild.
 #
 # sitelink_add_module(NAME SOURCES src... [LIBS lib...])
 #   Builds a backend module (a shared object opened with dlopen only when its

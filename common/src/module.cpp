@@ -21,13 +21,29 @@ std::string exe_dir()
   auto slash = p.rfind('/');
   return slash == std::string::npos ? std::string() : p.substr(0, slash);
 }
+
+// The distribution package that ships each module (packaging/debian/control,
+// packaging/rpm/sitelink.spec): the packages are split by weight, so a
+// backend whose client library was not wanted is simply not installed.
+std::string package_of(std::string_view module)
+{
+  if (module == "sitelink_pgsql") return "sitelink-replication-postgresql";
+  if (module == "sitelink_mysql") return "sitelink-replication-mysql";
+  if (module == "sitelink_cloud") return "sitelink-vpn-cloud";
+  return "sitelink";
+}
 } // namespace
 
 tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::string_view symbol)
 {
   std::vector<std::string> dirs;
   if (const char* env = ::secure_getenv("SITELINK_MODULE_DIR"); env != nullptr && *env != '\0') dirs.emplace_back(env);
-  if (auto d = exe_dir(); !d.empty()) dirs.push_back(d + "/../modules");
+  if (auto d = exe_dir(); !d.empty()) {
+    dirs.push_back(d + "/../modules");
+    // Installed: <libdir>/nagios/plugins/<plugin> and <libdir>/sitelink/, in
+    // both packages (lib64 in the .rpm), so one build serves both formats.
+    dirs.push_back(d + "/../../sitelink");
+  }
   dirs.emplace_back(module_dir);
 
   std::string errors;
@@ -43,8 +59,8 @@ tl::expected<void*, std::string> load_module_symbol(std::string_view name, std::
     if (sym == nullptr) return tl::unexpected("backend module " + path + " lacks symbol " + std::string(symbol));
     return sym;
   }
-  return tl::unexpected("backend module " + std::string(name) + ".so not found (looked in " + std::string(module_dir) +
-                        "); is the package complete?");
+  return tl::unexpected("backend module " + std::string(name) + " is not installed (install the package " +
+                        package_of(name) + ")");
 }
 
 } // namespace sitelink

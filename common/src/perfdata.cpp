@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "sitelink/labels.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/utf8.hpp"
 
@@ -52,6 +53,16 @@ std::string format_label(std::string_view label)
   std::string clean = sanitize_label(label);
   if (plain_label(clean)) return clean;
   return "'" + clean + "'";
+}
+
+std::string address_label(std::string_view address)
+{
+  std::string out(address);
+  for (char& c : out) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum) c = '_';
+  }
+  return out;
 }
 
 std::string Perfdatum::render() const

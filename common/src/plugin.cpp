@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "sitelink/extra_opts.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/version.hpp"
@@ -57,6 +58,10 @@ po::options_description standard_options()
     ("help,h", "Print this help and exit (exit code 3)")
     ("version,V", "Print the version and exit (exit code 3)")
     ("verbose,v", po::bool_switch(), "More detail; repeat up to 3 times")
+    ("extra-opts", po::value<std::string>()->value_name("[SECTION][@FILE]"),
+       "Written --extra-opts=[SECTION][@FILE]: read options from SECTION "
+       "(default: the plugin's name) of an ini FILE (default: the Monitoring "
+       "Plugins' search path, $MP_CONFIG_FILE first); the command line wins")
     ("timeout,t", po::value<std::string>()->value_name("SECONDS[:STATE]"),
        "Budget for the whole check (default 10); STATE on expiry is ok, "
        "warning, critical or unknown (default unknown)");
@@ -166,11 +171,14 @@ struct CommandLine {
   int verbosity = 0; // number of -v, at most 3
 };
 
-// Parses and stores the command line; throws po::error on a bad one.
-CommandLine parse_command_line(int argc, const char* const* argv, const po::options_description& all)
+// Parses and stores the command line with the options of its --extra-opts
+// files (the command line wins; extra_opts.hpp); throws po::error on a bad
+// one, naming the file and line for an option that came from a file.
+CommandLine parse_command_line(int argc, const char* const* argv, const PluginInfo& info,
+                               const po::options_description& all)
 {
   CommandLine cl;
-  auto parsed = po::command_line_parser(argc, argv).options(all).run();
+  auto parsed = extra_opts::parse_arguments(argc, argv, all, info.name, {"verbose"});
   // Boost 1.74 refuses a repeated bool_switch; count -v ourselves.
   std::vector<po::option> kept;
   for (auto& o : parsed.options) {
@@ -225,9 +233,12 @@ int run_check(const PluginInfo& info, const CommandLine& cl, const TimeoutSpec& 
   auto rb = runbook_from_options(cl.vm);
   Runbook runbook = rb ? *rb : Runbook{};
 
-  Deadline deadline(timeout.seconds);
+  // The budget counts from the process's start, as the monitoring core's
+  // own timeout does: start-up on a busy machine is not free.
+  const double started = seconds_since_process_start();
+  Deadline deadline(timeout.seconds, started);
   watchdog::arm(timeout.seconds, timeout.state, join_lines(runbook.block(timeout.state)),
-                join_lines(runbook.block(State::Unknown)));
+                join_lines(runbook.block(State::Unknown)), started);
   watchdog::set_activity("starting");
 
   SystemClock clock;
@@ -262,7 +273,7 @@ int parse_and_run(int argc, const char* const* argv, const PluginInfo& info,
   }
   CommandLine cl;
   try {
-    cl = parse_command_line(argc, argv, all);
+    cl = parse_command_line(argc, argv, info, all);
   } catch (const po::error& e) {
     return usage_error(info, e.what());
   }

@@ -6,7 +6,10 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <fcntl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -38,6 +41,45 @@ tl::expected<TimeoutSpec, std::string> parse_timeout(std::string_view text)
 
 Deadline::Deadline(double budget_seconds) : start_(clock::now()), budget_(budget_seconds)
 {}
+
+Deadline::Deadline(double budget_seconds, double already_elapsed)
+    : start_(clock::now() - std::chrono::duration_cast<clock::duration>(
+                                std::chrono::duration<double>(std::max(0.0, already_elapsed)))),
+      budget_(budget_seconds)
+{}
+
+double seconds_since_process_start() noexcept
+{
+  // Field 22 of /proc/self/stat, after the parenthesised command name:
+  // clock ticks since boot at which the process started.
+  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  // After ") " comes field 3 (state); starttime is field 22.
+  unsigned long long start_ticks = 0;
+  int field = 2;
+  for (const char* q = p + 1; *q != '\0'; ++q) {
+    if (*q != ' ') continue;
+    if (++field == 22) {
+      start_ticks = std::strtoull(q + 1, nullptr, 10);
+      break;
+    }
+  }
+  long hz = ::sysconf(_SC_CLK_TCK);
+  timespec now{};
+  if (start_ticks == 0 || hz <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0) return 0;
+  double since = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9 -
+                 static_cast<double>(start_ticks) / static_cast<double>(hz);
+  // A tick is 10 ms: a negative value is rounding; an hour means the clocks
+  // disagree (a time namespace), not a slow start.
+  return since > 0 && since < 3600 ? since : 0;
+}
 
 double Deadline::elapsed() const noexcept
 {
@@ -147,7 +189,8 @@ void install_signal_handlers(std::string_view service)
   ::sigaction(SIGPIPE, &ign, nullptr);
 }
 
-void arm(double seconds, State on_timeout, const std::string& timeout_tail, const std::string& term_tail)
+void arm(double seconds, State on_timeout, const std::string& timeout_tail, const std::string& term_tail,
+         double already_elapsed)
 {
   std::string secs = format_number(std::round(seconds * 1000) / 1000);
   std::snprintf(g_timeout_head, sizeof g_timeout_head, "%s %s - timed out after %s s while ", g_service,
@@ -164,7 +207,7 @@ void arm(double seconds, State on_timeout, const std::string& timeout_tail, cons
   sa.sa_flags = 0; // no SA_RESTART: blocking calls must not resume
   ::sigaction(SIGALRM, &sa, nullptr);
   struct itimerval it {};
-  auto usec = static_cast<long>(seconds * 1e6);
+  auto usec = static_cast<long>(std::max(0.01, seconds - std::max(0.0, already_elapsed)) * 1e6);
   it.it_value.tv_sec = usec / 1000000;
   it.it_value.tv_usec = usec % 1000000;
   ::setitimer(ITIMER_REAL, &it, nullptr);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "quality.hpp"
+#include "sitelink/labels.hpp"
 #include "sitelink/number.hpp"
 #include "sitelink/output.hpp"
 #include "sitelink/perfdata.hpp"
@@ -274,11 +275,12 @@ void target_perfdata(std::vector<Perfdatum>& out, const std::string& prefix, con
   out.push_back({prefix + "jitter", rounded(j.st.jitter), Uom::Milliseconds, upper(p.jitter_warn_ms),
                  upper(p.jitter_crit_ms), 0.0, std::nullopt});
   quality_perfdata(out, prefix, j.st, p);
-  // --mtu: '<target>_pmtu' (the label, also for a single target).
+  // --mtu: '<target>_pmtu' (the label, also for a single target),
+  // the target in address_label form like every per-target label.
   if (p.mtu_expected) {
     std::optional<double> v;
     if (j.t->pmtu) v = j.t->pmtu->largest_passed;
-    out.push_back({j.t->name + "_pmtu", v, Uom::Bytes, std::nullopt, std::nullopt, 0.0, std::nullopt});
+    out.push_back({address_label(j.t->name) + "_pmtu", v, Uom::Bytes, std::nullopt, std::nullopt, 0.0, std::nullopt});
   }
 }
 
@@ -500,7 +502,7 @@ bool per_target_perfdata(const std::vector<std::string>& names, std::size_t item
   std::size_t bytes = 0;
   // `items` per target (5, plus the quality modes'); 30 bytes bounds a value with its unit and the
   // threshold, min and max fields ("=123456.789ms;200;500;0").
-  for (const auto& n : names) bytes += items * (format_label(n + "_jitter").size() + 30);
+  for (const auto& n : names) bytes += items * (format_label(address_label(n) + "_jitter").size() + 30);
   return bytes <= max_per_target_perfdata_bytes;
 }
 
@@ -532,7 +534,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
   for (const auto& t : obs.targets) names.push_back(t.name);
   if (tl.total == 1) target_perfdata(r.perfdata, "", js.front(), policy);
   else if (per_target_perfdata(names, perfdata_items(policy)))
-    for (const auto& j : js) target_perfdata(r.perfdata, j.t->name + "_", j, policy);
+    for (const auto& j : js) target_perfdata(r.perfdata, address_label(j.t->name) + "_", j, policy);
   else aggregate_perfdata(r.perfdata, js, policy);
   return r;
 }

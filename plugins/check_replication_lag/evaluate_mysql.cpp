@@ -63,6 +63,10 @@ MysqlReplicaStatus map_replica_status(const std::vector<std::string>& names,
   s.source_port = text({"Source_Port", "Master_Port"});
   s.io_state = text({"Replica_IO_State", "Slave_IO_State"});
   s.sql_state = text({"Replica_SQL_Running_State", "Slave_SQL_Running_State"});
+  if (const auto* v = get({"SQL_Delay"}); v != nullptr && *v) {
+    auto n = parse_number(**v);
+    if (n && *n >= 0) s.sql_delay = *n;
+  }
   if (const auto* v = get({"Source_Server_Id", "Master_Server_Id"}); v != nullptr && *v) {
     auto n = parse_number(**v);
     // server_id is a 32-bit unsigned; a larger value would overflow the cast.
@@ -83,10 +87,13 @@ State classify_mysql_connect_error(unsigned code)
   case 2059: // authentication plugin cannot be loaded
   case 2061: // authentication requires secure connection
     return State::Unknown;
+  // Lost after the server had accepted: its answer was cut (killed or
+  // restarted mid-handshake). A timeout never gets here (Status::Timeout).
+  case 2013: return State::Unknown;
   default: break;
   }
-  // 2002 socket, 2003 TCP, 2005 unknown host, 2013 lost, 1040 too many
-  // connections, 1129 host blocked: the service is not usable.
+  // 2002 socket, 2003 TCP, 2005 unknown host, 1040 too many connections,
+  // 1129 host blocked: the service is not usable.
   return State::Critical;
 }
 
@@ -125,18 +132,51 @@ std::string check_option_file_mode(unsigned mode, unsigned owner_uid, unsigned o
   return {};
 }
 
+std::string channel_label(std::string_view channel)
+{
+  if (channel.empty()) return "default";
+  std::string out;
+  for (char c : channel)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                                                       : '_';
+  return out;
+}
+
 namespace {
 
-// lag, and heartbeat_age when a heartbeat table is configured.
-std::vector<Perfdatum> mysql_perf(const MysqlPolicy& p, std::optional<double> lag, std::optional<double> age)
+// A heartbeat reading: the observation's (one row) or the channel's own.
+struct Heartbeat {
+  std::optional<double> age;
+  unsigned error_code = 0;
+  std::string error;
+};
+
+Heartbeat heartbeat_of(const MysqlObservation& o, const MysqlReplicaStatus& r)
 {
-  std::vector<Perfdatum> v{Perfdatum{"lag", lag ? std::optional<double>(round_ms(std::max(0.0, *lag))) : std::nullopt,
+  if (o.rows.size() > 1) return Heartbeat{r.heartbeat_age, r.heartbeat_error_code, r.heartbeat_error};
+  return Heartbeat{o.heartbeat_age, o.heartbeat_error_code, o.heartbeat_error};
+}
+
+// The apply delay the lag is judged beyond: --expected-delay, else SQL_Delay.
+double apply_delay(const MysqlReplicaStatus& r, const MysqlPolicy& p)
+{
+  return p.expected_delay ? *p.expected_delay : r.sql_delay.value_or(0);
+}
+
+// lag, and heartbeat_age when a heartbeat table is configured; `prefix`
+// names the channel when several are judged.
+std::vector<Perfdatum> mysql_perf(const MysqlPolicy& p, std::optional<double> lag, std::optional<double> age,
+                                  const std::string& prefix = "")
+{
+  std::vector<Perfdatum> v{Perfdatum{prefix + "lag",
+                                     lag ? std::optional<double>(round_ms(std::max(0.0, *lag))) : std::nullopt,
                                      Uom::Seconds, p.warn, p.crit, 0.0, std::nullopt}};
   if (!p.heartbeat_table.empty()) {
     Range t;
     t.end = p.link_timeout.value_or(mysql_default_link_timeout);
-    v.push_back(Perfdatum{"heartbeat_age", age ? std::optional<double>(round_ms(std::max(0.0, *age))) : std::nullopt,
-                          Uom::Seconds, std::nullopt, t, 0.0, std::nullopt});
+    v.push_back(Perfdatum{prefix + "heartbeat_age",
+                          age ? std::optional<double>(round_ms(std::max(0.0, *age))) : std::nullopt, Uom::Seconds,
+                          std::nullopt, t, 0.0, std::nullopt});
   }
   return v;
 }
@@ -159,7 +199,8 @@ Result evaluate_failure(const MysqlObservation& o, const MysqlPolicy& p)
              fmt::format("cannot connect to {}: error {} {}", server, o.error_code, sanitize_quote(o.error, 200)),
              {},
              none};
-    if (st == State::Unknown)
+    if (o.error_code == 2013) r.details.push_back("the server closed the connection before its answer was complete");
+    else if (st == State::Unknown)
       r.details.push_back("the server refused the credentials or database (passwords come from --defaults-file or "
                           "MYSQL_PWD, never from the command line)");
     return r;
@@ -201,69 +242,200 @@ void judge_threads(std::vector<SubResult>& parts, const MysqlReplicaStatus& r, c
 }
 
 struct MysqlLag {
-  std::optional<double> seconds;
+  std::optional<double> seconds; // beyond the apply delay
   bool from_heartbeat = false;
+  double delay = 0;
 };
 
+std::string delay_note(double delay)
+{
+  return delay > 0 ? fmt::format(" beyond the apply delay of {} s", format_number(delay)) : std::string();
+}
+
+// The heartbeat's part: its age beyond the apply delay against the link timeout.
+void judge_heartbeat(std::vector<SubResult>& parts, MysqlLag& lag, const Heartbeat& hb, const MysqlPolicy& p)
+{
+  const double lt = p.link_timeout.value_or(mysql_default_link_timeout);
+  if (hb.age) {
+    lag.seconds = std::max(0.0, *hb.age - lag.delay);
+    lag.from_heartbeat = true;
+    if (*hb.age - lag.delay > lt)
+      parts.push_back(
+          {State::Critical,
+           fmt::format("heartbeat {} is {} s old{} (link timeout {} s): link or pt-heartbeat down?",
+                       sanitize(p.heartbeat_table), seconds_text(*hb.age), delay_note(lag.delay), format_number(lt)),
+           {}});
+    return;
+  }
+  parts.push_back(
+      {State::Unknown,
+       fmt::format("cannot read heartbeat {}: {}", sanitize(p.heartbeat_table),
+                   hb.error.empty() ? std::string("no row")
+                                    : fmt::format("error {} {}", hb.error_code, sanitize_quote(hb.error, 120))),
+       {}});
+}
+
 // The lag: the heartbeat's age when a table is configured and readable,
-// else Seconds_Behind_Master (never read as 0 when NULL).
-MysqlLag judge_lag(std::vector<SubResult>& parts, const MysqlObservation& o, const MysqlReplicaStatus& r,
+// else Seconds_Behind_Master (never read as 0 when NULL); both beyond the
+// intended apply delay (SQL_Delay or --expected-delay).
+MysqlLag judge_lag(std::vector<SubResult>& parts, const Heartbeat& hb, const MysqlReplicaStatus& r,
                    const MysqlPolicy& p)
 {
   MysqlLag lag;
-  const double lt = p.link_timeout.value_or(mysql_default_link_timeout);
-  if (!p.heartbeat_table.empty()) {
-    if (o.heartbeat_age) {
-      lag.seconds = std::max(0.0, *o.heartbeat_age);
-      lag.from_heartbeat = true;
-      if (*o.heartbeat_age > lt)
-        parts.push_back({State::Critical,
-                         fmt::format("heartbeat {} is {} s old (link timeout {} s): link or pt-heartbeat down?",
-                                     sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age), format_number(lt)),
-                         {}});
-    } else {
-      parts.push_back({State::Unknown,
-                       fmt::format("cannot read heartbeat {}: {}", sanitize(p.heartbeat_table),
-                                   o.heartbeat_error.empty() ? std::string("no row")
-                                                             : fmt::format("error {} {}", o.heartbeat_error_code,
-                                                                           sanitize_quote(o.heartbeat_error, 120))),
-                       {}});
-    }
-  }
+  lag.delay = apply_delay(r, p);
+  if (!p.heartbeat_table.empty()) judge_heartbeat(parts, lag, hb, p);
   if (!lag.from_heartbeat) {
-    lag.seconds = r.seconds_behind;
+    if (r.seconds_behind) lag.seconds = std::max(0.0, *r.seconds_behind - lag.delay);
     if (!lag.seconds && r.io_running == "Yes" && r.sql_running == "Yes")
       parts.push_back({State::Unknown, "Seconds_Behind_Master is NULL although both threads run", {}});
   }
   if (lag.seconds) {
     const std::string what = lag.from_heartbeat ? "heartbeat age" : "lag";
     const double s = *lag.seconds;
+    const std::string note = delay_note(lag.delay);
     if (p.crit.alerts(s))
-      parts.push_back(
-          {State::Critical, fmt::format("{} {} s (critical {} s)", what, seconds_text(s), p.crit.describe()), {}});
+      parts.push_back({State::Critical,
+                       fmt::format("{} {} s{} (critical {} s)", what, seconds_text(s), note, p.crit.describe()),
+                       {}});
     else if (p.warn.alerts(s))
-      parts.push_back(
-          {State::Warning, fmt::format("{} {} s (warning {} s)", what, seconds_text(s), p.warn.describe()), {}});
+      parts.push_back({State::Warning,
+                       fmt::format("{} {} s{} (warning {} s)", what, seconds_text(s), note, p.warn.describe()),
+                       {}});
   }
   return lag;
 }
 
+std::string source_of(const MysqlReplicaStatus& r)
+{
+  return r.source_host.empty() ? std::string("the primary")
+                               : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
+}
+
 std::vector<std::string> replica_details(const MysqlObservation& o, const MysqlReplicaStatus& r, const MysqlPolicy& p,
-                                         const std::string& src)
+                                         const Heartbeat& hb, const MysqlLag& lag)
 {
   std::vector<std::string> details;
   details.push_back(fmt::format("server {} as {}{}, replicating from {}{}", sanitize(o.server), sanitize(o.user),
-                                o.mariadb ? " (MariaDB)" : "", src,
+                                o.mariadb ? " (MariaDB)" : "", source_of(r),
                                 r.channel.empty() ? "" : " on channel " + sanitize(r.channel)));
   details.push_back(fmt::format("IO thread {} ({}), SQL thread {} ({})", sanitize(r.io_running),
                                 sanitize_quote(r.io_state, 80), sanitize(r.sql_running),
                                 sanitize_quote(r.sql_state, 80)));
   details.push_back(fmt::format("Seconds_Behind_Master: {}", r.seconds_behind ? format_number(*r.seconds_behind)
                                                                               : std::string("NULL (unknown, not 0)")));
-  if (o.heartbeat_age)
-    details.push_back(
-        fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+  if (lag.delay > 0)
+    details.push_back(fmt::format("apply delay {} s ({}); the lag is judged beyond it", format_number(lag.delay),
+                                  p.expected_delay ? "--expected-delay" : "SQL_Delay"));
+  if (hb.age)
+    details.push_back(fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*hb.age)));
   return details;
+}
+
+// One channel's parts, detail lines and lag.
+struct ChannelJudgement {
+  std::vector<SubResult> parts;
+  std::vector<std::string> details;
+  MysqlLag lag;
+  Heartbeat hb;
+};
+
+ChannelJudgement judge_channel(const MysqlObservation& o, const MysqlReplicaStatus& r, const MysqlPolicy& p)
+{
+  ChannelJudgement j;
+  j.hb = heartbeat_of(o, r);
+  judge_threads(j.parts, r, source_of(r));
+  j.lag = judge_lag(j.parts, j.hb, r, p);
+  j.details = replica_details(o, r, p, j.hb, j.lag);
+  return j;
+}
+
+std::string lag_text(const MysqlLag& lag)
+{
+  return fmt::format("{} {} s{}", lag.from_heartbeat ? "heartbeat age" : "lag",
+                     lag.seconds ? seconds_text(*lag.seconds) : "?", delay_note(lag.delay));
+}
+
+// A single channel (the common replica): the summary and perfdata as they
+// always were.
+Result evaluate_one(const MysqlObservation& o, const MysqlReplicaStatus& r, const MysqlPolicy& p)
+{
+  ChannelJudgement j = judge_channel(o, r, p);
+  Result res = aggregate(j.parts.empty() ? std::vector<SubResult>{{State::Ok, "", {}}} : j.parts);
+  if (j.parts.empty()) {
+    res.details.clear();
+    res.summary = fmt::format("replicating from {}, {}", source_of(r), lag_text(j.lag));
+  }
+  res.details.insert(res.details.end(), j.details.begin(), j.details.end());
+  res.perfdata = mysql_perf(p, j.lag.seconds, j.hb.age);
+  return res;
+}
+
+struct Target {
+  std::string name;
+  const MysqlReplicaStatus* row; // nullptr: no such channel
+};
+
+// The channels to judge: every row, or those named with --channel.
+std::vector<Target> channel_targets(const MysqlObservation& o, const MysqlPolicy& p)
+{
+  std::vector<Target> t;
+  if (p.channels.empty()) {
+    for (const auto& r : o.rows) t.push_back({r.channel, &r});
+    return t;
+  }
+  for (const auto& want : p.channels) {
+    const MysqlReplicaStatus* found = nullptr;
+    for (const auto& r : o.rows)
+      if (iequals(r.channel, want)) found = &r;
+    t.push_back({want, found});
+  }
+  return t;
+}
+
+std::string channel_list(const MysqlObservation& o)
+{
+  std::string out;
+  for (const auto& r : o.rows) out += (out.empty() ? "'" : ", '") + sanitize(r.channel) + "'";
+  return out;
+}
+
+// Several channels: each a group with its own parts and perfdata, the worst
+// decides, the summary names the bad ones.
+Result evaluate_channels(const MysqlObservation& o, const std::vector<Target>& targets, const MysqlPolicy& p)
+{
+  const char* noun = o.mariadb ? "connection" : "channel";
+  std::vector<SubResult> parts;
+  std::vector<std::string> details, ok;
+  std::vector<Perfdatum> perf;
+  for (const auto& t : targets) {
+    const std::string shown = t.name.empty() ? std::string("''") : sanitize(t.name);
+    // One named channel keeps the plain labels, present or missing.
+    const std::string label = targets.size() > 1 ? channel_label(t.name) + "_" : std::string();
+    if (t.row == nullptr) {
+      parts.push_back(
+          {State::Critical, fmt::format("{} {} does not exist (the server has {})", noun, shown, channel_list(o)), {}});
+      auto none = mysql_perf(p, std::nullopt, std::nullopt, label);
+      perf.insert(perf.end(), none.begin(), none.end());
+      continue;
+    }
+    ChannelJudgement j = judge_channel(o, *t.row, p);
+    for (auto& part : j.parts) parts.push_back({part.state, fmt::format("{} {}: {}", noun, shown, part.text), {}});
+    for (auto& d : j.details) details.push_back(fmt::format("{} {}: {}", noun, shown, d));
+    auto pd = mysql_perf(p, j.lag.seconds, j.hb.age, label);
+    perf.insert(perf.end(), pd.begin(), pd.end());
+    ok.push_back(fmt::format("{} from {}, {}", shown, source_of(*t.row), lag_text(j.lag)));
+  }
+  Result res;
+  if (parts.empty()) {
+    res.state = State::Ok;
+    res.summary = fmt::format("{} {}s replicating: ", targets.size(), noun);
+    for (std::size_t i = 0; i < ok.size(); ++i) res.summary += (i ? "; " : "") + ok[i];
+  } else {
+    res = aggregate(parts);
+  }
+  res.details.insert(res.details.end(), details.begin(), details.end());
+  res.perfdata = std::move(perf);
+  return res;
 }
 
 } // namespace
@@ -272,30 +444,18 @@ Result evaluate_mysql(const MysqlObservation& o, const MysqlPolicy& p)
 {
   if (o.status != MysqlObservation::Status::Ok) return evaluate_failure(o, p);
   if (o.rows.empty()) {
-    std::string what = p.channel.empty() ? std::string("SHOW REPLICA STATUS returned no row")
-                                         : fmt::format("no replication channel '{}'", sanitize(p.channel));
+    std::string names;
+    for (const auto& c : p.channels) names += (names.empty() ? "'" : ", '") + sanitize(c) + "'";
+    std::string what = p.channels.empty() ? std::string("SHOW REPLICA STATUS returned no row")
+                                          : fmt::format("no replication channel {}", names);
     return Result{State::Critical,
                   fmt::format("{} is not a replica: {}", sanitize(o.server), what),
                   {},
                   mysql_perf(p, std::nullopt, o.heartbeat_age)};
   }
-  const auto& r = o.rows.front();
-  std::vector<SubResult> parts;
-  const std::string src = r.source_host.empty()
-                              ? std::string("the primary")
-                              : sanitize(r.source_host) + (r.source_port.empty() ? "" : ":" + sanitize(r.source_port));
-  judge_threads(parts, r, src);
-  const MysqlLag lag = judge_lag(parts, o, r, p);
-  Result res = aggregate(parts.empty() ? std::vector<SubResult>{{State::Ok, "", {}}} : parts);
-  if (parts.empty()) {
-    res.details.clear();
-    res.summary = fmt::format("replicating from {}, {} {} s", src, lag.from_heartbeat ? "heartbeat age" : "lag",
-                              lag.seconds ? seconds_text(*lag.seconds) : "?");
-  }
-  const auto details = replica_details(o, r, p, src);
-  res.details.insert(res.details.end(), details.begin(), details.end());
-  res.perfdata = mysql_perf(p, lag.seconds, o.heartbeat_age);
-  return res;
+  const auto targets = channel_targets(o, p);
+  if (targets.size() == 1 && targets.front().row != nullptr) return evaluate_one(o, *targets.front().row, p);
+  return evaluate_channels(o, targets, p);
 }
 
 } // namespace sitelink::replication

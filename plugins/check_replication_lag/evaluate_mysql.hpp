@@ -37,6 +37,12 @@ struct MysqlReplicaStatus {
   std::string io_state;
   std::string sql_state;
   std::optional<long> source_server_id;
+  std::optional<double> sql_delay; // SQL_Delay (MASTER_DELAY), seconds
+  // The heartbeat of this channel's primary, when several channels are
+  // read (a single row keeps it in MysqlObservation).
+  std::optional<double> heartbeat_age;
+  unsigned heartbeat_error_code = 0;
+  std::string heartbeat_error;
 };
 
 MysqlReplicaStatus map_replica_status(const std::vector<std::string>& names,
@@ -62,7 +68,11 @@ struct MysqlPolicy {
   Range crit;
   std::optional<double> link_timeout; // heartbeat age that means the link is down
   std::string heartbeat_table;
-  std::string channel;
+  // --channel (repeatable): only these, and each must exist. Empty: every
+  // channel the server reports is judged.
+  std::vector<std::string> channels;
+  // --expected-delay: the intended apply delay, instead of SQL_Delay.
+  std::optional<double> expected_delay;
 };
 
 // Default heartbeat age that counts as a dead link: pt-heartbeat writes
@@ -83,7 +93,12 @@ bool valid_channel_name(std::string_view name);
 // Returns an error text, or empty when acceptable.
 std::string check_option_file_mode(unsigned mode, unsigned owner_uid, unsigned our_uid);
 
-// Pure judgement. Status::Timeout becomes Result::timed_out (the runtime
+// Perfdata label prefix of a channel: lower case, [a-z0-9_], "default" for
+// the unnamed one.
+std::string channel_label(std::string_view channel);
+
+// Pure judgement. Every channel (or each named one) is a group of its own;
+// the worst decides. Status::Timeout becomes Result::timed_out (the runtime
 // writes the timeout line with the -t state), with the no-measurement perfdata.
 Result evaluate_mysql(const MysqlObservation& obs, const MysqlPolicy& policy);
 

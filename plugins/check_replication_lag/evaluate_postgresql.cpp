@@ -78,10 +78,11 @@ Perfdatum link_perf(std::string label, std::optional<double> v, double timeout)
 
 // Judges the seconds and bytes lag against the ranges; adds parts.
 void judge_lag(std::vector<SubResult>& parts, const std::string& who, std::optional<double> seconds,
-               std::optional<double> bytes, const PgPolicy& p, bool from_heartbeat)
+               std::optional<double> bytes, const PgPolicy& p, bool from_heartbeat, double delay = 0)
 {
   if (seconds) {
-    const std::string what = from_heartbeat ? "heartbeat age" : "lag";
+    std::string what = from_heartbeat ? "heartbeat age" : "lag";
+    if (delay > 0) what = fmt::format("{} beyond the apply delay of {} s:", what, format_number(delay));
     if (p.crit.alerts(*seconds))
       parts.push_back({State::Critical,
                        fmt::format("{}{} {} s (critical {} s)", who, what, seconds_text(*seconds), p.crit.describe()),
@@ -143,44 +144,46 @@ bool judge_standby_link(std::vector<SubResult>& parts, const PgStandby& s, const
   return false;
 }
 
-Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
+// The delay a delayed standby keeps on purpose: --expected-delay, else
+// recovery_min_apply_delay; 0 for an ordinary standby.
+double standby_apply_delay(const PgObservation& o, const PgPolicy& p)
+{
+  if (p.expected_delay) return *p.expected_delay;
+  return o.settings.recovery_min_apply_delay.value_or(0);
+}
+
+struct StandbyLag {
+  std::optional<double> seconds; // beyond the apply delay
+  bool from_heartbeat = false;
+};
+
+// The standby's lag in seconds beyond its apply delay: the heartbeat's age
+// when configured; on a fresh link 0 when caught up or when replay waits on
+// the delay, else the replay timestamp's age; on a stale link at least the
+// silence, whatever replay says.
+StandbyLag standby_lag(const PgObservation& o, bool fresh, double delay)
 {
   const auto& s = o.standby;
-  const double lt = p.link_timeout ? *p.link_timeout : pg_default_standby_link_timeout(o.settings);
-  std::vector<SubResult> parts;
-  std::vector<std::string> details;
-  const std::string sender = s.sender.empty() ? std::string("the primary") : sanitize(s.sender);
-
-  const bool fresh = judge_standby_link(parts, s, sender, lt);
-
-  std::optional<double> seconds;
-  bool from_heartbeat = false;
+  StandbyLag lag;
+  const bool behind = s.bytes && *s.bytes > 0;
+  const double replayed =
+      behind && !(delay > 0 && s.waiting_on_delay) ? std::max(0.0, s.replay_age.value_or(0.0) - delay) : 0.0;
   if (o.heartbeat_age) {
-    seconds = std::max(0.0, *o.heartbeat_age);
-    from_heartbeat = true;
+    lag.seconds = std::max(0.0, *o.heartbeat_age - delay);
+    lag.from_heartbeat = true;
   } else if (fresh) {
-    const bool caught_up = !s.bytes || *s.bytes <= 0;
-    seconds = caught_up ? 0.0 : std::max(0.0, s.replay_age.value_or(0.0));
+    lag.seconds = replayed;
   } else if (s.receiver && s.receipt_age) {
-    // Stale link: the standby is at least as far behind as the primary's
-    // last word, whatever replay says.
-    double replayed = s.bytes && *s.bytes > 0 ? s.replay_age.value_or(0.0) : 0.0;
-    seconds = std::max(*s.receipt_age, replayed);
+    lag.seconds = std::max(*s.receipt_age, replayed);
   }
-  if (!p.heartbeat_table.empty() && !o.heartbeat_age)
-    parts.push_back({State::Unknown,
-                     fmt::format("cannot read heartbeat table {}: {}", sanitize(p.heartbeat_table),
-                                 sanitize_quote(first_line(o.heartbeat_error), 120)),
-                     {}});
+  return lag;
+}
 
-  std::optional<double> bytes = s.bytes ? std::optional<double>(std::max(0.0, *s.bytes)) : std::nullopt;
-  judge_lag(parts, "", seconds, bytes, p, from_heartbeat);
-
-  if (s.pause_state == "paused" || s.pause_state == "pause requested")
-    parts.push_back({State::Warning,
-                     fmt::format("WAL replay is {} (SELECT pg_wal_replay_resume() resumes it)", s.pause_state),
-                     {}});
-
+std::vector<std::string> standby_details(const PgObservation& o, const PgPolicy& p, const std::string& sender,
+                                         double lt, double delay)
+{
+  const auto& s = o.standby;
+  std::vector<std::string> details;
   details.push_back(fmt::format("role: standby (in recovery), WAL receiver: {}",
                                 s.receiver ? sanitize(s.receiver_status) : std::string("none")));
   if (s.receipt_age)
@@ -193,17 +196,50 @@ Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
   if (s.replay_age)
     details.push_back(fmt::format("last replayed transaction committed {} s ago (grows while the primary is idle)",
                                   seconds_text(*s.replay_age)));
+  if (delay > 0)
+    details.push_back(fmt::format("delayed standby: apply delay {} s ({}){}; the lag is judged beyond it",
+                                  format_number(delay),
+                                  p.expected_delay ? "--expected-delay" : "recovery_min_apply_delay",
+                                  s.waiting_on_delay ? ", replay is waiting on it" : ""));
   if (o.heartbeat_age)
     details.push_back(
         fmt::format("heartbeat {} is {} s old", sanitize(p.heartbeat_table), seconds_text(*o.heartbeat_age)));
+  return details;
+}
 
-  std::vector<Perfdatum> perf{seconds_perf("lag", seconds, p.warn, p.crit),
+Result evaluate_standby(const PgObservation& o, const PgPolicy& p)
+{
+  const auto& s = o.standby;
+  const double lt = p.link_timeout ? *p.link_timeout : pg_default_standby_link_timeout(o.settings);
+  const double delay = standby_apply_delay(o, p);
+  std::vector<SubResult> parts;
+  const std::string sender = s.sender.empty() ? std::string("the primary") : sanitize(s.sender);
+
+  const bool fresh = judge_standby_link(parts, s, sender, lt);
+  const StandbyLag lag = standby_lag(o, fresh, delay);
+  if (!p.heartbeat_table.empty() && !o.heartbeat_age)
+    parts.push_back({State::Unknown,
+                     fmt::format("cannot read heartbeat table {}: {}", sanitize(p.heartbeat_table),
+                                 sanitize_quote(first_line(o.heartbeat_error), 120)),
+                     {}});
+
+  std::optional<double> bytes = s.bytes ? std::optional<double>(std::max(0.0, *s.bytes)) : std::nullopt;
+  judge_lag(parts, "", lag.seconds, bytes, p, lag.from_heartbeat, delay);
+
+  if (s.pause_state == "paused" || s.pause_state == "pause requested")
+    parts.push_back({State::Warning,
+                     fmt::format("WAL replay is {} (SELECT pg_wal_replay_resume() resumes it)", s.pause_state),
+                     {}});
+
+  std::vector<Perfdatum> perf{seconds_perf("lag", lag.seconds, p.warn, p.crit),
                               bytes_perf("lag_bytes", bytes, p.warn_bytes, p.crit_bytes),
                               link_perf("link_age", s.receipt_age, lt)};
-  std::string ok = fmt::format("standby streaming from {}, {} {} s, {} behind, last message {} s ago", sender,
-                               from_heartbeat ? "heartbeat age" : "lag", seconds ? seconds_text(*seconds) : "?",
-                               bytes ? bytes_text(*bytes) : "? B", s.receipt_age ? seconds_text(*s.receipt_age) : "?");
-  return finish(std::move(parts), std::move(perf), ok, std::move(details));
+  std::string ok =
+      fmt::format("standby streaming from {}, {} {} s{}, {} behind, last message {} s ago", sender,
+                  lag.from_heartbeat ? "heartbeat age" : "lag", lag.seconds ? seconds_text(*lag.seconds) : "?",
+                  delay > 0 ? fmt::format(" beyond the apply delay of {} s", format_number(delay)) : std::string(),
+                  bytes ? bytes_text(*bytes) : "? B", s.receipt_age ? seconds_text(*s.receipt_age) : "?");
+  return finish(std::move(parts), std::move(perf), ok, standby_details(o, p, sender, lt, delay));
 }
 
 std::string replica_name(const PgReplica& r)
@@ -255,11 +291,47 @@ struct PrimaryJudgement {
   std::string ok;
 };
 
+// How far reply_time (the standby's clock) may sit in the future before it
+// is clock skew rather than the two clocks' ordinary disagreement.
+constexpr double skew_tolerance = 2;
+
+// Clock skew seen in reply_time (the standby's clock read on the primary's):
+// a reply from the future is a standby clock ahead (it would hide a dead
+// link for as long); a reply older than wal_sender_timeout on a row that
+// still streams is a standby clock behind, because the primary drops a
+// standby that stays silent that long, so replies are still arriving.
+// Returns true when the link is known live despite an old-looking reply.
+bool judge_skew(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
+                std::optional<double> sender_timeout)
+{
+  if (!r.reply_age) return false;
+  const double age = *r.reply_age;
+  if (age < -skew_tolerance) {
+    j.parts.push_back({State::Warning,
+                       fmt::format("replica {}'s clock is {} s ahead (reply_time in the future): a dead link would "
+                                   "look fresh for as long",
+                                   name, seconds_text(-age)),
+                       {}});
+    return false;
+  }
+  if (r.state == "streaming" && sender_timeout && *sender_timeout > 0 &&
+      age > std::max(lt, *sender_timeout + skew_tolerance)) {
+    j.parts.push_back({State::Warning,
+                       fmt::format("replica {}'s clock is about {} s behind: its replies read {} s old but keep "
+                                   "arriving (a silent standby is dropped after wal_sender_timeout {} s)",
+                                   name, seconds_text(age), seconds_text(age), format_number(*sender_timeout)),
+                       {}});
+    return true;
+  }
+  return false;
+}
+
 void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
-                     std::optional<double>& seconds, std::optional<double>& bytes)
+                     std::optional<double> sender_timeout, std::optional<double>& seconds, std::optional<double>& bytes)
 {
   bytes = r.bytes ? std::optional<double>(std::max(0.0, *r.bytes)) : std::nullopt;
-  const bool fresh = r.reply_age && *r.reply_age <= lt;
+  const bool live_despite_skew = judge_skew(j, r, name, lt, sender_timeout);
+  const bool fresh = r.reply_age && (*r.reply_age <= lt || live_despite_skew);
   if (r.state != "streaming")
     j.parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
                        fmt::format("replica {} is in state '{}', not streaming", name, sanitize_quote(r.state, 30)),
@@ -295,7 +367,7 @@ void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, 
     j.parts.push_back({State::Critical, fmt::format("replica {} is not connected{}", name, slot_text), {}});
   } else {
     reply_age = t.row->reply_age;
-    judge_connected(j, *t.row, name, lt, seconds, bytes);
+    judge_connected(j, *t.row, name, lt, o.settings.wal_sender_timeout, seconds, bytes);
   }
   judge_lag(j.parts, who, seconds, bytes, p, false);
   j.perf.push_back(seconds_perf(pl + "lag", seconds, p.warn, p.crit));
@@ -307,25 +379,189 @@ void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, 
                       reply_age ? seconds_text(*reply_age) : "?");
 }
 
-Result evaluate_primary(const PgObservation& o, const PgPolicy& p)
+// --slots: one part per slot at risk, a perfdatum per slot. A slot whose
+// WAL is gone (lost) or about to go (unreserved) is judged whether or not
+// it is active; an inactive one by the WAL it retains.
+void judge_slots(PrimaryJudgement& j, const PgObservation& o, const PgPolicy& p)
+{
+  std::size_t inactive = 0;
+  for (const auto& s : o.slots) {
+    const std::string name = sanitize(s.name);
+    const std::string retained = s.retained_bytes ? bytes_text(*s.retained_bytes) : std::string("?");
+    if (s.wal_status == "lost")
+      j.parts.push_back(
+          {State::Critical, fmt::format("slot {} has lost WAL its consumer needs (wal_status lost)", name), {}});
+    else if (s.wal_status == "unreserved")
+      j.parts.push_back({State::Warning,
+                         fmt::format("slot {} retains {} beyond max_wal_size: its WAL is about to be removed "
+                                     "(wal_status unreserved)",
+                                     name, retained),
+                         {}});
+    if (!s.active) {
+      ++inactive;
+      const double b = s.retained_bytes.value_or(0);
+      if (p.slot_crit_bytes && p.slot_crit_bytes->alerts(b))
+        j.parts.push_back({State::Critical,
+                           fmt::format("inactive slot {} retains {} of WAL (critical {} B)", name, retained,
+                                       p.slot_crit_bytes->describe()),
+                           {}});
+      else if (p.slot_warn_bytes && p.slot_warn_bytes->alerts(b))
+        j.parts.push_back({State::Warning,
+                           fmt::format("inactive slot {} retains {} of WAL (warning {} B)", name, retained,
+                                       p.slot_warn_bytes->describe()),
+                           {}});
+      else if (p.slot_inactive_state && *p.slot_inactive_state != State::Ok)
+        j.parts.push_back(
+            {*p.slot_inactive_state, fmt::format("slot {} is inactive, retaining {} of WAL", name, retained), {}});
+    }
+    j.details.push_back(fmt::format("{} slot {}: {}, retains {} of WAL{}", sanitize(s.type), name,
+                                    s.active ? "active" : "inactive", retained,
+                                    s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
+    j.perf.push_back(
+        bytes_perf("slot_" + slot_label(s.name) + "_retained", s.retained_bytes, p.slot_warn_bytes, p.slot_crit_bytes));
+  }
+  if (!j.ok.empty()) j.ok += "; ";
+  j.ok += fmt::format("{} slot(s), {} inactive, none at risk", o.slots.size(), inactive);
+}
+
+// The sending side: a primary, or a cascading standby (`cascade`) feeding
+// its own downstream standbys.
+Result evaluate_primary(const PgObservation& o, const PgPolicy& p, bool cascade = false)
 {
   const double lt = p.link_timeout ? *p.link_timeout : pg_default_primary_link_timeout(o.settings);
   PrimaryJudgement j;
   const auto targets = primary_targets(o, p);
-  if (targets.empty() && p.replicas.empty())
+  if (targets.empty() && p.replicas.empty() && !cascade)
     j.parts.push_back({State::Critical, "primary has no standby connected (pg_stat_replication is empty)", {}});
-  for (const auto& t : targets) judge_target(j, t, o, p, lt, targets.size() > 1);
-  for (const auto& s : o.slots)
-    if (!s.active)
-      j.details.push_back(fmt::format("inactive replication slot {} retains {} of WAL{}", sanitize(s.name),
-                                      s.retained_bytes ? bytes_text(*s.retained_bytes) : "?",
-                                      s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
+  for (const auto& t : targets) judge_target(j, t, o, p, lt, targets.size() > 1 || cascade);
+  if (p.slots) judge_slots(j, o, p);
+  else
+    for (const auto& s : o.slots)
+      if (!s.active)
+        j.details.push_back(fmt::format("inactive replication slot {} retains {} of WAL{}", sanitize(s.name),
+                                        s.retained_bytes ? bytes_text(*s.retained_bytes) : "?",
+                                        s.wal_status.empty() ? "" : " (wal_status " + sanitize(s.wal_status) + ")"));
   j.details.insert(j.details.begin(),
-                   fmt::format("role: primary, link timeout {} s{}", format_number(lt),
+                   fmt::format("role: {}, link timeout {} s{}", cascade ? "cascading standby (sender)" : "primary",
+                               format_number(lt),
                                p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
-  if (!p.heartbeat_table.empty())
+  if (!p.heartbeat_table.empty() && !cascade)
     j.details.push_back("the heartbeat table is judged on the standby; ignored on the primary");
-  return finish(std::move(j.parts), std::move(j.perf), "primary: " + j.ok, std::move(j.details));
+  return finish(std::move(j.parts), std::move(j.perf), (cascade ? "sending to " : "primary: ") + j.ok,
+                std::move(j.details));
+}
+
+// The subscriptions to judge: every one, or those named with --subscription.
+std::vector<std::pair<std::string, const PgSubscription*>> subscription_targets(const PgObservation& o,
+                                                                                const PgPolicy& p)
+{
+  std::vector<std::pair<std::string, const PgSubscription*>> t;
+  if (p.subscriptions.empty()) {
+    for (const auto& s : o.subscriptions) t.emplace_back(s.name, &s);
+    return t;
+  }
+  for (const auto& want : p.subscriptions) {
+    const PgSubscription* found = nullptr;
+    for (const auto& s : o.subscriptions)
+      if (s.name == want) found = &s;
+    t.emplace_back(want, found);
+  }
+  return t;
+}
+
+// One subscription: enabled, its apply worker running, and messages from
+// the publisher fresher than the link timeout (the apply worker asks for a
+// keepalive after half of wal_receiver_timeout, like a WAL receiver).
+void judge_subscription(PrimaryJudgement& j, const std::string& name, const PgSubscription* s, const PgObservation& o,
+                        double lt, bool prefix)
+{
+  const std::string shown = sanitize(name);
+  std::optional<double> age = s != nullptr ? s->receipt_age : std::nullopt;
+  if (s == nullptr) {
+    std::string have;
+    for (const auto& x : o.subscriptions) have += (have.empty() ? "" : ", ") + sanitize(x.name);
+    j.parts.push_back({State::Critical,
+                       fmt::format("subscription {} does not exist (the server has {})", shown,
+                                   have.empty() ? std::string("none") : have),
+                       {}});
+  } else if (!s->enabled) {
+    j.parts.push_back({State::Critical, fmt::format("subscription {} is disabled", shown), {}});
+  } else if (!s->worker) {
+    j.parts.push_back({State::Critical,
+                       fmt::format("subscription {} has no apply worker running (publisher unreachable or the "
+                                   "worker keeps failing: see the server log)",
+                                   shown),
+                       {}});
+  } else if (!age) {
+    j.parts.push_back(
+        {State::Critical, fmt::format("subscription {} has not heard from its publisher yet", shown), {}});
+  } else if (*age > lt) {
+    j.parts.push_back({State::Critical,
+                       fmt::format("subscription {}: no message from the publisher for {} s (link timeout {} s): "
+                                   "link down?",
+                                   shown, seconds_text(*age), format_number(lt)),
+                       {}});
+  }
+  if (s != nullptr)
+    j.details.push_back(fmt::format("subscription {}: {}, apply worker {}, last message {} s ago, received up to {}, "
+                                    "reported up to {}",
+                                    shown, s->enabled ? "enabled" : "disabled", s->worker ? "running" : "not running",
+                                    age ? seconds_text(*age) : "?", sanitize(s->received_lsn),
+                                    sanitize(s->latest_end_lsn)));
+  j.perf.push_back(link_perf((prefix ? slot_label(name) + "_" : std::string()) + "link_age", age, lt));
+  if (!j.ok.empty()) j.ok += "; ";
+  j.ok += fmt::format("{} streaming, last message {} s ago", shown, age ? seconds_text(*age) : "?");
+}
+
+Result evaluate_subscriber(const PgObservation& o, const PgPolicy& p)
+{
+  const double lt = p.link_timeout ? *p.link_timeout : pg_default_standby_link_timeout(o.settings);
+  PrimaryJudgement j;
+  const auto targets = subscription_targets(o, p);
+  if (targets.empty()) j.parts.push_back({State::Critical, "no logical replication subscription on this server", {}});
+  for (const auto& [name, sub] : targets) judge_subscription(j, name, sub, o, lt, targets.size() > 1);
+  j.details.insert(j.details.begin(), fmt::format("role: subscriber, link timeout {} s{}", format_number(lt),
+                                                  p.link_timeout ? "" : " (from wal_receiver_timeout)"));
+  return finish(std::move(j.parts), std::move(j.perf), "subscription " + j.ok, std::move(j.details));
+}
+
+// Two sides of one server judged in one run (a cascading standby's upstream
+// link and its downstream standbys; a primary that also subscribes): the
+// worst decides and the summary names the side that failed.
+Result combine_sides(Result a, const char* a_name, Result b, const char* b_name)
+{
+  Result r;
+  r.state = worst(a.state, b.state);
+  if (r.state == State::Ok) {
+    r.summary = fmt::format("{}: {}; {}: {}", a_name, a.summary, b_name, b.summary);
+  } else {
+    for (const auto* side : {&a, &b})
+      if (side->state == r.state)
+        r.summary += (r.summary.empty() ? "" : "; ") +
+                     fmt::format("{} {}: {}", side == &a ? a_name : b_name, to_string(side->state), side->summary);
+  }
+  for (const auto& d : a.details) r.details.push_back(fmt::format("{}: {}", a_name, d));
+  for (const auto& d : b.details) r.details.push_back(fmt::format("{}: {}", b_name, d));
+  r.perfdata = std::move(a.perfdata);
+  r.perfdata.insert(r.perfdata.end(), b.perfdata.begin(), b.perfdata.end());
+  return r;
+}
+
+// Which sides of the server to judge, from its state and the options.
+Result evaluate_sides(const PgObservation& o, const PgPolicy& p)
+{
+  if (o.in_recovery) {
+    const bool downstream =
+        p.role != PgRole::Standby && (!o.replicas.empty() || !p.replicas.empty() || (p.slots && !o.slots.empty()));
+    if (!downstream) return evaluate_standby(o, p);
+    return combine_sides(evaluate_standby(o, p), "upstream", evaluate_primary(o, p, true), "downstream");
+  }
+  const bool subs = p.role == PgRole::Subscriber || !p.subscriptions.empty() ||
+                    (p.role == PgRole::Auto && p.replicas.empty() && o.replicas.empty() && !o.subscriptions.empty());
+  if (!subs) return evaluate_primary(o, p);
+  if (p.role == PgRole::Subscriber || (o.replicas.empty() && p.replicas.empty() && !p.slots))
+    return evaluate_subscriber(o, p);
+  return combine_sides(evaluate_primary(o, p), "primary", evaluate_subscriber(o, p), "subscriber");
 }
 
 } // namespace
@@ -494,6 +730,13 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
                   none};
   case PgObservation::Status::Ok: break;
   }
+  if (o.server_version > 0 && o.server_version < pg_minimum_version)
+    return Result{State::Unknown,
+                  fmt::format("{} runs PostgreSQL {}.{}: check_replication_lag needs PostgreSQL {} or later", server,
+                              o.server_version / 10000, o.server_version % 10000, pg_minimum_version / 10000),
+                  {"needed: pg_stat_replication.reply_time (12), pg_replication_slots.wal_status (13), "
+                   "pg_get_wal_replay_pause_state() (14)"},
+                  none};
   if (!o.monitor) {
     Result r{State::Unknown,
              fmt::format("role {} lacks pg_monitor: replication status is hidden from it", sanitize(o.user)),
@@ -514,7 +757,12 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
                   {},
                   none};
   }
-  Result r = o.in_recovery ? evaluate_standby(o, p) : evaluate_primary(o, p);
+  if (p.role == PgRole::Subscriber && o.in_recovery)
+    return Result{State::Critical,
+                  fmt::format("{} is in recovery (a standby) but --role subscriber was expected", server),
+                  {},
+                  none};
+  Result r = evaluate_sides(o, p);
   r.details.insert(r.details.begin(), fmt::format("server {} as {}", server, sanitize(o.user)));
   return r;
 }

@@ -25,13 +25,14 @@
 
 namespace sitelink::replication {
 
-enum class PgRole { Auto, Standby, Primary };
+enum class PgRole { Auto, Standby, Primary, Subscriber };
 
 // Settings as pg_settings reports them, converted to seconds. 0 = disabled.
 struct PgSettings {
   std::optional<double> wal_receiver_status_interval;
   std::optional<double> wal_receiver_timeout;
   std::optional<double> wal_sender_timeout;
+  std::optional<double> recovery_min_apply_delay; // a delayed standby's intended delay
 };
 
 struct PgStandby {
@@ -44,6 +45,9 @@ struct PgStandby {
   std::optional<double> replay_age; // now() - pg_last_xact_replay_timestamp()
   std::string pause_state;          // not paused, pause requested, paused
   std::string sender;               // sender_host:sender_port
+  // The startup process waits on recovery_min_apply_delay (wait_event
+  // RecoveryApplyDelay): replay is behind on purpose, not stalled.
+  bool waiting_on_delay = false;
 };
 
 struct PgReplica {
@@ -60,7 +64,20 @@ struct PgSlot {
   std::string name;
   bool active = false;
   std::optional<double> retained_bytes; // current LSN - restart_lsn
-  std::string wal_status;
+  std::string wal_status;               // reserved, extended, unreserved, lost
+  std::string type = "physical";        // physical, logical
+};
+
+// A logical replication subscription on the subscriber (pg_subscription
+// joined with its apply worker in pg_stat_subscription).
+struct PgSubscription {
+  std::string name;
+  bool enabled = false;
+  bool worker = false;               // the apply worker runs
+  std::optional<double> receipt_age; // now() - last_msg_receipt_time
+  std::optional<double> report_age;  // now() - latest_end_time
+  std::string received_lsn;
+  std::string latest_end_lsn;
 };
 
 struct PgObservation {
@@ -70,12 +87,14 @@ struct PgObservation {
   std::string activity; // what the source was doing when it ran out of time
   std::string server;   // where we connected, without secrets
   std::string user;
-  bool monitor = false; // member of pg_monitor (or superuser)
+  int server_version = 0; // server_version_num; 0: not read
+  bool monitor = false;   // member of pg_monitor (or superuser)
   bool in_recovery = false;
   PgSettings settings;
   PgStandby standby;
   std::vector<PgReplica> replicas;
   std::vector<PgSlot> slots;
+  std::vector<PgSubscription> subscriptions;
   std::optional<double> heartbeat_age; // --heartbeat-table: now() - max(ts)
   std::string heartbeat_error;
 };
@@ -89,7 +108,20 @@ struct PgPolicy {
   std::optional<Range> crit_bytes;
   std::optional<double> link_timeout; // --link-timeout, else derived from the settings
   std::string heartbeat_table;        // empty: none
+  // --slots: judge replication slots; inactive ones against the byte
+  // ranges, and any inactive one with --slot-inactive-state.
+  bool slots = false;
+  std::optional<Range> slot_warn_bytes;
+  std::optional<Range> slot_crit_bytes;
+  std::optional<State> slot_inactive_state;
+  std::optional<double> expected_delay;   // --expected-delay, else recovery_min_apply_delay
+  std::vector<std::string> subscriptions; // --subscription; empty: every one
 };
+
+// The oldest server whose views the queries use (pg_stat_wal_receiver's
+// sender_host, pg_stat_replication's reply_time, pg_replication_slots'
+// wal_status, pg_get_wal_replay_pause_state()).
+constexpr int pg_minimum_version = 140000;
 
 // pg_settings' setting and unit ("10", "s"; "60000", "ms"; "0", "ms") in
 // seconds; nullopt when not understood.

@@ -56,12 +56,26 @@ void file_config(const Options& o, Config& c)
 {
   refuse_with_backend(o, "file",
                       {"dsn", "hostname", "port", "-P", "dbname", "username", "-u", "role", "replica", "warning-bytes",
-                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel"});
+                       "critical-bytes", "link-timeout", "heartbeat-table", "defaults-file", "channel",
+                       "expected-delay"});
   if (!o.has("file")) throw UsageError("--backend file needs --file PATH");
   c.file = o.text("file");
   if (one_of("timestamp", o.text("timestamp", "content"), {"content", "mtime"}) == "mtime")
     c.timestamp = TimestampSource::Mtime;
   c.heartbeat = HeartbeatPolicy{range_or(o, "warning", 300), range_or(o, "critical", 900), 60};
+}
+
+void slot_config(const Options& o, PgPolicy& p)
+{
+  p.slots = o.flag("slots");
+  p.slot_warn_bytes = o.range("slot-warning-bytes");
+  p.slot_crit_bytes = o.range("slot-critical-bytes");
+  if (auto st = o.optional_text("slot-inactive-state")) {
+    p.slot_inactive_state = parse_state(*st);
+    if (!p.slot_inactive_state) invalid_value("slot-inactive-state", *st, "ok, warning, critical or unknown");
+  }
+  if (!p.slots && (p.slot_warn_bytes || p.slot_crit_bytes || p.slot_inactive_state))
+    throw UsageError("--slot-warning-bytes, --slot-critical-bytes and --slot-inactive-state need --slots");
 }
 
 void postgresql_config(const Options& o, Config& c)
@@ -74,11 +88,19 @@ void postgresql_config(const Options& o, Config& c)
   p.crit_bytes = o.range("critical-bytes");
   if (auto t = o.optional_text("link-timeout")) p.link_timeout = parse_seconds("link-timeout", *t);
   p.replicas = o.list("replica");
-  const auto role = one_of("role", o.text("role", "auto"), {"standby", "primary", "auto"});
+  const auto role = one_of("role", o.text("role", "auto"), {"standby", "primary", "subscriber", "auto"});
   if (role == "standby") p.role = PgRole::Standby;
   else if (role == "primary") p.role = PgRole::Primary;
+  else if (role == "subscriber") p.role = PgRole::Subscriber;
   if (!p.replicas.empty() && p.role == PgRole::Standby)
     throw UsageError("--replica applies to --role primary, not standby");
+  if (!p.replicas.empty() && p.role == PgRole::Subscriber)
+    throw UsageError("--replica applies to --role primary, not subscriber");
+  p.subscriptions = o.list("subscription");
+  if (!p.subscriptions.empty() && p.role == PgRole::Standby)
+    throw UsageError("--subscription applies to a subscriber, not --role standby");
+  if (auto d = o.optional_text("expected-delay")) p.expected_delay = parse_seconds("expected-delay", *d);
+  slot_config(o, p);
   PgRequest& rq = c.pg_request;
   if (auto table = o.optional_text("heartbeat-table")) {
     p.heartbeat_table = *table;
@@ -96,7 +118,8 @@ void postgresql_config(const Options& o, Config& c)
 void mysql_config(const Options& o, Config& c)
 {
   refuse_with_backend(o, "mysql",
-                      {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes", "critical-bytes"});
+                      {"file", "timestamp", "dsn", "dbname", "role", "replica", "warning-bytes", "critical-bytes",
+                       "slots", "slot-warning-bytes", "slot-critical-bytes", "slot-inactive-state", "subscription"});
   MysqlPolicy& p = c.mysql;
   p.warn = range_or(o, "warning", 300);
   p.crit = range_or(o, "critical", 900);
@@ -108,11 +131,11 @@ void mysql_config(const Options& o, Config& c)
     if (!q) invalid_value("heartbeat-table", *table, "DB.TABLE");
     rq.heartbeat_sql_table = *q;
   }
-  if (auto channel = o.optional_text("channel")) {
-    p.channel = rq.channel = *channel;
-    if (!valid_channel_name(rq.channel))
+  p.channels = o.list("channel");
+  for (const auto& channel : p.channels)
+    if (!valid_channel_name(channel))
       throw UsageError("invalid value for option '--channel': expected [A-Za-z0-9_.-], at most 64 characters");
-  }
+  if (auto d = o.optional_text("expected-delay")) p.expected_delay = parse_seconds("expected-delay", *d);
   rq.host = o.text("hostname");
   if (auto port = first_of(o, "port", "-P"); !port.empty()) rq.port = parse_port("port", port);
   rq.user = first_of(o, "username", "-u");

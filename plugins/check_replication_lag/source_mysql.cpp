@@ -147,27 +147,27 @@ private:
   std::unique_ptr<MYSQL, MysqlDeleter> m_;
 };
 
-// The status statement in the server's dialect.
-std::string status_sql(const std::string& channel, bool mariadb, const char* word)
+// The status statement in the server's dialect, every channel: MariaDB
+// shows only the default connection without ALL; MySQL shows every
+// channel's row.
+std::string status_sql(bool mariadb, const char* word)
 {
-  if (channel.empty()) return fmt::format("SHOW {} STATUS", word);
-  if (mariadb) return fmt::format("SHOW {} '{}' STATUS", word, channel);
-  return fmt::format("SHOW {} STATUS FOR CHANNEL '{}'", word, channel);
+  return fmt::format(mariadb ? "SHOW ALL {}S STATUS" : "SHOW {} STATUS", word);
 }
 
 // SHOW REPLICA STATUS (SLAVE on older servers) into obs.rows; false with
 // obs filled when it failed or timed out.
-bool read_status(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
+bool read_status(Session& s, MysqlObservation& obs)
 {
   Rows st;
   unsigned code = 0;
   std::string err;
-  bool ok = s.query("reading the replica status", status_sql(rq.channel, obs.mariadb, "REPLICA"), st, code, err);
+  bool ok = s.query("reading the replica status", status_sql(obs.mariadb, "REPLICA"), st, code, err);
   if (!ok && code == 1064) {
     // Servers older than MySQL 8.0.22 / MariaDB 10.5 only know SLAVE.
     st = Rows{};
     code = 0;
-    ok = s.query("reading the replica status", status_sql(rq.channel, obs.mariadb, "SLAVE"), st, code, err);
+    ok = s.query("reading the replica status", status_sql(obs.mariadb, "SLAVE"), st, code, err);
   }
   if (!ok) {
     if (obs.status != MysqlObservation::Status::Timeout) {
@@ -181,33 +181,43 @@ bool read_status(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
   return true;
 }
 
-// The heartbeat's age; false when the query timed out. pt-heartbeat --utc
-// writes ts as UTC text; the age is taken on the server so the monitoring
-// host's clock does not matter.
-bool read_heartbeat_table(Session& s, const std::string& table, MysqlObservation& obs)
+// One heartbeat age into `age` or the error; false when the query timed
+// out. pt-heartbeat --utc writes ts as UTC text; the age is taken on the
+// server so the monitoring host's clock does not matter. `server_id` picks
+// the row of the channel's primary.
+bool read_heartbeat_row(Session& s, const std::string& table, std::optional<long> server_id, MysqlObservation& obs,
+                        std::optional<double>& age, unsigned& code, std::string& error)
 {
   std::string where;
-  if (!obs.rows.empty() && obs.rows.front().source_server_id && *obs.rows.front().source_server_id > 0)
-    where = fmt::format(" WHERE server_id = {}", *obs.rows.front().source_server_id);
+  if (server_id && *server_id > 0) where = fmt::format(" WHERE server_id = {}", *server_id);
   Rows hb;
   std::string q =
       fmt::format("SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), UTC_TIMESTAMP(6)) / 1000000 FROM {}{}", table, where);
-  unsigned hcode = 0;
-  std::string herr;
-  if (!s.query("reading the heartbeat table", q, hb, hcode, herr)) {
-    if (obs.status == MysqlObservation::Status::Timeout) return false;
-    obs.heartbeat_error_code = hcode;
-    obs.heartbeat_error = herr;
-    return true;
-  }
+  if (!s.query("reading the heartbeat table", q, hb, code, error))
+    return obs.status != MysqlObservation::Status::Timeout;
   if (!hb.rows.empty() && !hb.rows.front().empty() && hb.rows.front()[0]) {
     char* end = nullptr;
     const std::string& v = *hb.rows.front()[0];
-    double age = std::strtod(v.c_str(), &end);
-    if (end != v.c_str()) obs.heartbeat_age = age;
+    double a = std::strtod(v.c_str(), &end);
+    if (end != v.c_str()) age = a;
   }
-  if (!obs.heartbeat_age)
-    obs.heartbeat_error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
+  if (!age) error = "no heartbeat row" + (where.empty() ? std::string() : " for" + where.substr(6));
+  return true;
+}
+
+// The heartbeat: the observation's for one channel, each channel's own
+// (its primary's server_id) for several. False when a query timed out.
+bool read_heartbeat_table(Session& s, const std::string& table, MysqlObservation& obs)
+{
+  if (obs.rows.size() <= 1) {
+    std::optional<long> id;
+    if (!obs.rows.empty()) id = obs.rows.front().source_server_id;
+    return read_heartbeat_row(s, table, id, obs, obs.heartbeat_age, obs.heartbeat_error_code, obs.heartbeat_error);
+  }
+  for (auto& r : obs.rows)
+    if (!read_heartbeat_row(s, table, r.source_server_id, obs, r.heartbeat_age, r.heartbeat_error_code,
+                            r.heartbeat_error))
+      return false;
   return true;
 }
 
@@ -222,7 +232,7 @@ void observe_impl(Session& s, const MysqlRequest& rq, MysqlObservation& obs)
       who.rows.front().size() == 1 && who.rows.front()[0])
     obs.user = *who.rows.front()[0];
   else if (obs.status == MysqlObservation::Status::Timeout) return;
-  if (!read_status(s, rq, obs)) return;
+  if (!read_status(s, obs)) return;
   if (!rq.heartbeat_sql_table.empty() && !read_heartbeat_table(s, rq.heartbeat_sql_table, obs)) return;
   obs.status = MysqlObservation::Status::Ok;
 }

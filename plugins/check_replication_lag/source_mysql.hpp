@@ -3,7 +3,8 @@
 
 // --backend mysql (MySQL and MariaDB): the source is a module
 // (sitelink_mysql.so, libmariadb), dlopen()ed only when this backend runs
-// (see sitelink/module.hpp). It runs SHOW REPLICA STATUS and the heartbeat
+// (see sitelink/module.hpp). It reads every channel (SHOW ALL REPLICAS
+// STATUS on MariaDB, SHOW REPLICA STATUS on MySQL) and the heartbeat
 // query and returns a MysqlObservation; it never judges.
 
 #include <string>
@@ -19,7 +20,6 @@ struct MysqlRequest {
   unsigned port = 0;
   std::string user;
   std::string defaults_file;       // already permission-checked
-  std::string channel;             // validated
   std::string heartbeat_sql_table; // quoted, or empty
 };
 

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "sitelink/labels.hpp"
 #include "sitelink/number.hpp"
+#include "sitelink/perfdata.hpp"
 
 namespace sitelink::traffic {
 
@@ -100,9 +102,10 @@ SubResult judge_peer(const PeerTally& t, const Observation& obs, const Policy& p
     break;
   }
   // Stable labels: the same eight per peer in every state.
+  const std::string prefix = address_label(peer); // 192_0_2_2_out_pps
   auto pd = [&](const char* what, std::optional<double> v) {
     Perfdatum p;
-    p.label = peer + " " + what;
+    p.label = prefix + "_" + what;
     p.value = v;
     p.min = 0.0;
     r.perfdata.push_back(p);

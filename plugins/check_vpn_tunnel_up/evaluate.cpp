@@ -187,9 +187,9 @@ void aggregate_perfdata(std::vector<Perfdatum>& out, const std::vector<Tunnel>& 
 // Per-tunnel items for every expected tunnel (`judged` empty: no tunnel
 // entries, `known` false: not even whether they are up), or the aggregates.
 void tunnels_perfdata(std::vector<Perfdatum>& out, const std::vector<std::string>& expected,
-                      const std::vector<Tunnel>& judged, bool handshakes, bool known = true)
+                      const std::vector<Tunnel>& judged, bool handshakes, bool known = true, std::size_t reserved = 0)
 {
-  if (!per_tunnel_perfdata(expected, handshakes ? 5 : 4)) {
+  if (!per_tunnel_perfdata(expected, handshakes ? 5 : 4, reserved)) {
     aggregate_perfdata(out, judged, handshakes);
     return;
   }
@@ -244,6 +244,13 @@ Result unread(const Observation& obs, const std::vector<std::string>& expected, 
   return r;
 }
 
+std::string group_of(const Policy& policy, const std::string& name)
+{
+  for (const auto& [tunnel, group] : policy.group_of)
+    if (tunnel == name) return group;
+  return {};
+}
+
 // Every expected tunnel, judged; one the daemon has no entry for is down
 // (configured) or missing (not configured).
 std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std::string>& expected,
@@ -254,10 +261,12 @@ std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std
     const Tunnel* t = find(obs.tunnels, name);
     if (t != nullptr) {
       judged.push_back(judge(*t, policy));
+      if (judged.back().group.empty()) judged.back().group = group_of(policy, name);
       continue;
     }
     Tunnel m;
     m.name = name;
+    m.group = group_of(policy, name);
     if (std::find(obs.configured.begin(), obs.configured.end(), name) != obs.configured.end()) {
       m.state = TunnelState::Down;
       m.detail = "configured, not established";
@@ -268,6 +277,136 @@ std::vector<Tunnel> judge_expected(const Observation& obs, const std::vector<std
     judged.push_back(m);
   }
   return judged;
+}
+
+// One group of tunnels (a site) and its judgement against -w/-c.
+struct Group {
+  std::string name;
+  std::size_t up = 0;
+  std::size_t n = 0;
+  State state = State::Ok;
+  std::string range_note; // "warning outside 1..1" when the count alarms with nothing down
+};
+
+// The groups of `judged` in order of first appearance (a tunnel without a
+// group is one of its own), each judged by -w/-c on its own count: the
+// default warning range is all of that group up, and none up is CRITICAL.
+std::vector<Group> judge_groups(std::vector<Tunnel>& judged, const Policy& policy)
+{
+  std::vector<Group> groups;
+  for (auto& t : judged) {
+    if (t.group.empty()) t.group = t.name;
+    auto g = std::find_if(groups.begin(), groups.end(), [&t](const Group& x) { return x.name == t.group; });
+    if (g == groups.end()) {
+      groups.emplace_back();
+      groups.back().name = t.group;
+      g = groups.end() - 1;
+    }
+    ++g->n;
+    if (t.state == TunnelState::Up) ++g->up;
+  }
+  for (auto& g : groups) {
+    const auto up = static_cast<double>(g.up);
+    const Range crit = policy.crit ? *policy.crit : at_least(1);
+    const Range warn = policy.warn ? *policy.warn : at_least(static_cast<double>(g.n));
+    if (g.up == 0 || crit.alerts(up)) {
+      g.state = State::Critical;
+      if (g.up != 0 && g.up == g.n) g.range_note = "critical " + crit.describe();
+    } else if (warn.alerts(up)) {
+      g.state = State::Warning;
+      if (g.up == g.n) g.range_note = "warning " + warn.describe();
+    }
+  }
+  return groups;
+}
+
+std::size_t group_count(const std::vector<Tunnel>& judged, const Policy& policy)
+{
+  std::vector<std::string> seen;
+  for (const auto& t : judged) {
+    const std::string g = t.group.empty() ? group_of(policy, t.name) : t.group;
+    if (!g.empty() && std::find(seen.begin(), seen.end(), g) == seen.end()) seen.push_back(g);
+  }
+  return seen.size();
+}
+
+// "site B cut off: 0 of 2 tunnels up; 2 of 4 tunnels up (A 2 of 2, B 0 of 2)",
+// the group texts within max_group_summary_bytes.
+std::string groups_summary(const std::vector<Group>& groups, std::size_t up, std::size_t n)
+{
+  std::string cut, counts;
+  std::size_t cut_more = 0, counts_more = 0;
+  for (const auto& g : groups) {
+    if (g.up != 0) continue;
+    if (cut.size() < max_group_summary_bytes / 2)
+      cut += fmt::format("{}site {} cut off: 0 of {} tunnels up", cut.empty() ? "" : "; ", shown(g.name), g.n);
+    else ++cut_more;
+  }
+  if (cut_more != 0) cut += fmt::format("; and {} more sites cut off", cut_more);
+  for (const auto& g : groups) {
+    if (counts.size() >= max_group_summary_bytes / 2) {
+      ++counts_more;
+      continue;
+    }
+    counts += fmt::format("{}{} {} of {}", counts.empty() ? "" : ", ", shown(g.name), g.up, g.n);
+    if (!g.range_note.empty()) counts += " (" + g.range_note + ")";
+  }
+  if (counts_more != 0) counts += fmt::format(", and {} more", counts_more);
+  std::string s = fmt::format("{} of {} tunnels up ({})", up, n, counts);
+  return cut.empty() ? s : cut + "; " + s;
+}
+
+// <group>_tunnels_up for every group while they fit (labels only, so the
+// same set in every state); returns the bytes they take from the per-tunnel
+// perfdata budget.
+std::size_t group_perfdata(std::vector<Perfdatum>& out, const std::vector<Group>& groups, const Policy& policy)
+{
+  if (groups.size() > max_per_group_perfdata_groups) return 0;
+  std::size_t bytes = 0;
+  for (const auto& g : groups) bytes += format_label(g.name + "_tunnels_up").size() + 30;
+  if (bytes > max_per_group_perfdata_bytes) return 0;
+  for (const auto& g : groups) {
+    const Range warn = policy.warn ? *policy.warn : at_least(static_cast<double>(g.n));
+    const Range crit = policy.crit ? *policy.crit : at_least(1);
+    out.push_back(
+        {g.name + "_tunnels_up", static_cast<double>(g.up), Uom::None, warn, crit, 0.0, static_cast<double>(g.n)});
+  }
+  return bytes;
+}
+
+// evaluate() when the tunnels fall into two or more groups.
+Result evaluate_groups(const Observation& obs, const std::vector<std::string>& expected, std::vector<Tunnel> judged,
+                       const Policy& policy)
+{
+  Result r;
+  const std::vector<Group> groups = judge_groups(judged, policy);
+  std::size_t up = 0;
+  std::vector<std::string> not_up;
+  for (const auto& t : judged) {
+    if (t.state == TunnelState::Up) ++up;
+    else not_up.push_back(short_text(t));
+  }
+  r.state = State::Ok;
+  for (const auto& g : groups) r.state = worst(r.state, g.state);
+  r.summary = groups_summary(groups, up, judged.size());
+  if (!not_up.empty()) r.summary += ": " + not_up_list(not_up);
+  add_quiet(r, judged);
+
+  for (const auto& g : groups)
+    r.details.push_back(
+        fmt::format("site {}: {} of {} tunnels up{}", shown(g.name), g.up, g.n, g.up == 0 ? ", cut off" : ""));
+  for (const auto& t : judged) r.details.push_back(detail_line(t));
+  if (!policy.expected.empty())
+    for (const auto& t : obs.tunnels)
+      if (std::find(expected.begin(), expected.end(), t.name) == expected.end())
+        r.details.push_back(detail_line(t, " (not expected, ignored)"));
+
+  const auto n = static_cast<double>(judged.size());
+  r.perfdata.push_back({"tunnels_up", static_cast<double>(up), Uom::None, {}, {}, 0.0, n});
+  r.perfdata.push_back({"tunnels_expected", n, Uom::None, {}, {}, 0.0, {}});
+  const std::size_t reserved = group_perfdata(r.perfdata, groups, policy);
+  tunnels_perfdata(r.perfdata, expected, judged, obs.has_handshakes, true, reserved);
+  return r;
 }
 
 } // namespace
@@ -284,11 +423,11 @@ Silence judge_silence(std::optional<double> last_inbound, std::optional<double> 
   return Silence::Stale;
 }
 
-bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items)
+bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items, std::size_t reserved)
 {
   if (names.size() <= 1) return true;
   if (names.size() > max_per_tunnel_perfdata_tunnels) return false;
-  std::size_t bytes = 0;
+  std::size_t bytes = reserved;
   // 30 bytes bound a value with its unit, min and max ("=123456789012B;;;0").
   for (const auto& n : names) bytes += items * (format_label(n + "_handshake_age").size() + 30);
   return bytes <= max_per_tunnel_perfdata_bytes;
@@ -321,6 +460,7 @@ Result evaluate(const Observation& obs, const Policy& policy)
   }
 
   const std::vector<Tunnel> judged = judge_expected(obs, expected, policy);
+  if (group_count(judged, policy) >= 2) return evaluate_groups(obs, expected, judged, policy);
 
   std::size_t up = 0;
   std::vector<std::string> not_up;
@@ -359,6 +499,70 @@ Result evaluate(const Observation& obs, const Policy& policy)
   r.perfdata.push_back({"tunnels_expected", n, Uom::None, {}, {}, 0.0, {}});
   tunnels_perfdata(r.perfdata, expected, judged, obs.has_handshakes);
   return r;
+}
+
+namespace {
+
+// Why a server's tunnels count as down when it could not be read.
+std::string unread_reason(const Observation& o)
+{
+  if (o.status == Observation::Status::DaemonDown) return o.daemon + " is not running (" + o.error + ")";
+  if (o.timed_out) return "no answer from " + o.daemon + " at " + o.endpoint + " in time";
+  return "cannot read " + o.daemon + " at " + o.endpoint + ": " + o.error;
+}
+
+} // namespace
+
+Observation merge_servers(const std::vector<std::pair<std::string, Observation>>& servers,
+                          const std::vector<std::string>& names, std::vector<std::string>& expected)
+{
+  Observation out;
+  out.status = Observation::Status::Read;
+  // The sites every readable server knows: an unreadable one is taken to
+  // serve the same (a pair serves the same clients).
+  std::vector<std::string> known = names;
+  bool any_read = false;
+  for (const auto& [label, o] : servers) {
+    if (o.status != Observation::Status::Read) continue;
+    any_read = true;
+    if (names.empty()) {
+      for (const auto& c : o.configured) known.push_back(c);
+      for (const auto& t : o.tunnels) known.push_back(t.name);
+    }
+  }
+  known = unique(known);
+  // No server read and no names: the point-to-point default name.
+  if (known.empty()) known.emplace_back("openvpn");
+  for (const auto& [label, o] : servers) {
+    if (out.daemon.empty()) out.daemon = o.daemon;
+    out.endpoint += (out.endpoint.empty() ? "" : ", ") + o.endpoint;
+    out.has_handshakes = out.has_handshakes || o.has_handshakes;
+    // Only a server that is not running (or does not answer) is a finding
+    // about the pair; a refused permission is the check's own problem.
+    const bool unreachable = o.status == Observation::Status::DaemonDown || o.timed_out;
+    if (o.status != Observation::Status::Read && !unreachable && !any_read) return o;
+    const auto& here = names.empty() && o.status == Observation::Status::Read ? std::vector<std::string>{} : known;
+    for (const auto& t : o.tunnels) {
+      Tunnel q = t;
+      q.group = t.name;
+      q.name = label + "/" + t.name;
+      out.tunnels.push_back(std::move(q));
+    }
+    for (const auto& c : o.configured) out.configured.push_back(label + "/" + c);
+    for (const auto& name : here) {
+      if (find(o.tunnels, name) != nullptr) continue;
+      Tunnel d;
+      d.name = label + "/" + name;
+      d.group = name;
+      d.state = TunnelState::Down;
+      d.detail = o.status == Observation::Status::Read ? "not connected to this server" : unread_reason(o);
+      out.tunnels.push_back(std::move(d));
+    }
+    if (o.status != Observation::Status::Read && !o.hint.empty()) out.hint = o.hint;
+  }
+  for (const auto& t : out.tunnels) expected.push_back(t.name);
+  expected = unique(expected);
+  return out;
 }
 
 } // namespace sitelink::vpn

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sitelink/range.hpp"
@@ -24,6 +25,10 @@ std::string_view to_string(TunnelState s) noexcept;
 
 struct Tunnel {
   std::string name;
+  // The site this tunnel leads to (aws: its VPN connection; openstack: the
+  // peer's networks; openvpn pair: the client or point-to-point name;
+  // strongswan: its --group). Empty: no group.
+  std::string group;
   TunnelState state = TunnelState::Down;
   std::optional<double> since;         // seconds in this state
   std::optional<double> last_inbound;  // seconds since the last inbound packet
@@ -78,6 +83,8 @@ struct Policy {
   std::optional<double> handshake_limit;     // WireGuard: handshake age limit
   State idle_state = State::Ok;              // --idle-state: silent both ways past --stale
   State no_keepalive_state = State::Warning; // --no-keepalive-state: old handshake, no keepalive
+  // --group: tunnel name -> site (last, so that aggregate initialisers keep working).
+  std::vector<std::pair<std::string, std::string>> group_of{};
 };
 
 // What --stale makes of one established tunnel's packet ages (seconds since
@@ -96,7 +103,33 @@ constexpr double answer_slack = 1.0;
 
 // Pure: the state of every expected tunnel, the count against the ranges,
 // the summary, one long-output line per tunnel and the perfdata.
+//
+// Groups: when the judged tunnels fall into two or more groups (Tunnel::group,
+// else Policy::group_of), -w/-c apply to each group's count and the worst
+// group decides; a group with no tunnel up is CRITICAL whatever the ranges
+// ("site X cut off: 0 of 2 tunnels up"). The summary gives each group's count
+// and the perfdata a <group>_tunnels_up item per group. A tunnel without a
+// group is then a group of its own. With fewer than two groups the judgement,
+// text and perfdata are those of one group (no group items).
 Result evaluate(const Observation& obs, const Policy& policy);
+
+// Several daemons read as one observation (an OpenVPN pair: one per
+// management endpoint, each named by `servers[i].first`). Tunnel names become
+// "<server>/<name>" and each tunnel's group is its own name, so that the same
+// client (or point-to-point tunnel) on either server is one site. A server
+// that could not be read counts its `names` (the expected ones, else its
+// point-to-point name) as down with the reason; the result is Read, and
+// `expected` is filled with the qualified names.
+Observation merge_servers(const std::vector<std::pair<std::string, Observation>>& servers,
+                          const std::vector<std::string>& names, std::vector<std::string>& expected);
+
+// The group items (<group>_tunnels_up) are kept while there are at most this
+// many groups and their labels fit in 1 KiB; per-tunnel perfdata then takes
+// what is left of its 5 KiB (see per_tunnel_perfdata). Group texts in the
+// summary stop at max_group_summary_bytes, then count the rest.
+constexpr std::size_t max_per_group_perfdata_groups = 20;
+constexpr std::size_t max_per_group_perfdata_bytes = 1024;
+constexpr std::size_t max_group_summary_bytes = 512;
 
 // Output stays within the 8 KiB that Nagios reads. Per-tunnel perfdata
 // (<name>_up, _in_idle, _handshake_age, _bytes_in, _bytes_out) is kept while
@@ -107,7 +140,7 @@ Result evaluate(const Observation& obs, const Policy& policy);
 // state. `items` is the number of items per tunnel.
 constexpr std::size_t max_per_tunnel_perfdata_tunnels = 20;
 constexpr std::size_t max_per_tunnel_perfdata_bytes = 5120;
-bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items);
+bool per_tunnel_perfdata(const std::vector<std::string>& names, std::size_t items, std::size_t reserved = 0);
 
 // The summary names the tunnels that are not up while it stays within this
 // many bytes, then counts the rest ("and 7 more not up").

@@ -20,6 +20,18 @@ namespace {
 
 constexpr std::string_view password_prompt = "ENTER PASSWORD:";
 constexpr std::size_t max_reply_lines = 20000;
+// OpenVPN accepts one management client at a time; the others wait in the
+// socket's backlog without a greeting (tests/integration/test_drills_lab.py).
+constexpr std::string_view busy_hint =
+    "OpenVPN's management interface serves one client at a time: another client (an open management session, "
+    "or another check still running) may have held it for the whole time limit";
+
+// A timeout before the greeting is most often a busy interface: say so.
+Observation busy_or(Observation o)
+{
+  if (o.timed_out) o.hint = std::string(busy_hint);
+  return o;
+}
 
 net::IoError protocol(std::string m)
 {
@@ -116,7 +128,7 @@ Observation query(net::Stream& s, const std::string& endpoint, const std::option
         continue;
       }
       if (p.size() > 4096) return fail(protocol("not an OpenVPN management interface (no greeting line)"));
-      if (auto f = lr.fill(); !f) return fail(f.error());
+      if (auto f = lr.fill(); !f) return busy_or(fail(f.error()));
     }
   }
   std::vector<std::string> state_lines, status_lines;
@@ -152,7 +164,7 @@ Observation read(const Endpoint& ep, const std::optional<std::string>& password,
 {
   Activity act("connecting to the OpenVPN management interface at " + ep.text());
   auto sock = connect(ep, deadline);
-  if (!sock) return failure("OpenVPN", ep.text(), sock.error());
+  if (!sock) return busy_or(failure("OpenVPN", ep.text(), sock.error()));
   return query(*sock, ep.text(), password, p2p_name, now, trace);
 }
 

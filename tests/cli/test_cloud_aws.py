@@ -85,15 +85,18 @@ def test_connection_not_found_means_missing_tunnels(cloud):
     assert r.rc == 2, str(r)
     assert "vpn-0a1b2c3d4e5f6ffff/tunnel1 missing" in r.summary
     assert "vpn-0a1b2c3d4e5f6ffff/tunnel2: missing, VPN connection vpn-0a1b2c3d4e5f6ffff not found" in r.lines
-    # With another, found connection: its tunnels are still judged.
+    # With another, found connection: its tunnels are still judged; each
+    # connection is a site, and the one not found has no tunnel up.
     r = cloud(*vpn(1, "vpn-0a1b2c3d4e5f6ffff"))
-    assert r.rc == 1, str(r)
+    assert r.rc == 2 and r.summary.startswith("site vpn-0a1b2c3d4e5f6ffff cut off: 0 of 2 tunnels up"), str(r)
     assert r.perf["tunnels_up"].value == 2 and r.perf["tunnels_expected"].value == 4
 
 
 def test_several_connections_in_one_check(cloud):
+    # Connection 3 (both tunnels down) is a site cut off: CRITICAL whatever
+    # the ranges, which apply to each connection (tests/cli/test_cloud_aws_sites.py).
     r = cloud(*vpn(1, 3), "-w", "4:", "-c", "2:")
-    assert r.rc == 1, str(r)
+    assert r.rc == 2, str(r)
     assert r.perf["tunnels_up"].value == 2 and r.perf["tunnels_expected"].value == 4
 
 

@@ -197,3 +197,93 @@ def test_faults_end_on_time(os_cloud, target, fault, text):
     assert r.rc == 3, str(r)
     assert text in r.summary, str(r)
     assert r.elapsed < 3.5, str(r)
+
+
+# ---- sites, identity and regions (neutron_topology.json) -------------------
+
+def topology(server):
+    """Serves neutron_topology.json: two connections named to-hq (one DOWN),
+    two offices of two connections each (office-b all down), and a router
+    that carries two VPN services (vpn-second PENDING_CREATE)."""
+    import json
+    import urllib.request
+    req = urllib.request.Request(server.url + "/_control", data=json.dumps({"neutron": "topology"}).encode(),
+                                 method="POST")
+    server._open(req).read()
+
+
+def test_same_named_connections_are_judged_each_never_ok(os_cloud):
+    topology(os_cloud.server)
+    r = os_cloud(*tunnels("to-hq"))
+    assert r.rc == 1, str(r)
+    assert r.summary.startswith("1 of 2 tunnels up: to-hq [9f2b0a02] down (status DOWN"), str(r)
+    assert "to-hq matches 2 connections, judging each" in r.summary
+    assert r.perf["to-hq [4d1e0a01]_up"].value == 1 and r.perf["to-hq [9f2b0a02]_up"].value == 0, str(r)
+    assert any(line.startswith("--tunnel to-hq matches 2 connections (4d1e0a01-") for line in r.lines), str(r)
+    r = os_cloud(*tunnels("to-hq"), "-c", "2:")
+    assert r.rc == 2, str(r)
+    # By ID: only that one, still labelled apart from its namesake.
+    r = os_cloud(*tunnels("9f2b0a02-2222-4bbb-8000-000000000002"))
+    assert r.rc == 2 and r.summary.startswith("0 of 1 tunnels up: to-hq [9f2b0a02] down"), str(r)
+
+
+def test_one_office_cut_off_is_critical_and_named(os_cloud):
+    topology(os_cloud.server)
+    r = os_cloud(*tunnels("office-a-1", "office-a-2", "office-b-1", "office-b-2"))
+    assert r.rc == 2, str(r)
+    assert r.summary.startswith("site 10.62.0.0/16 cut off: 0 of 2 tunnels up; 2 of 4 tunnels up "
+                                "(10.61.0.0/16 2 of 2, 10.62.0.0/16 0 of 2)"), str(r)
+    assert r.perf["10.61.0.0/16_tunnels_up"].value == 2 and r.perf["10.62.0.0/16_tunnels_up"].value == 0, str(r)
+    assert "site 10.62.0.0/16: 0 of 2 tunnels up, cut off" in r.lines
+    # The healthy office alone is one site: as before groups.
+    r = os_cloud(*tunnels("office-a-1", "office-a-2"))
+    assert r.rc == 0 and r.summary == "2 of 2 tunnels up", str(r)
+    assert "10.61.0.0/16_tunnels_up" not in r.perf
+
+
+def test_service_on_a_router_with_another_names_the_likely_cause(os_cloud):
+    topology(os_cloud.server)
+    r = os_cloud(*tunnels("to-branch"))
+    assert r.rc == 2, str(r)
+    assert "VPN service vpn-second PENDING_CREATE (its router also carries VPN service vpn-main: likely cause)" \
+        in r.summary, str(r)
+    assert any(line.startswith("VPN service vpn-second is PENDING_CREATE and its router 8e000000-0000-4000-8000-"
+                               "0000000000aa also carries VPN service vpn-main (ACTIVE): a router holds one VPN "
+                               "service") for line in r.lines), str(r)
+
+
+def test_topology_never_prints_psks(os_cloud):
+    topology(os_cloud.server)
+    r = os_cloud("-vvv")
+    assert "NEUTRON_PSK" not in r.stdout and "psk" not in r.stdout.lower().replace("no psk", ""), str(r)
+
+
+def test_os_region_selects_the_endpoint_and_wins_over_the_environment(os_cloud):
+    r = os_cloud(*tunnels("site-a"), "--os-region", "RegionTwo", env={"OS_REGION_NAME": "RegionOne"})
+    assert r.rc == 0, str(r)
+    assert {q["endpoint"] for q in os_cloud.server.requests() if q.get("action") == "neutron"} == {"network-two"}
+    r = os_cloud(*tunnels("site-a"), "--os-region", "RegionThree")
+    assert r.rc == 3 and "region RegionThree" in r.summary, str(r)
+    clouds_yaml(os_cloud.home / ".config" / "openstack" / "clouds.yaml", os_cloud.server)
+    os_cloud.server.control(None)
+    r = os_cloud(*tunnels("site-a"), "--os-cloud", "dr", "--os-region", "RegionTwo", auth=False)
+    assert r.rc == 0, str(r)
+    assert {q["endpoint"] for q in os_cloud.server.requests() if q.get("action") == "neutron"} == {"network-two"}
+
+
+@pytest.mark.parametrize("args,text", [
+    (["--os-region", ""], "--os-region"),
+    (["--os-region", "Region One"], "--os-region"),
+    (["--os-region", "x|y"], "--os-region"),
+])
+def test_bad_os_region_is_a_usage_error(os_cloud, args, text):
+    r = os_cloud(*tunnels("site-a"), *args)
+    assert r.rc == 3 and text in r.summary, str(r)
+    assert not [q for q in os_cloud.server.requests() if q.get("action") == "keystone"], str(r)
+
+
+def test_os_region_only_with_openstack(os_cloud):
+    from cloud_lab import run_clean
+    r = run_clean(["--backend", "aws", "--vpn-connection-id", "vpn-0123456789abcdef0", "--os-region", "R"],
+                  {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    assert r.rc == 3 and "--os-region" in r.summary, str(r)

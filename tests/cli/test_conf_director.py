@@ -60,6 +60,7 @@ def test_every_argument_with_its_description(basket, commands):
             if "value" in arg:
                 assert b["value"] == unquote(arg["value"]), f"{name} {key}"
             assert b.get("repeat_key", False) == (arg.get("repeat_key") == "true"), f"{name} {key}"
+            assert b.get("skip_key", False) == (arg.get("skip_key") == "true"), f"{name} {key}"
             assert b.get("required", False) == (arg.get("required") == "true"), f"{name} {key}"
             if "set_if" in arg:
                 # the same variables decide it
@@ -114,7 +115,8 @@ def test_enumerations_match_the_descriptions(basket, commands):
             assert re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", desc), f"{f['varname']}: {e} not in {desc!r}"
     assert seen >= 6
     backends = [e["entry_name"] for e in basket["DataList"]["sitelink_vpn_backends"]["entries"]]
-    assert backends == ["strongswan", "openvpn", "wireguard", "aws", "aws-route", "openstack"]
+    assert backends == ["strongswan", "openvpn", "wireguard", "aws", "aws-route", "aws-eip", "openstack", "azure",
+                        "gcp", "vcd"]
 
 
 def test_types_of_fields(basket, commands):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sitelink_test import check_conventions, parse_output, plugin_path, run
+from sitelink_test import address_label, check_conventions, parse_output, plugin_path, run
 
 P = "check_cross_site_ping"
 SVC = "CROSS_SITE_PING"
@@ -70,7 +70,7 @@ def test_repeated_and_listed_hosts_get_prefixed_labels():
     assert r.summary.startswith("3 of 3 hosts alive, worst rta "), str(r)
     for host in ("127.0.0.1", "::1", "127.0.0.2"):
         for item in ("rta", "pl", "rtmin", "rtmax", "jitter"):
-            assert f"{host}_{item}" in r.perf, str(r)
+            assert f"{address_label(host)}_{item}" in r.perf, str(r)
     assert len(r.perf) == 15
 
 
@@ -216,11 +216,14 @@ def test_max_rate_stretches_the_fixed_schedule():
     # 1,000 targets every 10 ms would be 100,000 packets/s: the default cap
     # (5,000/s) stretches the interval to 200 ms, so the paced run takes
     # about 2 x 200 ms instead of 2 x 10 ms.
-    r = ping("-H", ",".join(hosts), "-n", "2", "-i", "10ms", "--paced")
-    assert r.rc == 0 and r.perf["pl"].value == 0, str(r)
-    assert 0.4 <= r.elapsed < 0.4 + 0.6, r.elapsed
+    stretched = ping("-H", ",".join(hosts), "-n", "2", "-i", "10ms", "--paced")
+    assert stretched.rc == 0 and stretched.perf["pl"].value == 0, str(stretched)
+    assert stretched.elapsed >= 0.4, stretched.elapsed
+    # Unstretched, the same 2,000 probes leave the ~380 ms of schedule out;
+    # both runs pay the same CPU, so a busy machine moves both alike. (How
+    # fast a run is belongs to bench/ping, not to an assertion; issue 25.)
     r = ping("-H", ",".join(hosts), "-n", "2", "-i", "10ms", "--paced", "--max-rate", "200000")
-    assert r.rc == 0 and r.elapsed < 0.25, r.elapsed
+    assert r.rc == 0 and r.elapsed < stretched.elapsed - 0.2, (r.elapsed, stretched.elapsed)
     # What -vv says (20 targets, so the debug lines fit in the output).
     few = ",".join(hosts[:20])
     r = ping("-H", few, "-n", "3", "-i", "10ms", "--paced", "--max-rate", "200", "-vv")
@@ -319,7 +322,7 @@ def test_unprivileged_through_ping_group_range():
     assert r.rc == 0, str(r)
     assert "ICMPv4: datagram (ping_group_range) socket" in r.stdout, str(r)
     assert "ICMPv6: datagram (ping_group_range) socket" in r.stdout, str(r)
-    assert r.perf["127.0.0.1_pl"].value == 0 and r.perf["::1_pl"].value == 0
+    assert r.perf["127_0_0_1_pl"].value == 0 and r.perf["__1_pl"].value == 0
 
 
 @needs_root

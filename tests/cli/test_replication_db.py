@@ -146,6 +146,16 @@ def test_sigterm_while_connecting(silent_port):
     (["--backend", "mysql", "--channel", "x'y"], "--channel"),
     (["--backend", "mysql", "--heartbeat-table", "a.b.c"], "--heartbeat-table"),
     (["--backend", "file", "--file", "/x", "-H", "db"], "--hostname"),
+    (["--backend", "mysql", "--channel", "a", "--channel", "x'y"], "--channel"),
+    (["--backend", "mysql", "--slots"], "--slots"),
+    (["--backend", "mysql", "--subscription", "mig"], "--subscription"),
+    (["--backend", "postgresql", "--slot-warning-bytes", "100"], "--slots"),
+    (["--backend", "postgresql", "--slots", "--slot-inactive-state", "loud"], "--slot-inactive-state"),
+    (["--backend", "postgresql", "--slots", "--slot-critical-bytes", "1:~"], "--slot-critical-bytes"),
+    (["--backend", "postgresql", "--role", "standby", "--subscription", "mig"], "--subscription"),
+    (["--backend", "postgresql", "--role", "subscriber", "--replica", "dr1"], "--replica"),
+    (["--backend", "postgresql", "--expected-delay", "soon"], "--expected-delay"),
+    (["--backend", "file", "--file", "/x", "--expected-delay", "60"], "--expected-delay"),
 ])
 def test_bad_options_are_usage_errors(args, needle):
     r = run(P, args)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// --backend aws / aws-route: the EC2 and STS Query API XML (error bodies,
-// DescribeVpnConnections, AssumeRole, DescribeRouteTables), timestamps,
-// shared config/credentials INI files, then the plugin's judgement.
+// --backend aws / aws-route / aws-eip: the EC2 and STS Query API XML (error
+// bodies, DescribeVpnConnections, AssumeRole, DescribeRouteTables,
+// DescribeAddresses, DescribeInstances), timestamps, shared
+// config/credentials INI files, then the plugin's judgement.
 // Input: the response body (also tried as an INI file and a timestamp).
 #include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/evaluate_failover.hpp"
 #include "check_vpn_tunnel_up/cloud/source_aws.hpp"
 #include "fuzz_support.hpp"
 
@@ -68,7 +70,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& k : psks)
     if (out.find(k) != std::string::npos) fuzz::fail("a tunnel pre-shared key reached the output", k);
 
-  if (auto route = aws::parse_route_tables(body, "rtb-0123456789abcdef0", "10.102.0.0/16"))
+  if (auto route = aws::parse_route_tables(body, "rtb-0123456789abcdef0", "10.102.0.0/16")) {
     fuzz::render_checked("VPN_TUNNEL", evaluate_route(*route, "vgw-0123456789abcdef0"));
+    // The route with the tunnels of the gateways the parsed connections name.
+    Reply r = reply;
+    r.route = *route;
+    r.gateways = GatewayTunnels{};
+    r.gateways->read = true;
+    for (const auto& l : r.links)
+      if (!l.gateway.empty()) r.gateways->gateways.push_back(l.gateway);
+    RoutePolicy p;
+    p.expect = route->target;
+    p.standby = "vgw-0123456789abcdef0";
+    fuzz::render_checked("VPN_TUNNEL", evaluate_route_tunnels(r, p, {}));
+  }
+  if (auto address = aws::parse_addresses(body)) {
+    Reply r;
+    r.status = Reply::Status::Ok;
+    r.address = *address;
+    if (auto instances = aws::parse_instances(body)) r.address->instances = *instances;
+    fuzz::render_checked("VPN_TUNNEL", evaluate_eip(r, EipPolicy{"198.51.100.10", address->instance_id, "i-1"}));
+  }
+  (void)aws::parse_instances(body);
   return 0;
 }

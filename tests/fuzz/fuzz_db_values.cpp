@@ -96,6 +96,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mp.heartbeat_table = "`hb`.`heartbeat`";
   mo.heartbeat_age = numbers.empty() ? std::optional<double>() : numbers.front();
   fuzz::render_checked("REPLICATION_LAG", evaluate_mysql(mo, mp));
+  // Every channel: the row twice under two names (one given by the input),
+  // each with its own heartbeat; then restricted to named channels, one of
+  // them possibly missing; SQL_Delay or an expected delay from the input.
+  MysqlReplicaStatus second = mo.rows.back();
+  second.channel = lines.empty() ? std::string("site2") : std::string(lines.front().substr(0, 64));
+  second.heartbeat_age = mo.heartbeat_age;
+  mo.rows.push_back(second);
+  mo.mariadb = !mo.mariadb;
+  fuzz::render_checked("REPLICATION_LAG", evaluate_mysql(mo, mp));
+  mp.channels = {second.channel, "dr"};
+  if (numbers.size() > 1) mp.expected_delay = numbers[1];
+  fuzz::render_checked("REPLICATION_LAG", evaluate_mysql(mo, mp));
+  if (channel_label(second.channel).find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+    fuzz::fail("channel label with unexpected characters", second.channel);
 
   // The PostgreSQL evaluation over whatever numbers the settings produced,
   // standing in for ages and byte counts the module reads.
@@ -118,6 +132,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     PgPolicy pp;
     pp.warn.end = 60;
     pp.crit.end = 300;
+    fuzz::render_checked("REPLICATION_LAG", evaluate_pg(po, pp));
+    // Delayed standby, cascade (both sides), slots, subscriptions.
+    po.settings.recovery_min_apply_delay = num(7);
+    po.standby.waiting_on_delay = num(8).has_value();
+    po.slots.push_back(PgSlot{names.empty() ? "s" : names.back(), num(9).has_value(), num(9),
+                              names.size() > 1 ? names[1] : "lost", "logical"});
+    po.subscriptions = {PgSubscription{names.empty() ? "mig" : names.front(), true, num(10).has_value(), num(10),
+                                       num(11), "0/1", "0/1"}};
+    pp.slots = true;
+    pp.slot_warn_bytes = Range{};
+    pp.slot_warn_bytes->end = num(12).value_or(1e6);
+    pp.slot_inactive_state = State::Warning;
+    pp.expected_delay = num(13);
+    fuzz::render_checked("REPLICATION_LAG", evaluate_pg(po, pp));
+    pp.subscriptions = {"mig", "other"};
+    pp.role = recovery ? PgRole::Auto : PgRole::Subscriber;
     fuzz::render_checked("REPLICATION_LAG", evaluate_pg(po, pp));
   }
   return 0;

@@ -294,6 +294,11 @@ def test_perfdata_parsed_by_icinga(icinga):
             # Graphite gets the value with six decimals
             assert any(abs(w - v) <= 1e-6 * max(1.0, abs(v)) for w in written[k]), (k, v, written[k])
     assert any(k.endswith(".rta.value") for k in expected)  # a unit really was converted
+    # Every label is one level of Graphite's tree: no dot in any label (the
+    # traffic labels are built from the peer's address: 192_0_2_2_in_pps).
+    deep = [k for k in expected if k.count(".") != 7]
+    assert not deep, deep
+    assert any(re.search(r"\.perfdata\.\d+_\d+_\d+_\d+_in_pps\.value$", k) for k in expected), sorted(expected)
     log = open(icinga.ic.path("log", "icinga2.log")).read()
     assert "Ignoring invalid perfdata" not in log
     assert not re.search(r"warning/(GraphiteWriter|PerfdataValue|PluginUtility)", log), log[-3000:]

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import lab_cmd
-from sitelink_test import BUILD, check_conventions, parse_output, plugin_path, Run
+from sitelink_test import BUILD, address_label, check_conventions, parse_output, plugin_path, Run
 from wire import WireCapture
 
 P = "check_cross_site_ping"
@@ -70,8 +70,8 @@ def test_healthy_ipv4_and_ipv6_ok(lab):
     assert r.rc == 0, str(r)
     assert r.summary.startswith("2 of 2 hosts alive"), str(r)
     for host in (lab["LAB_LAN_B"], lab["LAB_LAN6_B"]):
-        assert r.perf[f"{host}_pl"].value == 0, str(r)
-        assert 0 < r.perf[f"{host}_rta"].value < 50, str(r)
+        assert r.perf[f"{address_label(host)}_pl"].value == 0, str(r)
+        assert 0 < r.perf[f"{address_label(host)}_rta"].value < 50, str(r)
     assert r.elapsed < 0.2 + 1.0
 
 
@@ -230,8 +230,8 @@ def test_min_alive(clean, m, state):
     r = from_a_lan(lab, ["-H", hosts, "-w", "5ms,20%", "-c", "100ms,60%", "-n", "5", "-i", "20ms", "-m", m])
     assert r.state == state, str(r)
     assert f"(1 OK, {m} required)" in r.summary, str(r)
-    assert r.perf["10.102.0.99_pl"].value == 100
-    assert 6 <= r.perf[f"{lab['LAB_LAN_B']}_rta"].value < 100, str(r)
+    assert r.perf["10_102_0_99_pl"].value == 100
+    assert 6 <= r.perf[f"{address_label(lab['LAB_LAN_B'])}_rta"].value < 100, str(r)
 
 
 def test_two_concurrent_instances_count_only_their_own_replies(lab):
@@ -303,7 +303,7 @@ def test_non_root_through_ping_group_range(lab):
         assert r.rc == 0, str(r)
         assert "ICMPv4: datagram (ping_group_range) socket" in r.stdout, str(r)
         assert "ICMPv6: datagram (ping_group_range) socket" in r.stdout, str(r)
-        assert r.perf[f"{lab['LAB_LAN_B']}_pl"].value == 0
+        assert r.perf[f"{address_label(lab['LAB_LAN_B'])}_pl"].value == 0
     finally:
         subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", f"echo '{old}' > {path}"], check=True)
 

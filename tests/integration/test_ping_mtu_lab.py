@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from sitelink_test import address_label
 from test_ping_lab import from_a_lan
 
 TUNNEL_MTU = 1400  # ipsec0 on both gateways (the lab's libipsec TUN device)
@@ -71,12 +72,12 @@ def test_healthy_path_ok_with_its_pmtu(mtu_lab):
     r = from_a_lan(lab, ["-H", ",".join(targets(lab)), "--mtu", TUNNEL_MTU])
     assert r.rc == 0, str(r)
     for t in targets(lab):
-        assert r.perf[f"{t}_pmtu"].value == TUNNEL_MTU, str(r)
+        assert r.perf[f"{address_label(t)}_pmtu"].value == TUNNEL_MTU, str(r)
     # Above the tunnel's MTU: A's gateway signals 1400 (the tunnel device).
     r = from_a_lan(lab, ["-H", ",".join(targets(lab)), "--mtu", 1500])
     assert r.rc == 1, str(r)
     for t, gw in zip(targets(lab), (lab["LAB_LAN_GW_A"], "fd00:101::1")):
-        assert r.perf[f"{t}_pmtu"].value == TUNNEL_MTU, str(r)
+        assert r.perf[f"{address_label(t)}_pmtu"].value == TUNNEL_MTU, str(r)
         assert f"path MTU to {t}: {TUNNEL_MTU} bytes, signalled by {gw}" in r.stdout, str(r)
 
 
@@ -87,7 +88,7 @@ def test_lowered_hop_signalled_is_warning_with_the_hop(mtu_lab):
     assert r.rc == 1, str(r)
     assert f"path MTU {LOWERED}, signalled by {lab['LAB_LAN_GW_B']}" in r.summary, str(r)
     for t, gw in zip(targets(lab), (lab["LAB_LAN_GW_B"], "fd00:102::1")):
-        assert r.perf[f"{t}_pmtu"].value == LOWERED, str(r)
+        assert r.perf[f"{address_label(t)}_pmtu"].value == LOWERED, str(r)
         assert f"path MTU to {t}: {LOWERED} bytes, signalled by {gw}" in r.stdout, str(r)
         assert re.search(rf"path MTU to {re.escape(t)}: .*\(2 round trip\(s\)", r.stdout), str(r)
     # The ICMP messages taught A's kernel the MTU, as they would for any
@@ -111,7 +112,7 @@ def test_silent_drop_is_a_critical_black_hole_of_the_right_size(mtu_lab):
     for t in targets(lab):
         # The hop's MTU is what limits here, so the search finds it to the
         # byte (no encapsulation granularity in between).
-        assert r.perf[f"{t}_pmtu"].value == LOWERED, str(r)
+        assert r.perf[f"{address_label(t)}_pmtu"].value == LOWERED, str(r)
         assert re.search(rf"path MTU to {re.escape(t)}: {LOWERED} bytes, no ICMP message; .*\(3 round trip", r.stdout)
         assert "clamp the TCP MSS" in r.stdout
         # Nothing was signalled: the probes leave no cached MTU behind.
@@ -128,5 +129,5 @@ def test_black_hole_never_hides_loss_of_small_probes(mtu_lab):
     r = from_a_lan(lab, ["-H", f"{lab['LAB_LAN_B']},10.102.0.99", "--mtu", TUNNEL_MTU, "-n", 3, "-w", "50ms,20%", "-c", "100ms,60%"])
     assert r.rc == 2, str(r)
     assert "CRITICAL: 10.102.0.99: no echo reply, 100% loss (0 of 3)" in r.stdout, str(r)
-    assert r.perf["10.102.0.99_pmtu"].value is None, str(r)
-    assert r.perf[f"{lab['LAB_LAN_B']}_pmtu"].value == LOWERED, str(r)
+    assert r.perf["10_102_0_99_pmtu"].value is None, str(r)
+    assert r.perf[f"{address_label(lab['LAB_LAN_B'])}_pmtu"].value == LOWERED, str(r)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import LAB, lab_cmd
-from sitelink_test import check_conventions, plugin_path, run
+from sitelink_test import address_label as label, check_conventions, plugin_path, run
 
 P = "check_tunnel_traffic"
 SVC = "TUNNEL_TRAFFIC"
@@ -68,9 +68,9 @@ def test_ipsec_flowing_with_traffic(lab, peer, ping):
     assert r.rc == 0, str(r)
     assert r.summary.startswith(f"{peer} IPsec flowing: ")
     # 10 pings per second each way, carried as ESP-in-UDP.
-    assert 7 <= r.perf[f"{peer} out_pps"].value <= 14, str(r)
-    assert 7 <= r.perf[f"{peer} in_pps"].value <= 14, str(r)
-    assert r.perf[f"{peer} in_Bps"].value > 7 * 100
+    assert 7 <= r.perf[f"{label(peer)}_out_pps"].value <= 14, str(r)
+    assert 7 <= r.perf[f"{label(peer)}_in_pps"].value <= 14, str(r)
+    assert r.perf[f"{label(peer)}_in_Bps"].value > 7 * 100
     assert any(line.startswith(f"{peer} out: ESP ") for line in r.lines), str(r)
 
 
@@ -89,8 +89,8 @@ def test_inbound_4500_dropped_is_one_way_out(lab, peer, ping, restore):
         if r.summary.startswith(f"{peer} IPsec one-way out: "):
             break
     assert r.summary.startswith(f"{peer} IPsec one-way out: "), "\n".join(map(str, seen))
-    assert r.perf[f"{peer} in_pps"].value == 0
-    assert r.perf[f"{peer} out_pps"].value >= 7
+    assert r.perf[f"{label(peer)}_in_pps"].value == 0
+    assert r.perf[f"{label(peer)}_out_pps"].value >= 7
     assert any(line.startswith("Check: the peer receives our packets") for line in r.lines)
 
 
@@ -101,8 +101,8 @@ def test_ike_blocked_both_ways_is_ike_unanswered(lab, peer, restore):
     r = capture(lab, "--peer", peer, "--protocol", "ipsec", "--duration", "4")
     assert r.rc == 2, str(r)
     assert r.summary.startswith(f"{peer} IKE unanswered: "), str(r)
-    assert r.perf[f"{peer} ike_requests_out"].value >= 2, str(r)
-    assert r.perf[f"{peer} ike_responses_in"].value == 0
+    assert r.perf[f"{label(peer)}_ike_requests_out"].value >= 2, str(r)
+    assert r.perf[f"{label(peer)}_ike_responses_in"].value == 0
     checks = [line for line in r.lines if line.startswith("Check:")]
     assert len(checks) == 3 and "UDP 500 and 4500" in checks[0]
 
@@ -114,13 +114,13 @@ def test_flowing_then_cut(lab, peer, restore, kind, name):
     r = capture(lab, "--peer", peer, "--protocol", kind, "--duration", "3")
     assert r.rc == 0, str(r)
     assert r.summary.startswith(f"{peer} {name} flowing: ")
-    assert r.perf[f"{peer} in_pps"].value > 0 and r.perf[f"{peer} out_pps"].value > 0
+    assert r.perf[f"{label(peer)}_in_pps"].value > 0 and r.perf[f"{label(peer)}_out_pps"].value > 0
     # Site B stops answering: our packets leave, nothing comes back.
     lab_traffic("blackhole", kind)
     r = capture(lab, "--peer", peer, "--protocol", kind, "--duration", "3")
     assert r.rc == 2, str(r)
     assert r.summary.startswith(f"{peer} {name} one-way out: "), str(r)
-    assert r.perf[f"{peer} in_pps"].value == 0
+    assert r.perf[f"{label(peer)}_in_pps"].value == 0
     # The lab's own cut drops at site A: B's packets still arrive on A's
     # wire, A's never leave.
     # (From a healthy tunnel again: after a few seconds without answers the
@@ -132,7 +132,7 @@ def test_flowing_then_cut(lab, peer, restore, kind, name):
     r = capture(lab, "--peer", peer, "--protocol", kind, "--duration", "3")
     assert r.rc == 1, str(r)
     assert r.summary.startswith(f"{peer} {name} one-way in: "), str(r)
-    assert r.perf[f"{peer} out_pps"].value == 0
+    assert r.perf[f"{label(peer)}_out_pps"].value == 0
 
 
 def test_no_traffic_is_idle(lab):
@@ -145,7 +145,7 @@ def test_no_traffic_is_idle(lab):
     # speed assertion).
     m = re.fullmatch(re.escape(peer2) + r" idle: no tunnel packets in (2|2\.0[0-9]) s", r.summary)
     assert m, str(r)
-    assert r.perf[f"{peer2} out_pps"].value == 0 and r.perf[f"{peer2} in_pps"].value == 0
+    assert r.perf[f"{label(peer2)}_out_pps"].value == 0 and r.perf[f"{label(peer2)}_in_pps"].value == 0
     r = capture(lab, "--peer", peer2, "--protocol", "wireguard", "--duration", "1", "--idle-state", "warning",
                 iface="wan2")
     assert r.rc == 1, str(r)
@@ -158,7 +158,7 @@ def test_peers_discovered_from_local_addresses(lab, peer):
     assert r.summary.startswith(f"{peer} "), str(r)
     # All three tunnels of WAN 1 run to the same peer.
     assert "IPsec" in r.summary and "OpenVPN" in r.summary and "WireGuard" in r.summary, str(r)
-    assert f"{peer} out_pps" in r.perf
+    assert f"{label(peer)}_out_pps" in r.perf
 
 
 def test_capture_ends_within_timeout(lab, peer):

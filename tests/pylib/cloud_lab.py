@@ -40,8 +40,8 @@ class CloudServer:
         ctx = ssl._create_unverified_context() if self.scheme == "https" else None
         return urllib.request.urlopen(req, timeout=10, context=ctx)
 
-    def control(self, fault=None, target="all", slow=2.0):
-        body = json.dumps({"fault": fault, "target": target, "slow": slow}).encode()
+    def control(self, fault=None, target="all", slow=2.0, cut=0):
+        body = json.dumps({"fault": fault, "target": target, "slow": slow, "cut": cut}).encode()
         req = urllib.request.Request(self.url + "/_control", data=body, method="POST")
         self._open(req).read()
 

@@ -219,7 +219,7 @@ def read_commands(path=SITELINK_CONF):
     """{command: {"arguments": {key: {field: raw}}, "vars": {name: raw},
     "env": {name: raw}, "imports": [name]}} from an ITL-style file (enough for
     our own file). A command's arguments include those of the file's own
-    templates it imports, with the template's `"$" + prefix + "_...$"`
+    templates it imports, with the template's `"...$" + prefix + "_...$"`
     variables written out for that command, as Icinga builds them
     (test_conf_validate.py compares this reading with Icinga's own)."""
     text = _strip_comments(open(path).read())
@@ -234,7 +234,7 @@ def read_commands(path=SITELINK_CONF):
         cmd["command"] = cm.group(1).strip() if cm else ""
         for imp in cmd["imports"]:
             if imp in templates:
-                _read_arguments(templates[imp].replace('"$" + prefix + "_', f'"${name}_'), cmd["arguments"])
+                _read_arguments(templates[imp].replace('$" + prefix + "_', f'${name}_'), cmd["arguments"])
         _read_arguments(body, cmd["arguments"])
         em = re.search(r"env\s*=\s*\{", body)
         if em:

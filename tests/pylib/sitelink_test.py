@@ -59,6 +59,13 @@ def parse_perfdata(text):
     return items
 
 
+def address_label(address):
+    """A perfdata label (prefix) built from an address or host name, as the
+    plugins write it: every character that is not a letter or digit made _
+    (192.0.2.2 -> 192_0_2_2; common/include/sitelink/perfdata.hpp)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", address)
+
+
 def parse_output(stdout):
     lines = stdout.split("\n")
     if lines and lines[-1] == "":

@@ -10,12 +10,22 @@ Serves, on 127.0.0.1 with an ephemeral port (HTTP, or HTTPS with --cert/--key):
   GET  /container-credentials                     container credentials
   POST /identity/v3/auth/tokens                   Keystone
   GET  /network*/v2.0/vpn/ipsec-site-connections, .../vpnservices   Neutron
-  POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S}
+  POST /_control    set the fault mode: {"fault": MODE, "target": T, "slow": S},
+                    and the Neutron data: {"neutron": NAME} serves fixture
+                    neutron_NAME.json (both listings in one file; default:
+                    neutron_ipsec_site_connections.json, neutron_vpnservices.json)
+  POST /_aws        change the EC2 model of cloud_aws_ext.py (route tables
+                    with gateway, instance and interface targets, ReplaceRoute,
+                    VPN connections by gateway, addresses, instances)
   GET  /_requests   what was asked so far (path, action, fields)
+  Azure and Google Cloud: see cloud_azure.py and cloud_gcp.py
 
 Fault modes: slow, hang (accept and never answer), 500, throttle,
-throttle_once, malformed, huge, expired, expired_once. Targets: ec2, sts,
-imds, container, keystone, neutron, all.
+throttle_once, malformed, huge, expired, expired_once, cut (the answer's
+headers with its full Content-Length, then only the first "cut" bytes of
+the body, or all but the last -cut, then a connection reset: a server
+killed mid-answer). Targets: ec2,
+sts, imds, container, keystone, neutron, all.
 
 Signatures are checked with sitelink's own signer (tests/tools/sigv4_tool,
 --signer), so a wrongly signed request gets SignatureDoesNotMatch.
@@ -27,7 +37,9 @@ import json
 import os
 import re
 import secrets
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -35,6 +47,12 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cloud_aws_ext  # noqa: E402  (next to this file)
+import cloud_azure  # Azure and Google Cloud endpoints: their own modules
+import cloud_gcp
+import cloud_vcd  # Cloud Director endpoints (cloud_vcd.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "cloud")
@@ -70,8 +88,10 @@ class State:
 
     def reset(self):
         self.fault = None
+        self.neutron = None
         self.target = "all"
         self.slow = 2.0
+        self.cut = 0
         self.count = 0
         self.tokens = set()
         self.imds_tokens = set()
@@ -110,7 +130,15 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        cut = getattr(self, "cut_after", None)
+        if cut is None:
+            self.wfile.write(data)
+            return
+        self.wfile.write(data[:cut if cut >= 0 else max(0, len(data) + cut)])
+        self.wfile.flush()
+        # SO_LINGER 0: close() sends a RST, as when the server process dies.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def apply_fault(self, target, malformed_body, ctype):
         """Returns True when the fault answered (or will never answer)."""
@@ -122,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             count = STATE.count
         if fault == "slow":
             time.sleep(STATE.slow)
+            return False
+        if fault == "cut":
+            self.cut_after = STATE.cut  # send() stops there
             return False
         if fault == "hang":
             # Accept, read the request, never answer.
@@ -198,9 +229,17 @@ class Handler(BaseHTTPRequestHandler):
         return None, None, None, may
 
     # ---- routes -------------------------------------------------------------
+    def provider_route(self, method, body=""):
+        base = f"{ARGS.scheme}://127.0.0.1:{self.server.server_address[1]}"
+        return any(p.route(self, method, body, STATE, base) for p in (cloud_azure, cloud_gcp))
+
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         body = self.body()
+        if self.provider_route("POST", body):
+            return
         if path == "/_control":
             cfg = json.loads(body or "{}")
             with STATE.lock:
@@ -208,7 +247,11 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.fault = cfg.get("fault")
                 STATE.target = cfg.get("target", "all")
                 STATE.slow = float(cfg.get("slow", 2.0))
+                STATE.neutron = cfg.get("neutron")
+                STATE.cut = int(cfg.get("cut", 0))
             return self.send(200, "{}", "application/json")
+        if path == "/_aws":
+            return cloud_aws_ext.control(self, body)
         if path.startswith("/identity/v3/auth/tokens"):
             return self.keystone(body)
         if path == "/" or path == "":
@@ -238,6 +281,8 @@ class Handler(BaseHTTPRequestHandler):
         if may != "ec2":
             return self.error("ec2", 403, "UnauthorizedOperation",
                               "You are not authorized to perform this operation.")
+        if cloud_aws_ext.query(self, action, form):
+            return
         if action == "DescribeVpnConnections":
             return self.describe_vpn(form)
         if action == "DescribeRouteTables":
@@ -297,6 +342,11 @@ class Handler(BaseHTTPRequestHandler):
             "{issued_at}", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         self.send(201, text, "application/json", {"X-Subject-Token": token})
 
+    def do_DELETE(self):
+        if cloud_vcd.handles(urllib.parse.urlsplit(self.path).path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
+        self.send(404, "", "text/plain")
+
     def do_PUT(self):
         path = urllib.parse.urlsplit(self.path).path
         self.body()
@@ -312,8 +362,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, "", "text/plain")
 
     def do_GET(self):
+        if self.provider_route("GET"):
+            return
         url = urllib.parse.urlsplit(self.path)
         path = url.path
+        if cloud_vcd.handles(path):
+            return cloud_vcd.dispatch(self, STATE, ARGS.scheme)
         if path == "/_requests":
             return self.send(200, json.dumps(STATE.requests), "application/json")
         if path.startswith("/latest/meta-data/iam/security-credentials/"):
@@ -355,7 +409,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, fixture("keystone_error_401.json"), "application/json")
         key = "ipsec_site_connections" if kind == "ipsec-site-connections" else "vpnservices"
         name = "neutron_ipsec_site_connections.json" if key == "ipsec_site_connections" else "neutron_vpnservices.json"
+        if STATE.neutron:
+            # Several sites, same-named connections, a router with two VPN
+            # services (neutron_topology.json).
+            name = f"neutron_{STATE.neutron}.json"
         data = json.loads(fixture(name))
+        data = {key: data[key]}
         if fields:
             data[key] = [{k: v for k, v in item.items() if k in fields} for item in data[key]]
         self.send(200, json.dumps(data), "application/json")

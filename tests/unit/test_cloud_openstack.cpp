@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
 #include "check_vpn_tunnel_up/cloud/source_openstack.hpp"
 #include "cloud_fakes.hpp"
 
@@ -248,4 +251,111 @@ TEST_CASE("cloud::openstack::run")
     http.on("http://n/", tl::unexpected(HttpError{HttpErrorKind::Timeout, "no answer within 100 ms"}));
     CHECK(openstack::run(req, env, fs, http, budget).status == Reply::Status::TimedOut);
   }
+}
+
+TEST_CASE("cloud::openstack::fill_reply identity, sites and routers")
+{
+  auto conn = [](const std::string& id, const std::string& name, const std::string& status, const std::string& svc,
+                 const std::string& cidr) {
+    openstack::Connection c;
+    c.id = id;
+    c.name = name;
+    c.status = status;
+    c.vpnservice_id = svc;
+    if (!cidr.empty()) c.peer_cidrs = {cidr};
+    return c;
+  };
+  const std::vector<openstack::Service> svcs = {
+      {"s1", "vpn-a", "ACTIVE", "r1"}, {"s2", "vpn-b", "PENDING_CREATE", "r1"}, {"s3", "vpn-c", "ACTIVE", "r2"}};
+  const std::vector<openstack::Connection> conns = {
+      conn("11111111-aaaa", "to-office", "ACTIVE", "s1", "10.1.0.0/16"),
+      conn("22222222-bbbb", "to-office", "DOWN", "s3", "10.2.0.0/16"),
+      conn("33333333-cccc", "to-dc", "ACTIVE", "s3", "10.2.0.0/16"),
+  };
+  SUBCASE("same-named connections are told apart by a short ID and judged each")
+  {
+    Reply r;
+    openstack::fill_reply(r, conns, svcs, {"to-office"});
+    CHECK(r.expected == std::vector<std::string>{"to-office [11111111]", "to-office [22222222]"});
+    CHECK(r.summary_notes == std::vector<std::string>{"to-office matches 2 connections, judging each"});
+    CHECK(r.links[1].state == LinkState::Down);
+  }
+  SUBCASE("an ID selects one connection, shown with its name and short ID")
+  {
+    Reply r;
+    openstack::fill_reply(r, conns, svcs, {"22222222-bbbb"});
+    CHECK(r.expected == std::vector<std::string>{"to-office [22222222]"});
+    CHECK(r.summary_notes.empty());
+  }
+  SUBCASE("two same-named connections, one DOWN: never OK")
+  {
+    for (const char* w : {"2:", "1:"}) {
+      Reply r;
+      r.status = Reply::Status::Ok;
+      r.api = "Neutron at http://n";
+      openstack::fill_reply(r, conns, svcs, {"to-office"});
+      vpn::Policy p;
+      p.warn = Range::parse(w).value();
+      auto res = judge(r, p, 0);
+      // Two sites (10.1/16 and 10.2/16): the DOWN one is its site's only
+      // tunnel, so that site is cut off.
+      CHECK(res.state == State::Critical);
+      CHECK(res.summary.rfind("site 10.2.0.0/16 cut off: 0 of 1 tunnels up", 0) == 0);
+    }
+    // Same site for both: WARNING by the default ranges, CRITICAL with -c 2:.
+    auto same = conns;
+    same[1].peer_cidrs = {"10.1.0.0/16"};
+    Reply r;
+    r.status = Reply::Status::Ok;
+    r.api = "Neutron at http://n";
+    openstack::fill_reply(r, same, svcs, {"to-office"});
+    CHECK(judge(r, {}, 0).state == State::Warning);
+    CHECK(judge(r, {}, 0).summary.rfind("1 of 2 tunnels up: to-office [22222222] down (status DOWN", 0) == 0);
+    vpn::Policy strict;
+    strict.crit = Range::parse("2:").value();
+    CHECK(judge(r, strict, 0).state == State::Critical);
+  }
+  SUBCASE("each link's site: peer CIDRs, else endpoint group, else peer address")
+  {
+    auto c = conns;
+    c[0].peer_cidrs = {"10.9.0.0/16", "10.8.0.0/16"};
+    c[1].peer_cidrs.clear();
+    c[1].peer_ep_group_id = "abcdef12-3456";
+    c[2].peer_cidrs.clear();
+    c[2].peer_address = "192.0.2.9";
+    Reply r;
+    openstack::fill_reply(r, c, svcs, {});
+    CHECK(r.links[0].group == "10.8.0.0/16+10.9.0.0/16");
+    CHECK(r.links[1].group == "peer group abcdef12");
+    CHECK(r.links[2].group == "192.0.2.9");
+  }
+  SUBCASE("a service not ACTIVE on a router that carries another: the likely cause")
+  {
+    auto c = conns;
+    c[0].vpnservice_id = "s2";
+    c[0].status = "PENDING_CREATE";
+    Reply r;
+    openstack::fill_reply(r, c, svcs, {"11111111-aaaa"});
+    CHECK(r.summary_notes ==
+          std::vector<std::string>{"VPN service vpn-b PENDING_CREATE (its router also carries VPN service vpn-a: "
+                                   "likely cause)"});
+    CHECK(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+      return n.rfind("VPN service vpn-b is PENDING_CREATE and its router r1 also carries VPN service vpn-a (ACTIVE): "
+                     "a router holds one VPN service",
+                     0) == 0;
+    }));
+  }
+}
+
+TEST_CASE("cloud::openstack::resolve_auth --os-region")
+{
+  FakeEnvironment env;
+  FakeFileSystem fs;
+  env.vars = {{"OS_AUTH_URL", "http://k/v3"},
+              {"OS_USERNAME", "u"},
+              {"OS_PASSWORD", "p"},
+              {"OS_PROJECT_NAME", "dr"},
+              {"OS_REGION_NAME", "RegionOne"}};
+  CHECK(openstack::resolve_auth(env, fs, "").value().region == "RegionOne");
+  CHECK(openstack::resolve_auth(env, fs, "", "RegionTwo").value().region == "RegionTwo");
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
+#include "sitelink/labels.hpp"
 #include "sitelink/perfdata.hpp"
 
 using namespace sitelink;
@@ -68,4 +69,12 @@ TEST_CASE("common::render_perfdata")
   std::vector<Perfdatum> items{{"a", 1, Uom::None, {}, {}, {}, {}}, {"b c", 2, Uom::Bytes, {}, {}, {}, {}}};
   CHECK(render_perfdata(items) == "a=1 'b c'=2B");
   CHECK(render_perfdata({}) == "");
+}
+
+TEST_CASE("common::perfdata address_label: letters and digits kept, everything else '_', so no quotes and no dot")
+{
+  CHECK(sitelink::address_label("192.0.2.2") == "192_0_2_2");
+  CHECK(sitelink::address_label("2001:db8::2") == "2001_db8__2");
+  CHECK(sitelink::address_label("db-b.dr.example") == "db_b_dr_example");
+  CHECK(sitelink::format_label(sitelink::address_label("2001:db8::2") + "_in_pps") == "2001_db8__2_in_pps");
 }

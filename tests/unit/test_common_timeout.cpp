@@ -36,3 +36,29 @@ TEST_CASE("common::Deadline")
   CHECK(gone.remaining() == 0);
   CHECK(gone.slice().count() == 50);
 }
+
+TEST_CASE("common::Deadline with time already spent")
+{
+  SUBCASE("the budget counts from a start in the past")
+  {
+    Deadline d(10, 3);
+    CHECK(d.budget() == 10);
+    CHECK(d.elapsed() >= 3);
+    CHECK(d.remaining() <= 7);
+    CHECK(d.remaining() > 6);
+  }
+  SUBCASE("a negative start is none")
+  {
+    Deadline d(10, -5);
+    CHECK(d.elapsed() < 1);
+  }
+}
+
+TEST_CASE("common::seconds_since_process_start")
+{
+  // This process started before the test ran (to the 10 ms tick), and not
+  // an hour ago.
+  double s = seconds_since_process_start();
+  CHECK(s >= 0);
+  CHECK(s < 3600);
+}

@@ -232,7 +232,7 @@ TEST_CASE("ping::pmtu: evaluate keeps the echo probes' CRITICAL over an MTU warn
   CHECK(r.summary.find("path MTU 1300, signalled by 10.99.0.1") != std::string::npos);
   bool label = false;
   for (const auto& d : r.perfdata)
-    if (d.label == "10.102.0.10_pmtu") label = d.value == 1300.0;
+    if (d.label == "10_102_0_10_pmtu") label = d.value == 1300.0;
   CHECK(label);
 
   obs.targets.back() = answered_target();

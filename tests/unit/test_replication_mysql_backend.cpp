@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -112,7 +113,9 @@ TEST_CASE("replication::classify_mysql_connect_error")
   CHECK(classify_mysql_connect_error(2026) == State::Unknown);
   CHECK(classify_mysql_connect_error(2002) == State::Critical);
   CHECK(classify_mysql_connect_error(2003) == State::Critical);
-  CHECK(classify_mysql_connect_error(2013) == State::Critical);
+  // Lost mid-handshake (not a timeout): the answer was cut, we could not
+  // find out (issue 25; was CRITICAL before).
+  CHECK(classify_mysql_connect_error(2013) == State::Unknown);
   CHECK(classify_mysql_connect_error(1040) == State::Critical);
 }
 
@@ -239,7 +242,7 @@ TEST_CASE("replication::evaluate_mysql")
     auto r = evaluate_mysql(o, p);
     CHECK(r.state == State::Critical);
     CHECK(has(r.summary, "is not a replica"));
-    p.channel = "dr";
+    p.channels = {"dr"};
     CHECK(has(evaluate_mysql(o, p).summary, "no replication channel 'dr'"));
   }
   SUBCASE("missing grant names it")
@@ -273,6 +276,154 @@ TEST_CASE("replication::evaluate_mysql")
     CHECK(r.timed_out_while == "connecting to db:3306");
     REQUIRE(r.perfdata.size() == 1);
     CHECK_FALSE(r.perfdata[0].value.has_value());
+  }
+}
+
+namespace {
+
+MysqlObservation two_channels()
+{
+  auto o = replica();
+  o.rows[0].channel = "";
+  MysqlReplicaStatus second = healthy_row();
+  second.channel = "Site2";
+  second.source_host = "10.101.0.11";
+  second.source_port = "3307";
+  second.source_server_id = 3;
+  second.seconds_behind = 4;
+  o.rows.push_back(second);
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("replication::evaluate_mysql: every channel")
+{
+  MysqlPolicy p = policy();
+  SUBCASE("all channels healthy: one OK naming each, perfdata per channel")
+  {
+    auto r = evaluate_mysql(two_channels(), p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "2 connections replicating: '' from 10.101.0.10:3306, lag 0 s; Site2 from 10.101.0.11:3307, "
+                       "lag 4 s");
+    CHECK(render_perfdata(r.perfdata) == "default_lag=0s;300;900;0 site2_lag=4s;300;900;0");
+  }
+  SUBCASE("a second channel that stopped is seen without --channel; the other stays fine")
+  {
+    auto o = two_channels();
+    o.rows[1].sql_running = "No";
+    o.rows[1].seconds_behind.reset();
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "connection Site2: SQL thread is 'No' (not applying changes)");
+    CHECK_FALSE(has(r.summary, "''"));
+    CHECK(render_perfdata(r.perfdata) == "default_lag=0s;300;900;0 site2_lag=U;300;900;0");
+    o.mariadb = false;
+    CHECK(evaluate_mysql(o, p).summary == "channel Site2: SQL thread is 'No' (not applying changes)");
+  }
+  SUBCASE("the worst channel decides: WARNING on one, CRITICAL on another")
+  {
+    auto o = two_channels();
+    o.rows[0].seconds_behind = 400;
+    CHECK(evaluate_mysql(o, p).state == State::Warning);
+    o.rows[1].io_running = "Connecting";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "connection Site2: IO thread is 'Connecting'"));
+  }
+  SUBCASE("--channel restricts (names compare case-insensitively) and keeps the plain labels")
+  {
+    p.channels = {"site2"};
+    auto o = two_channels();
+    o.rows[0].sql_running = "No";
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "replicating from 10.101.0.11:3307, lag 4 s");
+    CHECK(render_perfdata(r.perfdata) == "lag=4s;300;900;0");
+  }
+  SUBCASE("a named channel that does not exist is CRITICAL, naming what exists")
+  {
+    p.channels = {"dr"};
+    auto r = evaluate_mysql(two_channels(), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "connection dr does not exist (the server has '', 'Site2')");
+    CHECK(render_perfdata(r.perfdata) == "lag=U;300;900;0");
+    p.channels = {"dr", "Site2"};
+    r = evaluate_mysql(two_channels(), p);
+    CHECK(r.state == State::Critical);
+    CHECK(render_perfdata(r.perfdata) == "dr_lag=U;300;900;0 site2_lag=4s;300;900;0");
+  }
+  SUBCASE("each channel's heartbeat is its own primary's")
+  {
+    p.heartbeat_table = "heartbeat.heartbeat";
+    auto o = two_channels();
+    o.rows[0].heartbeat_age = 0.8;
+    o.rows[1].heartbeat_age = 12;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(
+        r.summary ==
+        "connection Site2: heartbeat heartbeat.heartbeat is 12 s old (link timeout 10 s): link or pt-heartbeat down?");
+    CHECK(render_perfdata(r.perfdata) ==
+          "default_lag=0.8s;300;900;0 default_heartbeat_age=0.8s;;10;0 site2_lag=12s;300;900;0 "
+          "site2_heartbeat_age=12s;;10;0");
+    o.rows[1].heartbeat_age.reset();
+    o.rows[1].heartbeat_error = "no heartbeat row for server_id = 3";
+    r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Unknown);
+    CHECK(has(r.summary, "connection Site2: cannot read heartbeat heartbeat.heartbeat"));
+  }
+  SUBCASE("channel labels")
+  {
+    CHECK(channel_label("") == "default");
+    CHECK(channel_label("Site-2.b") == "site_2_b");
+  }
+}
+
+TEST_CASE("replication::evaluate_mysql: delayed replica")
+{
+  MysqlPolicy p = policy();
+  auto o = replica();
+  o.rows[0].sql_delay = 3600;
+  o.rows[0].seconds_behind = 3590;
+  SUBCASE("exactly as far behind as configured is OK, judged beyond SQL_Delay")
+  {
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "replicating from 10.101.0.10:3306, lag 0 s beyond the apply delay of 3600 s");
+    CHECK(render_perfdata(r.perfdata) == "lag=0s;300;900;0");
+    CHECK(std::find(r.details.begin(), r.details.end(),
+                    "apply delay 3600 s (SQL_Delay); the lag is judged beyond it") != r.details.end());
+  }
+  SUBCASE("a real stall beyond the delay alerts")
+  {
+    o.rows[0].seconds_behind = 3600 + 1000;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "lag 1000 s beyond the apply delay of 3600 s (critical above 900 s)");
+  }
+  SUBCASE("--expected-delay overrides the server's value")
+  {
+    p.expected_delay = 60;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "beyond the apply delay of 60 s"));
+  }
+  SUBCASE("the heartbeat is judged beyond the delay, a dead link still within the link timeout")
+  {
+    p.heartbeat_table = "heartbeat.heartbeat";
+    o.heartbeat_age = 3601;
+    CHECK(evaluate_mysql(o, p).state == State::Ok);
+    o.heartbeat_age = 3611;
+    auto r = evaluate_mysql(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "is 3611 s old beyond the apply delay of 3600 s (link timeout 10 s)"));
+  }
+  SUBCASE("SQL_Delay is read by name")
+  {
+    auto s = map_replica_status({"SQL_Delay", "SQL_Remaining_Delay"}, {std::string("600"), std::nullopt});
+    REQUIRE(s.sql_delay);
+    CHECK(*s.sql_delay == 600);
   }
 }
 

@@ -444,3 +444,357 @@ TEST_CASE("replication::evaluate_pg")
     CHECK_FALSE(has(r.summary, "\x1b"));
   }
 }
+
+namespace {
+
+PgObservation delayed_standby()
+{
+  auto o = standby();
+  o.settings.recovery_min_apply_delay = 600;
+  o.standby.bytes = 4e6;      // received, held back on purpose
+  o.standby.replay_age = 640; // the last applied commit is older than the delay
+  o.standby.waiting_on_delay = true;
+  return o;
+}
+
+PgObservation cascade()
+{
+  auto o = standby();
+  PgReplica r;
+  r.application_name = "report1";
+  r.client_addr = "10.103.0.10";
+  r.state = "streaming";
+  r.sync_state = "async";
+  r.reply_age = 2.5;
+  r.bytes = 0;
+  o.replicas.push_back(r);
+  return o;
+}
+
+PgObservation subscriber()
+{
+  PgObservation o;
+  o.status = PgObservation::Status::Ok;
+  o.server = "socket /run/pg-c:5432/postgres";
+  o.user = "monitor";
+  o.monitor = true;
+  o.settings = lab_settings();
+  PgSubscription s;
+  s.name = "mig";
+  s.enabled = true;
+  s.worker = true;
+  s.receipt_age = 2.1;
+  s.received_lsn = "0/5000100";
+  s.latest_end_lsn = "0/5000100";
+  o.subscriptions.push_back(s);
+  return o;
+}
+
+bool has_line(const Result& r, const std::string& part)
+{
+  for (const auto& d : r.details)
+    if (has(d, part)) return true;
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("replication::evaluate_pg: delayed standby")
+{
+  PgPolicy p = policy();
+  SUBCASE("as far behind as configured, replay waiting on the delay: OK, lag 0 beyond it")
+  {
+    auto r = evaluate_pg(delayed_standby(), p);
+    CHECK(r.state == State::Ok);
+    CHECK(has(r.summary, "lag 0 s beyond the apply delay of 600 s"));
+    CHECK(r.perfdata[0].value == 0);
+    CHECK(has_line(r, "delayed standby: apply delay 600 s (recovery_min_apply_delay), replay is waiting on it"));
+  }
+  SUBCASE("not waiting on the delay and behind: lag is the replay age minus the delay")
+  {
+    auto o = delayed_standby();
+    o.standby.waiting_on_delay = false;
+    o.standby.replay_age = 600 + 400;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "lag beyond the apply delay of 600 s: 400 s (warning above 300 s)"));
+  }
+  SUBCASE("the same stall on an ordinary standby would read 640 s")
+  {
+    auto o = delayed_standby();
+    o.settings.recovery_min_apply_delay = 0;
+    o.standby.waiting_on_delay = false;
+    CHECK(evaluate_pg(o, p).state == State::Warning);
+  }
+  SUBCASE("a dead link is CRITICAL within the same bound as any standby")
+  {
+    auto o = delayed_standby();
+    o.standby.receipt_age = 8;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "no message from 10.101.0.10:5432 for 8 s (link timeout 7.5 s)"));
+  }
+  SUBCASE("--expected-delay replaces the server's setting")
+  {
+    auto o = delayed_standby();
+    o.standby.waiting_on_delay = false;
+    o.standby.replay_age = 700;
+    p.expected_delay = 3600;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+    CHECK(has_line(evaluate_pg(o, p), "(--expected-delay)"));
+  }
+  SUBCASE("the heartbeat's age is judged beyond the delay too")
+  {
+    auto o = delayed_standby();
+    p.heartbeat_table = "lab_heartbeat";
+    o.heartbeat_age = 605;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.perfdata[0].value == doctest::Approx(5));
+  }
+}
+
+TEST_CASE("replication::evaluate_pg: slots")
+{
+  PgPolicy p = policy();
+  p.slots = true;
+  p.slot_warn_bytes = Range::parse("1000000").value();
+  p.slot_crit_bytes = Range::parse("5000000").value();
+  auto o = primary();
+  o.slots.push_back(PgSlot{"old_dr", false, 200000, "reserved", "physical"});
+  SUBCASE("an inactive slot below the thresholds: OK, perfdata per slot")
+  {
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(has(r.summary, "2 slot(s), 1 inactive, none at risk"));
+    CHECK(has(render_perfdata(r.perfdata), "slot_dr1_retained=1024B;1000000;5000000;0 "
+                                           "slot_old_dr_retained=200000B;1000000;5000000;0"));
+  }
+  SUBCASE("an abandoned slot growing: WARNING then CRITICAL, naming it and the bytes")
+  {
+    o.slots[1].retained_bytes = 2e6;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "inactive slot old_dr retains 1.9 MiB of WAL (warning above 1000000 B)");
+    o.slots[1].retained_bytes = 6e6;
+    r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "inactive slot old_dr retains 5.7 MiB of WAL (critical above 5000000 B)");
+  }
+  SUBCASE("an active slot is not judged by its bytes")
+  {
+    o.slots[0].retained_bytes = 9e9;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+  }
+  SUBCASE("--slot-inactive-state: any inactive slot")
+  {
+    p.slot_warn_bytes.reset();
+    p.slot_crit_bytes.reset();
+    p.slot_inactive_state = State::Critical;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "slot old_dr is inactive, retaining 195.3 KiB of WAL");
+  }
+  SUBCASE("wal_status unreserved is WARNING, lost is CRITICAL, active or not")
+  {
+    o.slots[0].wal_status = "unreserved";
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "slot dr1 retains 1 KiB beyond max_wal_size"));
+    o.slots[0].wal_status = "lost";
+    r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "slot dr1 has lost WAL its consumer needs (wal_status lost)");
+  }
+  SUBCASE("without --slots an inactive slot stays a detail line")
+  {
+    p.slots = false;
+    o.slots[1].retained_bytes = 6e6;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(has_line(r, "inactive replication slot old_dr retains 5.7 MiB of WAL (wal_status reserved)"));
+  }
+  SUBCASE("a cascading standby's slot for a dropped downstream is judged on the downstream side")
+  {
+    auto c = standby();
+    c.slots.push_back(PgSlot{"report_gone", false, 6e6, "reserved", "physical"});
+    auto r = evaluate_pg(c, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "downstream CRITICAL: inactive slot report_gone retains 5.7 MiB of WAL (critical above "
+                       "5000000 B)");
+  }
+}
+
+TEST_CASE("replication::evaluate_pg: cascading standby")
+{
+  PgPolicy p = policy();
+  SUBCASE("--role auto judges both sides; labels of the downstream carry its name")
+  {
+    auto r = evaluate_pg(cascade(), p);
+    CHECK(r.state == State::Ok);
+    CHECK(has(r.summary, "upstream: standby streaming from 10.101.0.10:5432"));
+    CHECK(has(r.summary, "; downstream: sending to report1 streaming"));
+    CHECK(render_perfdata(r.perfdata) == "lag=0s;300;900;0 lag_bytes=0B;;;0 link_age=3.2s;;7.5;0 "
+                                         "report1_lag=0s;300;900;0 report1_lag_bytes=0B;;;0 "
+                                         "report1_link_age=2.5s;;7.5;0");
+    CHECK(has_line(r, "downstream: role: cascading standby (sender)"));
+  }
+  SUBCASE("the upstream link cut: the output names the upstream side")
+  {
+    auto o = cascade();
+    o.standby.receipt_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "upstream CRITICAL: no message from 10.101.0.10:5432 for 9 s (link timeout 7.5 s): link down?");
+  }
+  SUBCASE("the downstream link cut: the output names the downstream side")
+  {
+    auto o = cascade();
+    o.replicas[0].reply_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "downstream CRITICAL: replica report1 last replied 9 s ago (link timeout 7.5 s): link down?");
+  }
+  SUBCASE("a downstream standby named with --replica that is gone")
+  {
+    auto o = standby();
+    p.replicas = {"report1"};
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "downstream CRITICAL: replica report1 is not connected");
+  }
+  SUBCASE("--role standby judges only the upstream link")
+  {
+    auto o = cascade();
+    o.replicas[0].reply_age = 9;
+    p.role = PgRole::Standby;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+  }
+}
+
+TEST_CASE("replication::evaluate_pg: logical subscriptions")
+{
+  PgPolicy p = policy();
+  SUBCASE("a subscriber with --role auto: every subscription")
+  {
+    auto r = evaluate_pg(subscriber(), p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "subscription mig streaming, last message 2.1 s ago");
+    CHECK(render_perfdata(r.perfdata) == "link_age=2.1s;;7.5;0");
+  }
+  SUBCASE("an idle publisher: keepalives keep the link fresh, a dead link goes stale")
+  {
+    auto o = subscriber();
+    o.subscriptions[0].receipt_age = 7;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+    o.subscriptions[0].receipt_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "subscription mig: no message from the publisher for 9 s (link timeout 7.5 s): link down?");
+  }
+  SUBCASE("no apply worker or disabled")
+  {
+    auto o = subscriber();
+    o.subscriptions[0].worker = false;
+    o.subscriptions[0].receipt_age.reset();
+    CHECK(has(evaluate_pg(o, p).summary, "subscription mig has no apply worker running"));
+    o.subscriptions[0].enabled = false;
+    CHECK(evaluate_pg(o, p).summary == "subscription mig is disabled");
+  }
+  SUBCASE("a named subscription that does not exist is CRITICAL naming what exists")
+  {
+    p.subscriptions = {"nosuch"};
+    auto r = evaluate_pg(subscriber(), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "subscription nosuch does not exist (the server has mig)");
+    CHECK(render_perfdata(r.perfdata) == "link_age=U;;7.5;0");
+  }
+  SUBCASE("two subscriptions get prefixed labels")
+  {
+    auto o = subscriber();
+    auto second = o.subscriptions[0];
+    second.name = "Audit";
+    second.receipt_age = 1;
+    o.subscriptions.push_back(second);
+    CHECK(render_perfdata(evaluate_pg(o, p).perfdata) == "mig_link_age=2.1s;;7.5;0 audit_link_age=1s;;7.5;0");
+  }
+  SUBCASE("--role subscriber on a server without subscriptions")
+  {
+    auto o = subscriber();
+    o.subscriptions.clear();
+    p.role = PgRole::Subscriber;
+    CHECK(evaluate_pg(o, p).summary == "no logical replication subscription on this server");
+  }
+  SUBCASE("a primary that also subscribes, with --subscription: both sides")
+  {
+    auto o = primary();
+    o.subscriptions = subscriber().subscriptions;
+    o.subscriptions[0].receipt_age = 30;
+    p.subscriptions = {"mig"};
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "subscriber CRITICAL: subscription mig: no message from the publisher for 30 s"));
+  }
+  SUBCASE("the publisher sees the subscription's WAL sender like a standby")
+  {
+    auto o = primary();
+    o.replicas[0].application_name = "mig";
+    o.slots = {PgSlot{"mig", true, 512, "reserved", "logical"}};
+    p.replicas = {"mig"};
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(has(r.summary, "primary: mig streaming"));
+  }
+}
+
+TEST_CASE("replication::evaluate_pg: server version")
+{
+  PgPolicy p = policy();
+  auto o = standby();
+  o.server_version = 130011;
+  auto r = evaluate_pg(o, p);
+  CHECK(r.state == State::Unknown);
+  CHECK(r.summary == "socket /run/pg:5432/postgres runs PostgreSQL 13.11: check_replication_lag needs PostgreSQL 14 "
+                     "or later");
+  o.server_version = 150005;
+  CHECK(evaluate_pg(o, p).state == State::Ok);
+}
+
+TEST_CASE("replication::evaluate_pg: clock skew between the sites")
+{
+  PgPolicy p = policy();
+  auto o = primary();
+  SUBCASE("a standby clock 60 s slow: replies keep arriving, WARNING naming the skew, not a dead link")
+  {
+    o.replicas[0].reply_age = 63;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "replica dr1's clock is about 63 s behind: its replies read 63 s old but keep arriving (a "
+                       "silent standby is dropped after wal_sender_timeout 10 s)");
+  }
+  SUBCASE("borderline (between the link timeout and wal_sender_timeout): a dead link as before")
+  {
+    o.replicas[0].reply_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "replica dr1 last replied 9 s ago (link timeout 7.5 s): link down?"));
+  }
+  SUBCASE("a standby clock 60 s fast: WARNING naming it")
+  {
+    o.replicas[0].reply_age = -60;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "replica dr1's clock is 60 s ahead (reply_time in the future)"));
+  }
+  SUBCASE("a small disagreement is no skew")
+  {
+    o.replicas[0].reply_age = -1.5;
+    CHECK(evaluate_pg(o, p).state == State::Ok);
+  }
+  SUBCASE("without wal_sender_timeout an old reply stays a dead link")
+  {
+    o.settings.wal_sender_timeout = 0;
+    o.replicas[0].reply_age = 63;
+    CHECK(evaluate_pg(o, p).state == State::Critical);
+  }
+}

@@ -84,9 +84,9 @@ TEST_CASE("traffic::evaluate")
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 2 pkt/s out, 2 pkt/s in");
     CHECK(render_perfdata(r.perfdata) ==
-          "'192.0.2.2 out_pps'=2;;;0 '192.0.2.2 in_pps'=2;;;0 '192.0.2.2 out_Bps'=200;;;0 "
-          "'192.0.2.2 in_Bps'=200;;;0 '192.0.2.2 ike_requests_out'=0;;;0 '192.0.2.2 ike_responses_in'=0;;;0 "
-          "'192.0.2.2 ike_requests_in'=0;;;0 '192.0.2.2 ike_responses_out'=0;;;0");
+          "192_0_2_2_out_pps=2;;;0 192_0_2_2_in_pps=2;;;0 192_0_2_2_out_Bps=200;;;0 "
+          "192_0_2_2_in_Bps=200;;;0 192_0_2_2_ike_requests_out=0;;;0 192_0_2_2_ike_responses_in=0;;;0 "
+          "192_0_2_2_ike_requests_in=0;;;0 192_0_2_2_ike_responses_out=0;;;0");
     CHECK(has_line(r, "192.0.2.2 out: ESP 10"));
     CHECK(has_line(r, "20 frames on wan1 in 5 s"));
   }
@@ -114,7 +114,7 @@ TEST_CASE("traffic::evaluate")
     CHECK(has_line(r, "Check: firewalls on the path allow UDP 500 and 4500"));
     CHECK(has_line(r, "Check: IKE and IPsec proposals and policies"));
     CHECK(has_line(r, "Check: both sides use the same pre-shared key"));
-    CHECK(render_perfdata(r.perfdata).find("'192.0.2.2 ike_requests_out'=4;;;0") != std::string::npos);
+    CHECK(render_perfdata(r.perfdata).find("192_0_2_2_ike_requests_out=4;;;0") != std::string::npos);
   }
   SUBCASE("idle follows --idle-state, OK by default (a quiet link); the labels stay the same")
   {
@@ -149,7 +149,7 @@ TEST_CASE("traffic::evaluate")
     auto r = evaluate(o, policy);
     CHECK(r.state == State::Ok);
     CHECK(r.summary == "192.0.2.2 IPsec flowing: 1 packets out, 1 packets in");
-    CHECK(render_perfdata(r.perfdata).rfind("'192.0.2.2 out_pps'=U;;;0 '192.0.2.2 in_pps'=U;;;0", 0) == 0);
+    CHECK(render_perfdata(r.perfdata).rfind("192_0_2_2_out_pps=U;;;0 192_0_2_2_in_pps=U;;;0", 0) == 0);
   }
   SUBCASE("packets sent too late in the window to be answered are no finding")
   {

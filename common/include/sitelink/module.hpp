@@ -22,7 +22,9 @@
 //
 // Search order: $SITELINK_MODULE_DIR (ignored for privileged executables, via
 // secure_getenv), then `<executable dir>/../modules` (the build tree), then
-// the install directory compiled in (`<libdir>/sitelink`).
+// `<executable dir>/../../sitelink` (installed: `<libdir>/nagios/plugins` and
+// `<libdir>/sitelink`), then the install directory compiled in. A module
+// found nowhere is not installed: the error names its package.
 
 #include <cstring>
 #include <string>

@@ -31,6 +31,9 @@ class Deadline {
 public:
   using clock = std::chrono::steady_clock;
   explicit Deadline(double budget_seconds);
+  // A budget that began `already_elapsed` seconds ago (the process's start,
+  // see seconds_since_process_start).
+  Deadline(double budget_seconds, double already_elapsed);
   double budget() const noexcept { return budget_; }
   double elapsed() const noexcept;
   double remaining() const noexcept; // never negative
@@ -48,6 +51,13 @@ private:
   double budget_;
 };
 
+// Seconds since this process was started (forked), from /proc/self/stat on
+// the boot clock: the loader, static initialisers and option parsing that ran
+// before the check's Deadline existed. The monitoring core counts them
+// against -t too, and on a busy machine (or under the sanitizers) they take
+// a good part of a second. 0 when it cannot be read or makes no sense.
+double seconds_since_process_start() noexcept;
+
 // The process-wide watchdog: on SIGALRM (the budget ran out) it prints
 // "<SERVICE> <STATE> - timed out after N s while <activity>" plus the runbook
 // block; on SIGTERM/SIGINT/SIGHUP it prints "<SERVICE> UNKNOWN - terminated by
@@ -56,7 +66,10 @@ private:
 // async-signal-safe functions.
 namespace watchdog {
 void install_signal_handlers(std::string_view service);
-void arm(double seconds, State on_timeout, const std::string& timeout_tail, const std::string& term_tail);
+// Fires `seconds - already_elapsed` from now (at least 10 ms); the message
+// names the whole `seconds`.
+void arm(double seconds, State on_timeout, const std::string& timeout_tail, const std::string& term_tail,
+         double already_elapsed = 0);
 void disarm() noexcept;
 void set_activity(std::string_view what) noexcept;
 std::string activity();

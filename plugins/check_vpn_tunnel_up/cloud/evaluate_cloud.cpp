@@ -3,6 +3,8 @@
 // plugin's evaluate, plus BGP routes (aws) and the route (aws-route).
 #include "evaluate_cloud.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sitelink/output.hpp"
@@ -44,6 +46,9 @@ Observation observation_of(const Reply& reply, double now)
     t.state = tunnel_state(l.state);
     if (l.since_epoch && now >= *l.since_epoch) t.since = now - *l.since_epoch;
     t.detail = l.detail;
+    t.bytes_in = l.bytes_in;
+    t.bytes_out = l.bytes_out;
+    t.group = l.group;
     obs.tunnels.push_back(std::move(t));
   }
   obs.configured = reply.expected;
@@ -65,7 +70,13 @@ Result judge(const Reply& reply, Policy policy, double now)
   std::vector<std::string> extra;
   // <name>_routes only beside the other per-tunnel items (see
   // per_tunnel_perfdata), counted as a fifth item per tunnel.
-  const bool per_tunnel = per_tunnel_perfdata(reply.expected, 5);
+  bool per_tunnel = per_tunnel_perfdata(reply.expected, 5);
+  if (per_tunnel && !reply.expected.empty()) {
+    // With groups, their items take part of the budget: follow evaluate.
+    const std::string first = reply.expected.front() + "_up";
+    per_tunnel =
+        std::any_of(r.perfdata.begin(), r.perfdata.end(), [&first](const Perfdatum& p) { return p.label == first; });
+  }
   for (const auto& l : reply.links) {
     if (!l.bgp) continue;
     if (per_tunnel) r.perfdata.push_back({l.name + "_routes", l.accepted_routes, Uom::None, {}, {}, 0.0, {}});
@@ -76,6 +87,11 @@ Result judge(const Reply& reply, Policy policy, double now)
       if (r.state == State::Ok || r.state == State::Unknown) r.state = State::Warning;
     }
   }
+  // vcd: a tunnel that is up but impaired (NSX-T DEGRADED); the reason is
+  // in summary_notes.
+  for (const auto& l : reply.links)
+    if (l.state == LinkState::Up && !l.warning.empty() && (r.state == State::Ok || r.state == State::Unknown))
+      r.state = State::Warning;
   for (const auto& n : reply.summary_notes) extra.push_back(n);
   if (!extra.empty()) {
     std::string joined;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The sitelink_cloud module's entry point: everything that needs libcurl,
-// pugixml or yaml-cpp runs behind it.
+// pugixml, yaml-cpp or OpenSSL's signing runs behind it.
 #include <exception>
 #include <unistd.h>
 
@@ -8,7 +8,10 @@
 #include "sitelink/clock.hpp"
 #include "sitelink/module.hpp"
 #include "source_aws.hpp"
+#include "source_azure.hpp"
+#include "source_gcp.hpp"
 #include "source_openstack.hpp"
+#include "source_vcd.hpp"
 
 namespace sitelink::vpn::cloud {
 
@@ -27,7 +30,8 @@ Reply run(const Request& req) noexcept
     opts.insecure = req.insecure;
     if (req.backend == Backend::OpenStack && opts.cacert.empty()) {
       if (auto a = openstack::resolve_auth(env, fs, req.os_cloud)) opts.cacert = a->cacert;
-    } else if (opts.cacert.empty()) {
+    } else if (opts.cacert.empty() &&
+               (req.backend == Backend::Aws || req.backend == Backend::AwsRoute || req.backend == Backend::AwsEip)) {
       // As the AWS CLI and SDKs: a private CA (TLS-inspecting proxy, VPC
       // endpoint with an internal certificate) comes from AWS_CA_BUNDLE.
       if (auto b = env.get("AWS_CA_BUNDLE")) {
@@ -43,7 +47,11 @@ Reply run(const Request& req) noexcept
     switch (req.backend) {
     case Backend::Aws: return aws::run_vpn(req, env, fs, *http, deadline, now);
     case Backend::AwsRoute: return aws::run_route(req, env, fs, *http, deadline, now);
+    case Backend::AwsEip: return aws::run_eip(req, env, fs, *http, deadline, now);
     case Backend::OpenStack: return openstack::run(req, env, fs, *http, deadline);
+    case Backend::Azure: return azure::run(req, env, fs, *http, deadline, now);
+    case Backend::Gcp: return gcp::run(req, env, fs, *http, deadline, now);
+    case Backend::Vcd: return vcd::run(req, env, fs, *http, deadline);
     }
     failed.error = "unknown cloud backend";
   } catch (const std::exception& e) {

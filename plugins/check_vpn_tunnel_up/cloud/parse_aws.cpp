@@ -171,6 +171,7 @@ tl::expected<std::vector<VpnConnection>, std::string> parse_vpn_connections(std:
     c.id = text_of(item, "vpnConnectionId");
     c.state = text_of(item, "state");
     c.type = text_of(item, "type");
+    c.gateway = text_of(item, "vpnGatewayId");
     auto opts = item.child("options");
     c.bgp = !opts || trim(opts.child("staticRoutesOnly").text().as_string()) != "true";
     for (auto t : item.child("vgwTelemetry").children("item")) {
@@ -225,18 +226,68 @@ tl::expected<RouteFinding, std::string> parse_route_tables(std::string_view xml,
       f.found = true;
       f.state = text_of(r, "state");
       f.origin = text_of(r, "origin");
+      f.target.clear();
+      f.target_ids.clear();
       for (const char* k : {"instanceId", "networkInterfaceId", "gatewayId", "transitGatewayId", "natGatewayId",
                             "vpcPeeringConnectionId", "carrierGatewayId", "localGatewayId", "coreNetworkArn"}) {
         auto v = text_of(r, k);
-        if (!v.empty()) {
-          f.target = v;
-          break;
-        }
+        if (v.empty()) continue;
+        if (f.target.empty()) f.target = v;
+        f.target_ids.push_back(v);
       }
     }
   }
   if (!table) return tl::unexpected<std::string>("route table " + table_id + " not in EC2's answer");
   return f;
+}
+
+namespace {
+
+// The root element of an EC2 answer, or why there is none.
+tl::expected<pugi::xml_node, std::string> ec2_root(pugi::xml_document& doc, std::string_view xml, const char* root)
+{
+  auto ok = doc.load_buffer(xml.data(), xml.size());
+  if (!ok) return tl::unexpected(fmt::format("malformed XML from EC2 ({} at byte {})", ok.description(), ok.offset));
+  auto node = doc.child(root);
+  if (!node) return tl::unexpected(fmt::format("unexpected reply from EC2: no {}", root));
+  return node;
+}
+
+} // namespace
+
+tl::expected<AddressFinding, std::string> parse_addresses(std::string_view xml)
+{
+  pugi::xml_document doc;
+  auto root = ec2_root(doc, xml, "DescribeAddressesResponse");
+  if (!root) return tl::unexpected(root.error());
+  AddressFinding f;
+  auto item = root->child("addressesSet").child("item");
+  if (!item) return f;
+  f.found = true;
+  f.public_ip = text_of(item, "publicIp");
+  f.allocation_id = text_of(item, "allocationId");
+  f.instance_id = text_of(item, "instanceId");
+  f.network_interface_id = text_of(item, "networkInterfaceId");
+  return f;
+}
+
+tl::expected<std::vector<InstanceInfo>, std::string> parse_instances(std::string_view xml)
+{
+  pugi::xml_document doc;
+  auto root = ec2_root(doc, xml, "DescribeInstancesResponse");
+  if (!root) return tl::unexpected(root.error());
+  std::vector<InstanceInfo> out;
+  for (auto res : root->child("reservationSet").children("item")) {
+    for (auto i : res.child("instancesSet").children("item")) {
+      InstanceInfo info;
+      info.id = text_of(i, "instanceId");
+      info.state = text_of(i.child("instanceState"), "name");
+      for (auto t : i.child("tagSet").children("item"))
+        if (text_of(t, "key") == "Name") info.name = text_of(t, "value");
+      if (!info.id.empty()) out.push_back(std::move(info));
+    }
+  }
+  return out;
 }
 
 std::vector<Link> missing_links(const std::string& id, const std::string& why)
@@ -261,6 +312,7 @@ std::vector<Link> links_of(const VpnConnection& c)
     Link l;
     l.name = c.id + "/" + (t.outside_ip.empty() ? std::string("?") : t.outside_ip);
     l.group = c.id;
+    l.gateway = c.gateway;
     l.bgp = c.bgp;
     l.accepted_routes = t.accepted_routes;
     l.since_epoch = t.last_change;
@@ -284,6 +336,7 @@ std::vector<Link> links_of(const VpnConnection& c)
     Link l;
     l.name = fmt::format("{}/tunnel{}", c.id, i + 1);
     l.group = c.id;
+    l.gateway = c.gateway;
     l.state = LinkState::Missing;
     l.detail = "no telemetry for this tunnel" + (c.state != "available" ? ", connection " + outside(c.state, 32) : "");
     out.push_back(std::move(l));

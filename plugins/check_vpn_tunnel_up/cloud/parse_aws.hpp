@@ -66,7 +66,8 @@ struct VpnConnection {
   std::string id;
   std::string state; // pending, available, deleting, deleted
   std::string type;
-  bool bgp = false; // not staticRoutesOnly
+  std::string gateway; // vpnGatewayId (empty for a transit gateway attachment)
+  bool bgp = false;    // not staticRoutesOnly
   std::vector<Telemetry> telemetry;
 };
 
@@ -77,6 +78,11 @@ tl::expected<Credentials, std::string> parse_assume_role(std::string_view xml);
 // The route to `destination` in table `table_id` (found=false when absent).
 tl::expected<RouteFinding, std::string> parse_route_tables(std::string_view xml, const std::string& table_id,
                                                            const std::string& destination);
+
+// DescribeAddresses: the first address in the answer (found=false when none).
+tl::expected<AddressFinding, std::string> parse_addresses(std::string_view xml);
+// DescribeInstances: every instance of every reservation.
+tl::expected<std::vector<InstanceInfo>, std::string> parse_instances(std::string_view xml);
 
 // Two tunnels per connection are expected; absent ones are Missing.
 std::vector<Link> links_of(const VpnConnection& c);

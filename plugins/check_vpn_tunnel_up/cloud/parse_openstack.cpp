@@ -199,6 +199,10 @@ tl::expected<std::vector<Connection>, std::string> parse_connections(std::string
     x.status = jstr(c, "status");
     x.vpnservice_id = jstr(c, "vpnservice_id");
     x.peer_address = jstr(c, "peer_address");
+    x.peer_ep_group_id = jstr(c, "peer_ep_group_id");
+    if (c.is_object() && c.contains("peer_cidrs") && c["peer_cidrs"].is_array())
+      for (const auto& cidr : c["peer_cidrs"])
+        if (cidr.is_string()) x.peer_cidrs.push_back(cidr.get<std::string>());
     if (c.is_object() && c.contains("admin_state_up") && c["admin_state_up"].is_boolean())
       x.admin_up = c["admin_state_up"].get<bool>();
     out.push_back(std::move(x));
@@ -212,7 +216,8 @@ tl::expected<std::vector<Service>, std::string> parse_services(std::string_view 
   if (j.is_discarded() || !j.is_object() || !j.contains("vpnservices") || !j["vpnservices"].is_array())
     return tl::unexpected<std::string>("malformed JSON from Neutron (vpnservices)");
   std::vector<Service> out;
-  for (const auto& s : j["vpnservices"]) out.push_back({jstr(s, "id"), jstr(s, "name"), jstr(s, "status")});
+  for (const auto& s : j["vpnservices"])
+    out.push_back({jstr(s, "id"), jstr(s, "name"), jstr(s, "status"), jstr(s, "router_id")});
   return out;
 }
 
@@ -235,6 +240,93 @@ std::vector<std::string> checklist(const std::string& name)
   };
 }
 
+namespace {
+
+std::string short_id(const std::string& id)
+{
+  return id.substr(0, 8);
+}
+
+// The name, "name [1234abcd]" when another connection of the project has the
+// same name, the ID when there is no name.
+std::string label_of(const Connection& c, const std::vector<Connection>& all)
+{
+  if (c.name.empty()) return c.id;
+  const auto same = std::count_if(all.begin(), all.end(), [&c](const Connection& x) { return x.name == c.name; });
+  return same > 1 ? c.name + " [" + short_id(c.id) + "]" : c.name;
+}
+
+// The site a connection reaches: its peer CIDRs, else its peer endpoint
+// group, else its peer address. Connections to one site are redundant paths;
+// different sites are judged apart (evaluate's groups).
+std::string site_of(const Connection& c)
+{
+  if (!c.peer_cidrs.empty()) {
+    auto cidrs = c.peer_cidrs;
+    std::sort(cidrs.begin(), cidrs.end());
+    std::string s;
+    for (const auto& x : cidrs) s += (s.empty() ? "" : "+") + x;
+    return outside(s, 64);
+  }
+  if (!c.peer_ep_group_id.empty()) return "peer group " + short_id(c.peer_ep_group_id);
+  return outside(c.peer_address, 64);
+}
+
+// The connections `wanted` names (an ID, else every connection of that
+// name), in order; a name matching several says so.
+std::vector<const Connection*> choose(Reply& reply, const std::vector<Connection>& conns,
+                                      const std::vector<std::string>& wanted, std::vector<std::string>& missing)
+{
+  std::vector<const Connection*> chosen;
+  if (wanted.empty())
+    for (const auto& c : conns) chosen.push_back(&c);
+  for (const auto& w : wanted) {
+    std::vector<const Connection*> hits;
+    for (const auto& c : conns)
+      if (c.id == w) hits.push_back(&c);
+    if (hits.empty())
+      for (const auto& c : conns)
+        if (c.name == w) hits.push_back(&c);
+    if (hits.empty()) missing.push_back(w);
+    if (hits.size() > 1) {
+      std::string ids;
+      for (const auto* h : hits) ids += (ids.empty() ? "" : ", ") + outside(h->id, 40);
+      reply.summary_notes.push_back(
+          fmt::format("{} matches {} connections, judging each", outside(w, 64), hits.size()));
+      reply.notes.push_back(
+          fmt::format("--tunnel {} matches {} connections ({}); each is judged", outside(w, 64), hits.size(), ids));
+    }
+    for (const auto* h : hits)
+      if (std::find(chosen.begin(), chosen.end(), h) == chosen.end()) chosen.push_back(h);
+  }
+  return chosen;
+}
+
+// A service's state once, in the notes; one that is not ACTIVE in the
+// summary too, with the likely cause when its router carries another VPN
+// service (a router holds one).
+void note_service(Reply& reply, const Service& svc, const std::vector<Service>& services)
+{
+  const auto sname = outside(svc.name.empty() ? svc.id : svc.name, 64);
+  reply.notes.push_back("VPN service " + sname + ": " + outside(svc.status, 32));
+  if (normalise(svc.status) == "ACTIVE") return;
+  std::string note = "VPN service " + sname + " " + outside(svc.status, 32);
+  for (const auto& other : services) {
+    if (other.id == svc.id || svc.router_id.empty() || other.router_id != svc.router_id) continue;
+    const auto oname = outside(other.name.empty() ? other.id : other.name, 64);
+    note += " (its router also carries VPN service " + oname + ": likely cause)";
+    reply.notes.push_back("VPN service " + sname + " is " + outside(svc.status, 32) + " and its router " +
+                          outside(svc.router_id, 40) + " also carries VPN service " + oname + " (" +
+                          outside(other.status, 32) +
+                          "): a router holds one VPN service, so this is the likely cause; move one to another "
+                          "router or put its connections on the other service");
+    break;
+  }
+  reply.summary_notes.push_back(note);
+}
+
+} // namespace
+
 void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::vector<Service>& services,
                 const std::vector<std::string>& wanted)
 {
@@ -243,23 +335,13 @@ void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::v
       if (s.id == id) return &s;
     return nullptr;
   };
-  std::vector<const Connection*> chosen;
-  if (wanted.empty()) {
-    for (const auto& c : conns) chosen.push_back(&c);
-  }
   std::vector<std::string> missing;
-  for (const auto& w : wanted) {
-    const Connection* hit = nullptr;
-    for (const auto& c : conns)
-      if (c.id == w || c.name == w) hit = &c;
-    if (hit != nullptr && std::find(chosen.begin(), chosen.end(), hit) == chosen.end()) chosen.push_back(hit);
-    else if (hit == nullptr) missing.push_back(w);
-  }
+  const std::vector<const Connection*> chosen = choose(reply, conns, wanted, missing);
   std::vector<std::string> reported_services;
   for (const auto* c : chosen) {
     Link l;
-    l.name = c->name.empty() ? c->id : c->name;
-    l.group = c->id;
+    l.name = label_of(*c, conns);
+    l.group = site_of(*c);
     l.state = state_of(c->status);
     std::vector<std::string> parts;
     parts.push_back("status " + outside(c->status, 32));
@@ -273,9 +355,7 @@ void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::v
       parts.push_back("VPN service " + outside(sname, 64) + " " + outside(svc->status, 32));
       if (std::find(reported_services.begin(), reported_services.end(), svc->id) == reported_services.end()) {
         reported_services.push_back(svc->id);
-        reply.notes.push_back("VPN service " + outside(sname, 64) + ": " + outside(svc->status, 32));
-        if (normalise(svc->status) != "ACTIVE")
-          reply.summary_notes.push_back("VPN service " + outside(sname, 64) + " " + outside(svc->status, 32));
+        note_service(reply, *svc, services);
       }
     } else if (!c->vpnservice_id.empty()) {
       parts.push_back("VPN service " + outside(c->vpnservice_id, 64) + " not found");

@@ -48,10 +48,12 @@ std::string keystone_message(std::string_view body);
 
 struct Connection {
   std::string id, name, status, vpnservice_id, peer_address;
+  std::vector<std::string> peer_cidrs; // empty when the peer is an endpoint group
+  std::string peer_ep_group_id;
   bool admin_up = true;
 };
 struct Service {
-  std::string id, name, status;
+  std::string id, name, status, router_id;
 };
 tl::expected<std::vector<Connection>, std::string> parse_connections(std::string_view json);
 tl::expected<std::vector<Service>, std::string> parse_services(std::string_view json);
@@ -61,7 +63,11 @@ tl::expected<std::vector<Service>, std::string> parse_services(std::string_view 
 LinkState state_of(std::string_view status);
 
 // Links for the expected connections (`wanted` names or IDs; empty: all),
-// with service states and the troubleshooting flag.
+// with service states and the troubleshooting flag. Connections are told
+// apart by ID: a name that several connections carry is shown as
+// "name [first 8 of the ID]", and a wanted name matching several judges all
+// of them (and says so). Each link's group is the site it reaches: the peer
+// CIDRs, else the peer endpoint group, else the peer address.
 void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::vector<Service>& services,
                 const std::vector<std::string>& wanted);
 

@@ -304,15 +304,30 @@ Reply& fail_call(const Session& s, const CallError& e)
   return s.reply;
 }
 
+tl::expected<Ec2, CallError> open_ec2(const Session& s, const Environment& env, const FileSystem& fs, double now)
+{
+  auto prep = prepare(s, env, fs, now);
+  if (!prep) return tl::unexpected(prep.error());
+  Ec2 ec2{std::move(*prep), {}};
+  ec2.url = service_endpoint(s.req, env, "ec2", ec2.prep.region);
+  s.reply.api = "AWS EC2 at " + url_origin(ec2.url);
+  return ec2;
+}
+
+tl::expected<std::string, CallError> ec2_call(const Session& s, const Ec2& ec2, const std::string& action,
+                                              const std::string& form)
+{
+  return call(s, ec2.url, "ec2", ec2.prep.region, ec2.prep.creds, action,
+              form + (form.empty() ? "" : "&") + "Version=" + ec2_version);
+}
+
 Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
               const Deadline& deadline, double now)
 {
   Reply reply;
   Session s{req, http, deadline, reply};
-  auto prep = prepare(s, env, fs, now);
-  if (!prep) return fail_call(s, prep.error());
-  const auto url = service_endpoint(req, env, "ec2", prep->region);
-  reply.api = "AWS EC2 at " + url_origin(url);
+  auto ec2 = open_ec2(s, env, fs, now);
+  if (!ec2) return fail_call(s, ec2.error());
 
   std::vector<std::string> ids = req.vpn_connection_ids;
   std::map<std::string, std::vector<Link>> by_id;
@@ -321,9 +336,8 @@ Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, 
   for (std::size_t round = 0; !ids.empty() && round <= req.vpn_connection_ids.size(); ++round) {
     std::string form;
     for (std::size_t i = 0; i < ids.size(); ++i)
-      form += fmt::format("VpnConnectionId.{}={}&", i + 1, url_encode(ids[i]));
-    form += std::string("Version=") + ec2_version;
-    auto body = call(s, url, "ec2", prep->region, prep->creds, "DescribeVpnConnections", form);
+      form += fmt::format("{}VpnConnectionId.{}={}", i == 0 ? "" : "&", i + 1, url_encode(ids[i]));
+    auto body = ec2_call(s, *ec2, "DescribeVpnConnections", form);
     if (!body) {
       const auto& e = body.error();
       if (e.api && e.api->code == "InvalidVpnConnectionID.NotFound") {

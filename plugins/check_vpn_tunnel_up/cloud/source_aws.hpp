@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// --backend aws and aws-route, the I/O half: the credential chain and the
+// --backend aws, aws-route and aws-eip, the I/O half: the credential chain and the
 // signed EC2/STS Query API calls, over the Environment, FileSystem and
 // HttpClient interfaces (fakes in unit tests). parse_aws.hpp reads replies.
 
@@ -69,11 +69,25 @@ tl::expected<Prepared, CallError> prepare(const Session& s, const Environment& e
 // The reply for a failed call (TimedOut when it ran out of time).
 Reply& fail_call(const Session& s, const CallError& e);
 
+// What every EC2 backend starts with: the region, the credentials (after
+// AssumeRole with --role-arn) and the EC2 endpoint; names the API in
+// s.reply.api.
+struct Ec2 {
+  Prepared prep;
+  std::string url;
+};
+tl::expected<Ec2, CallError> open_ec2(const Session& s, const Environment& env, const FileSystem& fs, double now);
+// One EC2 call (call() with the API version added to the form).
+tl::expected<std::string, CallError> ec2_call(const Session& s, const Ec2& ec2, const std::string& action,
+                                              const std::string& form);
+
 // The whole backends over an HttpClient (a fake in unit tests).
 Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
               const Deadline& deadline, double now);
 Reply run_route(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
                 const Deadline& deadline, double now);
+Reply run_eip(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
+              const Deadline& deadline, double now);
 
 } // namespace aws
 } // namespace sitelink::vpn::cloud

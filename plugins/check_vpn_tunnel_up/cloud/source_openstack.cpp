@@ -10,7 +10,8 @@
 
 namespace sitelink::vpn::cloud::openstack {
 
-tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs, const std::string& cli_cloud)
+tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs, const std::string& cli_cloud,
+                                             const std::string& cli_region)
 {
   Auth out;
   std::string cloud = cli_cloud.empty() ? env.get("OS_CLOUD").value_or("") : cli_cloud;
@@ -57,6 +58,7 @@ tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileS
   // over the file.
   if (auto i = env.get("OS_INTERFACE")) out.interface = *i;
   if (auto r = env.get("OS_REGION_NAME")) out.region = *r;
+  if (!cli_region.empty()) out.region = cli_region;
   if (out.interface.size() > 3 && out.interface.compare(out.interface.size() - 3, 3, "URL") == 0)
     out.interface.resize(out.interface.size() - 3); // "publicURL" from v2-era configs
   if (out.auth_url.empty()) return tl::unexpected(out.source + " has no auth_url");
@@ -115,7 +117,7 @@ Reply run(const Request& req, const Environment& env, const FileSystem& fs, Http
 {
   Reply reply;
   Session s{req, http, deadline, reply};
-  auto auth = resolve_auth(env, fs, req.os_cloud);
+  auto auth = resolve_auth(env, fs, req.os_cloud, req.os_region);
   if (!auth) return s.fail(auth.error());
   auto tok = authenticate(s, *auth);
   if (!tok) {
@@ -126,8 +128,10 @@ Reply run(const Request& req, const Environment& env, const FileSystem& fs, Http
   reply.api = "Neutron at " + url_origin(tok->network);
 
   const std::string conn_url = tok->network + "/v2.0/vpn/ipsec-site-connections?fields=id&fields=name&fields=status"
-                                              "&fields=vpnservice_id&fields=peer_address&fields=admin_state_up";
-  const std::string svc_url = tok->network + "/v2.0/vpn/vpnservices?fields=id&fields=name&fields=status";
+                                              "&fields=vpnservice_id&fields=peer_address&fields=admin_state_up"
+                                              "&fields=peer_cidrs&fields=peer_ep_group_id";
+  const std::string svc_url =
+      tok->network + "/v2.0/vpn/vpnservices?fields=id&fields=name&fields=status&fields=router_id";
   std::string bodies[2];
   const std::string* urls[2] = {&conn_url, &svc_url};
   bool reauthenticated = false;

@@ -17,9 +17,10 @@
 
 namespace sitelink::vpn::cloud::openstack {
 
-// --os-cloud, then OS_CLOUD (clouds.yaml), else the OS_* variables.
-tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs,
-                                             const std::string& cli_cloud);
+// --os-cloud, then OS_CLOUD (clouds.yaml), else the OS_* variables; the
+// region is --os-region, else OS_REGION_NAME, else the cloud's region_name.
+tl::expected<Auth, std::string> resolve_auth(const Environment& env, const FileSystem& fs, const std::string& cli_cloud,
+                                             const std::string& cli_region = {});
 
 Reply run(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http, const Deadline& deadline);
 

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// --backend azure: Entra ID and IMDS token responses, the ARM connection
+// resource and BGP peer status, error documents, then the plugin's
+// judgement. Input: the response body. A sharedKey never reaches the output.
+#include "check_vpn_tunnel_up/cloud/evaluate_cloud.hpp"
+#include "check_vpn_tunnel_up/cloud/parse_azure.hpp"
+#include "fuzz_support.hpp"
+
+using namespace sitelink;
+using namespace sitelink::vpn;
+using namespace sitelink::vpn::cloud;
+
+namespace {
+
+// Values of "sharedKey" members that occur nowhere else in the body.
+std::vector<std::string> secrets_in(std::string_view body)
+{
+  std::vector<std::string> keys;
+  std::string rest(body);
+  const std::string_view tag = "\"sharedKey\"";
+  for (std::size_t p = 0; (p = rest.find(tag, p)) != std::string::npos;) {
+    p += tag.size();
+    auto q1 = rest.find_first_not_of(" \t\r\n:", p);
+    if (q1 == std::string::npos || rest[q1] != '"') continue;
+    auto q2 = rest.find('"', q1 + 1);
+    if (q2 == std::string::npos) break;
+    if (q2 - q1 - 1 >= 16) keys.push_back(rest.substr(q1 + 1, q2 - q1 - 1));
+    rest.erase(q1 + 1, q2 - q1 - 1);
+  }
+  std::vector<std::string> out;
+  for (auto& k : keys)
+    if (k.find_first_of("\\ ") == std::string::npos && rest.find(k) == std::string::npos &&
+        sanitize(rest).find(k) == std::string::npos)
+      out.push_back(std::move(k));
+  return out;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+  std::string_view body = fuzz::as_view(data, size);
+  (void)azure::parse_token(body);
+  (void)azure::entra_message(body);
+  (void)azure::arm_message(body);
+  (void)azure::parse_time(body);
+  Reply reply;
+  reply.status = Reply::Status::Ok;
+  reply.api = "Azure Resource Manager at https://management.azure.com";
+  std::vector<azure::Found> found;
+  std::map<std::string, azure::GatewayBgp> bgp;
+  auto conn = azure::parse_connection(body);
+  auto peers = azure::parse_bgp_peers(body);
+  if (conn) {
+    bgp[conn->gateway_id] = {peers ? *peers : std::vector<azure::BgpPeer>{}, peers ? "" : peers.error()};
+    found.push_back({"cn", *conn});
+  }
+  found.push_back({"cn-missing", std::nullopt});
+  azure::fill_reply(reply, found, bgp);
+  std::string out = fuzz::render_checked("VPN_TUNNEL", judge(reply, Policy{}, 1.7e9));
+  for (const auto& n : reply.notes) out += n + "\n";
+  for (const auto& n : reply.summary_notes) out += n + "\n";
+  for (const auto& l : reply.links) out += l.name + "\n" + l.detail + "\n";
+  for (const auto& k : secrets_in(body))
+    if (out.find(k) != std::string::npos) fuzz::fail("a sharedKey reached the output", k);
+  return 0;
+}
