@@ -41,8 +41,9 @@ def options_of(plugin):
     opts = {}
     for line in r.stdout.splitlines():
         m = OPT_RE.match(line)
+        # The option tables come first; a later mention is in the notes.
         if m:
-            opts[m.group(1)] = m.group(2) or ""
+            opts.setdefault(m.group(1), m.group(2) or "")
     assert "help" in opts and "timeout" in opts, f"could not parse the --help of {plugin}:\n{r.stdout}"
     return opts
 

@@ -86,8 +86,10 @@ def test_active_active_all_up_with_bgp(az):
 def test_single_connection_up_and_one_down(az):
     r = az(*conns("cn-dc2"))
     assert r.rc == 0 and r.summary == "1 of 1 tunnels up", str(r)
+    # Each connection is a site: one cut off is CRITICAL even beside a
+    # healthy one (issue 19's groups).
     r = az(*conns("cn-dc2", "cn-down"))
-    assert r.rc == 1, str(r)
+    assert r.rc == 2 and r.summary.startswith("site cn-down cut off: 0 of 1 tunnels up"), str(r)
     assert "cn-down down (connectionStatus NotConnected" in r.summary
     assert "cn-down is not connected; Azure site-to-site checklist:" in r.lines
     assert any("shared key" in line for line in r.lines)
@@ -111,7 +113,7 @@ def test_connecting(az):
 
 def test_missing_connection_is_down(az):
     r = az(*conns("cn-dc2", "cn-nosuch"))
-    assert r.rc == 1 and "cn-nosuch missing" in r.summary, str(r)
+    assert r.rc == 2 and "site cn-nosuch cut off" in r.summary and "cn-nosuch missing" in r.summary, str(r)
 
 
 def test_wrong_resource_group_is_unknown_with_code(az):

@@ -386,7 +386,7 @@ Link nsxt_link(const TunnelConf& t, const TunnelStatus* st)
 {
   Link l;
   l.name = t.name.empty() ? t.id : t.name;
-  l.group = t.id;
+  // One group: the edge's tunnels are judged together by -w/-c.
   std::string detail;
   if (!t.enabled) {
     l.state = LinkState::Down;
@@ -448,7 +448,7 @@ Link nsxv_link(const NsxvSite& s)
 {
   Link l;
   l.name = s.peer_id.empty() ? s.peer_ip : s.peer_id;
-  l.group = s.peer_ip;
+  // One group: the edge's sites are judged together by -w/-c.
   std::size_t up = 0;
   std::string failure;
   for (const auto& t : s.tunnels) {
