@@ -35,12 +35,6 @@ std::string trim(std::string_view s)
   return std::string(s);
 }
 
-// Text that came from AWS, for our output.
-std::string outside(std::string_view s, std::size_t max)
-{
-  return sanitize_quote(s, max);
-}
-
 tl::expected<Credentials, std::string> credentials_from_json(std::string_view body, const std::string& source,
                                                              double now)
 {

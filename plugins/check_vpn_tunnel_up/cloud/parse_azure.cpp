@@ -3,6 +3,7 @@
 // No I/O here; source_azure.cpp does it. The connection's sharedKey is
 // never read, so it cannot reach a Link, a note or a debug line.
 #include "parse_azure.hpp"
+#include "json_fields.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -19,31 +20,6 @@ namespace sitelink::vpn::cloud::azure {
 using nlohmann::json;
 
 namespace {
-
-std::string outside(std::string_view s, std::size_t max = 160)
-{
-  return sanitize_quote(s, max);
-}
-
-std::string jstr(const json& j, const char* key)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-std::optional<double> jnum(const json& j, const char* key)
-{
-  if (!j.is_object() || !j.contains(key)) return std::nullopt;
-  const auto& v = j[key];
-  if (v.is_number()) return v.get<double>();
-  return std::nullopt;
-}
-
-// The resource's last path segment ("/subscriptions/.../vpngw" -> "vpngw").
-std::string last_segment(const std::string& id)
-{
-  auto slash = id.find_last_of('/');
-  return slash == std::string::npos ? id : id.substr(slash + 1);
-}
 
 std::string bytes_text(const std::optional<double>& in, const std::optional<double>& out)
 {

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "json_fields.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "sitelink/output.hpp"
+
+namespace sitelink::vpn::cloud {
+
+using nlohmann::json;
+
+std::string outside(std::string_view s, std::size_t max)
+{
+  return sanitize_quote(s, max);
+}
+
+std::string jstr(const json& j, const char* key)
+{
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+std::optional<double> jnum(const json& j, const char* key)
+{
+  if (!j.is_object() || !j.contains(key)) return std::nullopt;
+  const auto& v = j[key];
+  if (v.is_number()) return v.get<double>();
+  return std::nullopt;
+}
+
+std::string last_segment(const std::string& id)
+{
+  auto slash = id.find_last_of('/');
+  return slash == std::string::npos ? id : id.substr(slash + 1);
+}
+
+void add_missing(Reply& reply, const std::vector<std::string>& missing, const std::string& detail)
+{
+  for (const auto& m : missing) {
+    Link l;
+    l.name = m;
+    l.state = LinkState::Missing;
+    l.detail = detail;
+    reply.expected.push_back(m);
+    reply.links.push_back(std::move(l));
+  }
+}
+
+} // namespace sitelink::vpn::cloud
