@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "json_fields.hpp"
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "sitelink/output.hpp"
@@ -31,6 +33,18 @@ std::string last_segment(const std::string& id)
 {
   auto slash = id.find_last_of('/');
   return slash == std::string::npos ? id : id.substr(slash + 1);
+}
+
+double utc_seconds(int year, int month, int day, int hour, int minute, int second)
+{
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<double>(timegm(&tm));
 }
 
 void add_missing(Reply& reply, const std::vector<std::string>& missing, const std::string& detail)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-// Small text and JSON helpers shared by the pure parse_* halves of the
+// Small text, time and JSON helpers shared by the pure parse_* halves of the
 // cloud backends (azure, gcp, openstack, vcd). No I/O here.
 
 #include <cstddef>
@@ -28,6 +28,10 @@ std::optional<double> jnum(const nlohmann::json& j, const char* key);
 // The resource's last path segment ("/subscriptions/.../vpngw" -> "vpngw",
 // ".../vpnTunnels/t1" -> "t1"); the whole text when it has no '/'.
 std::string last_segment(const std::string& id);
+
+// Seconds since the epoch of a UTC calendar time (year, month 1-12, day,
+// hour, minute, second), through timegm; the caller checks the ranges.
+double utc_seconds(int year, int month, int day, int hour, int minute, int second);
 
 // Appends one Missing link per name in `missing` (in order) to the reply's
 // links and expected names, each with `detail` as its detail.

@@ -121,7 +121,6 @@ std::optional<double> parse_time(std::string_view text)
 {
   if (text.size() < 8 || text.size() > 40) return std::nullopt;
   const std::string s(text);
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
   char ampm[3] = {0, 0, 0};
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6) {
@@ -135,13 +134,7 @@ std::optional<double> parse_time(std::string_view text)
   }
   if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
     return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<double>(timegm(&tm));
+  return utc_seconds(y, mo, d, h, mi, sec);
 }
 
 std::vector<std::string> checklist(const std::string& name)
