@@ -35,12 +35,6 @@ std::string trim(std::string_view s)
   return std::string(s);
 }
 
-// Text that came from AWS, for our output.
-std::string outside(std::string_view s, std::size_t max)
-{
-  return sanitize_quote(s, max);
-}
-
 tl::expected<Credentials, std::string> credentials_from_json(std::string_view body, const std::string& source,
                                                              double now)
 {
@@ -135,17 +129,10 @@ bool is_retryable(const ApiError& e)
 
 std::optional<double> parse_time(std::string_view text)
 {
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   std::string t(text);
   if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
   // Only UTC ("Z" or +00:00) is what the APIs send; an offset is applied.
   double offset = 0;
   auto tpos = t.find('T');
@@ -155,7 +142,7 @@ std::optional<double> parse_time(std::string_view text)
     if (std::sscanf(t.c_str() + zone + 1, "%2d:%2d", &oh, &om) >= 1)
       offset = (t[zone] == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
   }
-  return static_cast<double>(timegm(&tm)) - offset;
+  return utc_seconds(y, mo, d, h, mi, s) - offset;
 }
 
 tl::expected<std::vector<VpnConnection>, std::string> parse_vpn_connections(std::string_view xml)

@@ -14,6 +14,7 @@
 #include <tl/expected.hpp>
 
 #include "cloud_api.hpp"
+#include "json_fields.hpp"
 
 namespace sitelink::vpn::cloud::aws {
 
@@ -27,8 +28,9 @@ struct Credentials {
 
 // Whitespace trimmed at both ends.
 std::string trim(std::string_view s);
-// Text that came from AWS, sanitised and shortened for our output.
-std::string outside(std::string_view s, std::size_t max = 160);
+// Text that came from AWS, sanitised and shortened for our output
+// (json_fields.hpp).
+using cloud::outside;
 
 // [section] -> key -> value; "[profile x]" sections keep their full name.
 using Ini = std::map<std::string, std::map<std::string, std::string>>;

@@ -3,6 +3,7 @@
 // No I/O here; source_azure.cpp does it. The connection's sharedKey is
 // never read, so it cannot reach a Link, a note or a debug line.
 #include "parse_azure.hpp"
+#include "json_fields.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -19,31 +20,6 @@ namespace sitelink::vpn::cloud::azure {
 using nlohmann::json;
 
 namespace {
-
-std::string outside(std::string_view s, std::size_t max = 160)
-{
-  return sanitize_quote(s, max);
-}
-
-std::string jstr(const json& j, const char* key)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-std::optional<double> jnum(const json& j, const char* key)
-{
-  if (!j.is_object() || !j.contains(key)) return std::nullopt;
-  const auto& v = j[key];
-  if (v.is_number()) return v.get<double>();
-  return std::nullopt;
-}
-
-// The resource's last path segment ("/subscriptions/.../vpngw" -> "vpngw").
-std::string last_segment(const std::string& id)
-{
-  auto slash = id.find_last_of('/');
-  return slash == std::string::npos ? id : id.substr(slash + 1);
-}
 
 std::string bytes_text(const std::optional<double>& in, const std::optional<double>& out)
 {
@@ -145,7 +121,6 @@ std::optional<double> parse_time(std::string_view text)
 {
   if (text.size() < 8 || text.size() > 40) return std::nullopt;
   const std::string s(text);
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
   char ampm[3] = {0, 0, 0};
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6) {
@@ -159,13 +134,7 @@ std::optional<double> parse_time(std::string_view text)
   }
   if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
     return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<double>(timegm(&tm));
+  return utc_seconds(y, mo, d, h, mi, sec);
 }
 
 std::vector<std::string> checklist(const std::string& name)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The pure half of --backend gcp (see parse_gcp.hpp for the references).
 #include "parse_gcp.hpp"
+#include "json_fields.hpp"
 
 #include <algorithm>
 
@@ -12,26 +13,6 @@
 namespace sitelink::vpn::cloud::gcp {
 
 using nlohmann::json;
-
-namespace {
-
-std::string outside(std::string_view s, std::size_t max = 160)
-{
-  return sanitize_quote(s, max);
-}
-
-std::string jstr(const json& j, const char* key)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-std::string last_segment(const std::string& url)
-{
-  auto slash = url.find_last_of('/');
-  return slash == std::string::npos ? url : url.substr(slash + 1);
-}
-
-} // namespace
 
 tl::expected<KeyFile, std::string> parse_key_file(std::string_view body, const std::string& path)
 {
@@ -220,14 +201,7 @@ void fill_reply(Reply& reply, const std::vector<Tunnel>& tunnels, const std::vec
     reply.links.push_back(std::move(l));
   }
   add_gateway_notes(reply, chosen);
-  for (const auto& m : missing) {
-    Link l;
-    l.name = m;
-    l.state = LinkState::Missing;
-    l.detail = "no VPN tunnel with this name in the region";
-    reply.expected.push_back(m);
-    reply.links.push_back(std::move(l));
-  }
+  add_missing(reply, missing, "no VPN tunnel with this name in the region");
 }
 
 } // namespace sitelink::vpn::cloud::gcp

@@ -3,6 +3,7 @@
 // request and catalog, and Neutron's VPNaaS JSON read into Links (PSKs are
 // never read). No I/O here; source_openstack.cpp does it.
 #include "parse_openstack.hpp"
+#include "json_fields.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -19,22 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string outside(std::string_view s, std::size_t max = 160)
-{
-  return sanitize_quote(s, max);
-}
-
 std::string yaml_str(const YAML::Node& n, const char* key)
 {
   if (!n || !n.IsMap()) return {};
   auto v = n[key];
   if (!v || !v.IsScalar()) return {};
   return v.as<std::string>();
-}
-
-std::string jstr(const json& j, const char* key)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
 std::string normalise(std::string_view status)
@@ -372,14 +363,7 @@ void fill_reply(Reply& reply, const std::vector<Connection>& conns, const std::v
     reply.expected.push_back(l.name);
     reply.links.push_back(std::move(l));
   }
-  for (const auto& m : missing) {
-    Link l;
-    l.name = m;
-    l.state = LinkState::Missing;
-    l.detail = "no ipsec-site-connection with this name or ID";
-    reply.expected.push_back(m);
-    reply.links.push_back(std::move(l));
-  }
+  add_missing(reply, missing, "no ipsec-site-connection with this name or ID");
 }
 
 } // namespace sitelink::vpn::cloud::openstack

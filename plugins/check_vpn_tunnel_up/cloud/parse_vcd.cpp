@@ -20,6 +20,7 @@
 // lastInformationalMessage) and tunnelStats (tunnelStatus, tunnelState,
 // localSubnet, peerSubnet, failureMessage, lastInformationalMessage).
 #include "parse_vcd.hpp"
+#include "json_fields.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -36,16 +37,6 @@ namespace sitelink::vpn::cloud::vcd {
 using nlohmann::json;
 
 namespace {
-
-std::string outside(std::string_view s, std::size_t max = 160)
-{
-  return sanitize_quote(s, max);
-}
-
-std::string jstr(const json& j, const char* key)
-{
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 std::string upper(std::string_view s)
 {
@@ -503,14 +494,8 @@ void fill_nsxv(Reply& reply, const std::vector<NsxvSite>& sites, const std::vect
     reply.expected.push_back(l.name);
     reply.links.push_back(std::move(l));
   }
-  for (const auto& m : missing) {
-    Link l;
-    l.name = m;
-    l.state = LinkState::Missing;
-    l.detail = "no IPsec site with this peer ID or IP in the edge's statistics (disabled or not configured)";
-    reply.expected.push_back(m);
-    reply.links.push_back(std::move(l));
-  }
+  add_missing(reply, missing,
+              "no IPsec site with this peer ID or IP in the edge's statistics (disabled or not configured)");
 }
 
 } // namespace sitelink::vpn::cloud::vcd

@@ -54,4 +54,11 @@ tl::expected<HttpResponse, Failure> send(const Session& s, const HttpRequest& rq
   }
 }
 
+Reply& fail(const Session& s, const Failure& f)
+{
+  s.fail(f.text);
+  if (f.timed_out) s.reply.status = Reply::Status::TimedOut;
+  return s.reply;
+}
+
 } // namespace sitelink::vpn::cloud::rest

@@ -36,4 +36,8 @@ tl::expected<HttpResponse, Failure> send(const Session& s, const HttpRequest& rq
 // Appended to an error after a throttled answer: why it was not retried.
 std::string throttle_note(long status, int attempts);
 
+// Marks the session's reply failed with f's text (TimedOut instead of Failed
+// when f ran out of time) and returns it.
+Reply& fail(const Session& s, const Failure& f);
+
 } // namespace sitelink::vpn::cloud::rest

@@ -324,62 +324,60 @@ tl::expected<std::string, CallError> ec2_call(const Session& s, const Ec2& ec2, 
 Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
               const Deadline& deadline, double now)
 {
-  Reply reply;
-  Session s{req, http, deadline, reply};
-  auto ec2 = open_ec2(s, env, fs, now);
-  if (!ec2) return fail_call(s, ec2.error());
-
-  std::vector<std::string> ids = req.vpn_connection_ids;
-  std::map<std::string, std::vector<Link>> by_id;
-  // A NotFound error names the missing IDs and answers nothing for the
-  // others, so ask again without them (at most once per requested ID).
-  for (std::size_t round = 0; !ids.empty() && round <= req.vpn_connection_ids.size(); ++round) {
-    std::string form;
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      form += fmt::format("{}VpnConnectionId.{}={}", i == 0 ? "" : "&", i + 1, url_encode(ids[i]));
-    auto body = ec2_call(s, *ec2, "DescribeVpnConnections", form);
-    if (!body) {
-      const auto& e = body.error();
-      if (e.api && e.api->code == "InvalidVpnConnectionID.NotFound") {
-        auto gone = ids_in_message(e.api->message);
-        if (gone.empty() && ids.size() == 1) gone = ids;
-        std::size_t before = ids.size();
-        for (const auto& g : gone) {
-          by_id[g] = missing_links(g, "VPN connection " + g + " not found");
-          ids.erase(std::remove(ids.begin(), ids.end(), g), ids.end());
+  return with_ec2(req, env, fs, http, deadline, now, [&](const Session& s, const Ec2& ec2) -> Reply& {
+    std::vector<std::string> ids = req.vpn_connection_ids;
+    std::map<std::string, std::vector<Link>> by_id;
+    // A NotFound error names the missing IDs and answers nothing for the
+    // others, so ask again without them (at most once per requested ID).
+    for (std::size_t round = 0; !ids.empty() && round <= req.vpn_connection_ids.size(); ++round) {
+      std::string form;
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        form += fmt::format("{}VpnConnectionId.{}={}", i == 0 ? "" : "&", i + 1, url_encode(ids[i]));
+      auto body = ec2_call(s, ec2, "DescribeVpnConnections", form);
+      if (!body) {
+        const auto& e = body.error();
+        if (e.api && e.api->code == "InvalidVpnConnectionID.NotFound") {
+          auto gone = ids_in_message(e.api->message);
+          if (gone.empty() && ids.size() == 1) gone = ids;
+          std::size_t before = ids.size();
+          for (const auto& g : gone) {
+            by_id[g] = missing_links(g, "VPN connection " + g + " not found");
+            ids.erase(std::remove(ids.begin(), ids.end(), g), ids.end());
+          }
+          if (ids.size() != before) continue;
         }
-        if (ids.size() != before) continue;
+        return fail_call(s, e);
       }
-      return fail_call(s, e);
-    }
-    auto conns = parse_vpn_connections(*body);
-    if (!conns) return s.fail(conns.error());
-    for (const auto& c : *conns) {
-      if (std::find(ids.begin(), ids.end(), c.id) == ids.end()) continue;
-      by_id[c.id] = links_of(c);
-      if (c.state != "available") {
-        reply.summary_notes.push_back(c.id + " " + outside(c.state, 32));
-        reply.notes.push_back("VPN connection " + c.id + " is " + outside(c.state, 32) + ", not available");
+      auto conns = parse_vpn_connections(*body);
+      if (!conns) return s.fail(conns.error());
+      for (const auto& c : *conns) {
+        if (std::find(ids.begin(), ids.end(), c.id) == ids.end()) continue;
+        by_id[c.id] = links_of(c);
+        if (c.state != "available") {
+          s.reply.summary_notes.push_back(c.id + " " + outside(c.state, 32));
+          s.reply.notes.push_back("VPN connection " + c.id + " is " + outside(c.state, 32) + ", not available");
+        }
+        s.debug(2, fmt::format("aws: {} state {}, {} routing, {} tunnel(s) in telemetry", c.id, c.state,
+                               c.bgp ? "BGP" : "static", c.telemetry.size()));
       }
-      s.debug(2, fmt::format("aws: {} state {}, {} routing, {} tunnel(s) in telemetry", c.id, c.state,
-                             c.bgp ? "BGP" : "static", c.telemetry.size()));
+      for (const auto& id : ids)
+        if (by_id.find(id) == by_id.end())
+          by_id[id] = missing_links(id, "VPN connection " + id + " not in EC2's answer");
+      ids.clear();
     }
-    for (const auto& id : ids)
-      if (by_id.find(id) == by_id.end()) by_id[id] = missing_links(id, "VPN connection " + id + " not in EC2's answer");
-    ids.clear();
-  }
-  for (const auto& id : req.vpn_connection_ids) {
-    auto it = by_id.find(id);
-    if (it == by_id.end()) continue;
-    for (auto& l : it->second) {
-      if (std::find(reply.expected.begin(), reply.expected.end(), l.name) != reply.expected.end()) continue;
-      reply.expected.push_back(l.name);
-      reply.links.push_back(std::move(l));
+    for (const auto& id : req.vpn_connection_ids) {
+      auto it = by_id.find(id);
+      if (it == by_id.end()) continue;
+      for (auto& l : it->second) {
+        if (std::find(s.reply.expected.begin(), s.reply.expected.end(), l.name) != s.reply.expected.end()) continue;
+        s.reply.expected.push_back(l.name);
+        s.reply.links.push_back(std::move(l));
+      }
+      by_id.erase(it);
     }
-    by_id.erase(it);
-  }
-  reply.status = Reply::Status::Ok;
-  return reply;
+    s.reply.status = Reply::Status::Ok;
+    return s.reply;
+  });
 }
 
 } // namespace sitelink::vpn::cloud::aws

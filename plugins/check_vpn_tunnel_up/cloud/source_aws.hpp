@@ -81,6 +81,20 @@ tl::expected<Ec2, CallError> open_ec2(const Session& s, const Environment& env, 
 tl::expected<std::string, CallError> ec2_call(const Session& s, const Ec2& ec2, const std::string& action,
                                               const std::string& form);
 
+// What every EC2 backend's run does: a fresh Reply and Session, open_ec2
+// (a failure to open it is the answer), then `body(s, ec2)`, whose Reply&
+// (s.reply or a failure) is the answer.
+template <class Body>
+Reply with_ec2(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
+               const Deadline& deadline, double now, Body&& body)
+{
+  Reply reply;
+  Session s{req, http, deadline, reply};
+  auto ec2 = open_ec2(s, env, fs, now);
+  if (!ec2) return fail_call(s, ec2.error());
+  return body(s, *ec2);
+}
+
 // The whole backends over an HttpClient (a fake in unit tests).
 Reply run_vpn(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
               const Deadline& deadline, double now);

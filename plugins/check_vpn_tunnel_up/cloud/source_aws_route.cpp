@@ -67,21 +67,19 @@ GatewayTunnels read_gateways(const Session& s, const Ec2& ec2, std::vector<std::
 Reply run_route(const Request& req, const Environment& env, const FileSystem& fs, HttpClient& http,
                 const Deadline& deadline, double now)
 {
-  Reply reply;
-  Session s{req, http, deadline, reply};
-  auto ec2 = open_ec2(s, env, fs, now);
-  if (!ec2) return fail_call(s, ec2.error());
-  auto body = ec2_call(s, *ec2, "DescribeRouteTables", "RouteTableId.1=" + url_encode(req.route_table_id));
-  if (!body) return fail_call(s, body.error());
-  auto f = parse_route_tables(*body, req.route_table_id, req.destination);
-  if (!f) return s.fail(f.error());
-  s.debug(2, fmt::format("aws: route {} in {}: {}", req.destination, req.route_table_id,
-                         f->found ? f->state + " via " + f->target : std::string("absent")));
-  auto gateways = gateways_of(*f, req.route_targets);
-  reply.route = std::move(*f);
-  if (!gateways.empty()) reply.gateways = read_gateways(s, *ec2, std::move(gateways));
-  reply.status = Reply::Status::Ok;
-  return reply;
+  return with_ec2(req, env, fs, http, deadline, now, [&](const Session& s, const Ec2& ec2) -> Reply& {
+    auto body = ec2_call(s, ec2, "DescribeRouteTables", "RouteTableId.1=" + url_encode(req.route_table_id));
+    if (!body) return fail_call(s, body.error());
+    auto f = parse_route_tables(*body, req.route_table_id, req.destination);
+    if (!f) return s.fail(f.error());
+    s.debug(2, fmt::format("aws: route {} in {}: {}", req.destination, req.route_table_id,
+                           f->found ? f->state + " via " + f->target : std::string("absent")));
+    auto gateways = gateways_of(*f, req.route_targets);
+    s.reply.route = std::move(*f);
+    if (!gateways.empty()) s.reply.gateways = read_gateways(s, ec2, std::move(gateways));
+    s.reply.status = Reply::Status::Ok;
+    return s.reply;
+  });
 }
 
 } // namespace sitelink::vpn::cloud::aws

@@ -145,10 +145,8 @@ struct Client {
   bool refreshed = false;
 };
 
-struct Failure {
-  bool timed_out = false;
-  std::string text;
-};
+using rest::fail;
+using rest::Failure;
 
 tl::expected<void, Failure> managed_identity_token(Client& c)
 {
@@ -257,13 +255,6 @@ GatewayBgp bgp_status(Client& c, const std::string& gateway_id)
   auto peers = parse_bgp_peers(rs->body);
   if (!peers) return {{}, peers.error()};
   return {std::move(*peers), {}};
-}
-
-Reply& fail(const Session& s, const Failure& f)
-{
-  s.fail(f.text);
-  if (f.timed_out) s.reply.status = Reply::Status::TimedOut;
-  return s.reply;
 }
 
 } // namespace

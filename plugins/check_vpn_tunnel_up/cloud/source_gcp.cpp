@@ -79,10 +79,8 @@ std::string compute_endpoint(const Environment& env)
 
 namespace {
 
-struct Failure {
-  bool timed_out = false;
-  std::string text;
-};
+using rest::fail;
+using rest::Failure;
 
 tl::expected<std::string, Failure> metadata_token(const Session& s, const Environment& env)
 {
@@ -142,13 +140,6 @@ tl::expected<std::string, Failure> fetch_token(const Session& s, const Environme
   auto t = parse_token(rs->body);
   if (!t) return tl::unexpected(Failure{false, "Google's token endpoint: " + t.error()});
   return *t;
-}
-
-Reply& fail(const Session& s, const Failure& f)
-{
-  s.fail(f.text);
-  if (f.timed_out) s.reply.status = Reply::Status::TimedOut;
-  return s.reply;
 }
 
 } // namespace
