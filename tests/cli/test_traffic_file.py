@@ -227,7 +227,10 @@ def test_live_idle_and_duration_within_timeout():
     r = traffic("-i", "lo", "--peer", "127.0.0.9", "--protocol", "openvpn", "--port", "1", "--duration", "5",
                 "-t", "2")
     assert r.rc == 0 and "idle" in r.summary, str(r)
-    assert any(line.startswith("capture shortened from 5 s to 1.7 s to finish within -t 2") for line in r.lines)
+    # The budget counts from the process's start, so a slow start (a
+    # sanitizer build, a busy machine) leaves a little less for the capture.
+    assert any(re.match(r"capture shortened from 5 s to 1\.[0-7] s to finish within -t 2$", line) for line in r.lines), \
+        str(r)
     assert r.elapsed < 2.2
 
 
