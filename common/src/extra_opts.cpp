@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sitelink/extra_opts.hpp"
 
+#include "sitelink/options.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -208,7 +210,7 @@ std::vector<po::option> parse_one(const Arg& a, const std::vector<po::option>& b
   } catch (const po::unknown_option&) {
     throw po::error(a.where() + ": unknown option '" + a.key + "'");
   } catch (const po::error& e) {
-    throw po::error(a.where() + ": " + e.what()); // the parser's message names the option
+    throw po::error(a.where() + ": " + error_text(e)); // the parser's message names the option
   }
   for (const auto& o : parsed) {
     // Only whole options: a value that parsed as a second option or operand
@@ -223,7 +225,7 @@ std::vector<po::option> parse_one(const Arg& a, const std::vector<po::option>& b
   } catch (const po::multiple_occurrences&) {
     throw po::error(a.where() + ": option '" + a.key + "' given again (it takes one value)");
   } catch (const po::error& e) {
-    throw po::error(a.where() + ": " + e.what());
+    throw po::error(a.where() + ": " + error_text(e));
   }
   return parsed;
 }

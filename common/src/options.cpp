@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sitelink/options.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <fstream>
 
@@ -141,6 +143,27 @@ std::string readable_file(std::string_view option, const std::string& path)
   if (!in)
     throw UsageError(fmt::format("cannot read the file given to option '--{}': {}", option, sanitize_quote(path, 120)));
   return path;
+}
+
+namespace {
+
+// Copies the error to reach its protected substitutions.
+struct SafeOptionError : boost::program_options::error_with_option_name {
+  explicit SafeOptionError(const boost::program_options::error_with_option_name& e)
+      : boost::program_options::error_with_option_name(e)
+  {
+    for (auto& kv : m_substitutions)
+      kv.second.erase(std::remove(kv.second.begin(), kv.second.end(), '%'), kv.second.end());
+  }
+};
+
+} // namespace
+
+std::string error_text(const std::exception& e)
+{
+  if (const auto* named = dynamic_cast<const boost::program_options::error_with_option_name*>(&e))
+    return SafeOptionError(*named).what();
+  return e.what();
 }
 
 } // namespace sitelink

@@ -248,9 +248,9 @@ int run_check(const PluginInfo& info, const CommandLine& cl, const TimeoutSpec& 
     result = run(ctx);
   } catch (const UsageError& e) {
     watchdog::disarm();
-    return usage_error(info, e.what());
+    return usage_error(info, error_text(e));
   } catch (const std::exception& e) {
-    result = Result{State::Unknown, e.what(), {}, {}};
+    result = Result{State::Unknown, error_text(e), {}, {}};
   }
   watchdog::disarm();
   apply_timeout(result, timeout);
@@ -275,7 +275,7 @@ int parse_and_run(int argc, const char* const* argv, const PluginInfo& info,
   try {
     cl = parse_command_line(argc, argv, info, all);
   } catch (const po::error& e) {
-    return usage_error(info, e.what());
+    return usage_error(info, error_text(e));
   }
   TimeoutSpec timeout;
   if (cl.vm.count("timeout")) {
@@ -297,7 +297,7 @@ int run_plugin(int argc, const char* const* argv, const PluginInfo& info, const 
   try {
     return parse_and_run(argc, argv, info, plugin_options, run);
   } catch (const std::exception& e) {
-    emit(fmt::format("{} UNKNOWN - internal error: {}\n", info.service, sanitize(e.what())));
+    emit(fmt::format("{} UNKNOWN - internal error: {}\n", info.service, sanitize(error_text(e))));
     return 3;
   } catch (...) {
     emit(fmt::format("{} UNKNOWN - internal error\n", info.service));

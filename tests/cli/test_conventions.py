@@ -186,3 +186,17 @@ def test_sigterm_ends_within_a_second(plugin, hanging):
 def test_sigterm_ends_within_a_second_as_root(plugin):
     args, activity = PLUGINS[plugin].sigterm_as_root
     sigterm(plugin, args, activity, PLUGINS[plugin].sleep)
+
+
+# Boost.Program_options fills %value% and its kind into its messages until
+# none is left: a value that contains one used to hang the plugin for good.
+@pytest.mark.parametrize("plugin,args", [
+    ("check_cross_site_ping", ["-H", "127.0.0.1", "-n", "%value%"]),
+    ("check_vpn_tunnel_up", ["--backend", "strongswan", "-w", "x%value%%canonical_option%"]),
+    ("check_replication_lag", ["--backend", "file", "--file", "/nonexistent", "-c", "%option%"]),
+])
+def test_placeholder_in_a_value_is_a_usage_error(plugin, args):
+    start = time.monotonic()
+    r = run(plugin, args + ["-t", "3"])
+    assert r.rc == 3 and "UNKNOWN" in r.lines[0], str(r)
+    assert time.monotonic() - start < 2.5, str(r)

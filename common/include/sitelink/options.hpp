@@ -53,6 +53,12 @@ private:
   const boost::program_options::variables_map& vm_;
 };
 
+// The message of an exception, safe for Boost.Program_options errors: their
+// what() fills placeholders (%value%, %option%, ...) by replacing each until
+// none is left, so a value that contains one (`-n '%value%'`) never ends.
+// The '%' signs of the substituted values are dropped first.
+std::string error_text(const std::exception& e);
+
 // Throws UsageError "invalid value 'VALUE' for option '--OPTION': expected EXPECTED".
 // VALUE is sanitised and shortened (it came from the command line).
 [[noreturn]] void invalid_value(std::string_view option, std::string_view value, std::string_view expected);
