@@ -123,7 +123,7 @@ def monitor_sessions_gone(db, timeout=15):
 # a monitoring core's default check timeout (Icinga 2's and Nagios's): a
 # check costs about 40 ms of CPU in the plugin and 60 ms in its backend,
 # and on this 2-core machine under load the crowd and the server got about
-# 0.4 of a core between them, so the crowd took 30 to 45 s, every check
+# 0.4 of a core between them, so the crowd took 18 to 41 s, every check
 # ending near the end (the CPU is shared, bench/results/drills.md). The
 # wall bound is generous on purpose: the finding is the states and the
 # connections, not the speed.
