@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include "login_retry.hpp"
 #include "sitelink/module.hpp"
 #include "sitelink/version.hpp"
 #include "source_postgresql.hpp"
@@ -100,23 +102,7 @@ public:
     k.push_back(nullptr);
     v.push_back(nullptr);
 
-    // A server full of clients (a crowd of checks on a monitoring host) is
-    // asked again, with growing pauses, while the budget lasts; still full
-    // at the end, it is the finding (tests/cli/test_drills_concurrency.py).
-    for (int pause_ms = 50;; pause_ms = std::min(pause_ms * 2, 400)) {
-      try {
-        attempt(k, v);
-        break;
-      } catch (const Failure& f) {
-        // Jittered by the PID, so a crowd does not come back all at once.
-        const auto spread = (static_cast<unsigned>(::getpid()) * 2654435761u + static_cast<unsigned>(pause_ms)) %
-                            static_cast<unsigned>(pause_ms);
-        const auto pause = std::chrono::milliseconds(pause_ms + static_cast<int>(spread));
-        if (!server_full(f.message) || d_.io_slice() <= pause + std::chrono::milliseconds(200)) throw;
-        hooks_.trace(2, fmt::format("{} is full, asking again in {} ms", obs_.server, pause.count()));
-        std::this_thread::sleep_for(pause);
-      }
-    }
+    login(k, v);
     if (PQsetnonblocking(conn_.get(), 1) != 0) throw Failure{PQerrorMessage(conn_.get()), true};
     const char* u = PQuser(conn_.get());
     obs_.user = u != nullptr ? u : "";
@@ -151,17 +137,44 @@ public:
   }
 
 private:
-  static bool server_full(const std::string& m)
+  // Logs in; a server full of clients (a crowd of checks on a monitoring
+  // host) is asked again, with growing random pauses (login_retry.hpp),
+  // while the budget lasts; still full at the end, it is the finding
+  // (tests/cli/test_drills_concurrency.py, tests/integration/test_drills_lab.py).
+  void login(const std::vector<const char*>& k, const std::vector<const char*>& v)
   {
-    return m.find("too many clients") != std::string::npos || m.find("remaining connection slots") != std::string::npos;
+    LoginRetry retry(d_.io_slice());
+    auto seed = static_cast<std::uint64_t>(::getpid()) << 32 ^
+                static_cast<std::uint64_t>(Deadline::clock::now().time_since_epoch().count());
+    while (true) {
+      const auto began = Deadline::clock::now();
+      try {
+        attempt(k, v, retry.refusals());
+        break;
+      } catch (const Failure& f) {
+        const auto took = std::chrono::duration_cast<LoginRetry::ms>(Deadline::clock::now() - began);
+        if (!server_full(f.message.c_str())) throw;
+        // The refused connection is closed now, not at the next attempt.
+        conn_.reset();
+        const auto pause = retry.next(d_.io_slice(), took, next_unit(seed));
+        if (!pause) throw;
+        hooks_.trace(2, fmt::format("{} is full, asking again in {} ms", obs_.server, pause->count()));
+        std::this_thread::sleep_for(*pause);
+      }
+    }
   }
 
-  void attempt(const std::vector<const char*>& k, const std::vector<const char*>& v)
+  // One login; `refusals` earlier ones found the server full (said in the
+  // activity, so that running out of time in this one names it).
+  void attempt(const std::vector<const char*>& k, const std::vector<const char*>& v, int refusals)
   {
     conn_.reset(PQconnectStartParams(k.data(), v.data(), 1));
     if (!conn_) throw Failure{"out of memory", true};
     obs_.server = describe(conn_.get());
-    hooks_.set_activity(obs_.activity, fmt::format("connecting to {}", obs_.server));
+    hooks_.set_activity(obs_.activity,
+                        refusals == 0 ? fmt::format("connecting to {}", obs_.server)
+                                      : fmt::format("connecting to {} again (full of clients at {} earlier login{})",
+                                                    obs_.server, refusals, refusals == 1 ? "" : "s"));
     if (PQstatus(conn_.get()) == CONNECTION_BAD) throw Failure{PQerrorMessage(conn_.get()), true};
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK) {

@@ -162,3 +162,68 @@ def _strip_time(err):
     even with -o; that line is not the plugin's."""
     return "\n".join(line for line in err.splitlines() if not line.startswith("Command exited with")) \
         + ("\n" if err.endswith("\n") and err.strip() else "")
+
+
+class PgSessions:
+    """`count` idle sessions held on a PostgreSQL server's unix socket as
+    `user` (trust authentication, as the lab's postgres has on its socket):
+    the slots that the server's other clients take (issue 25, a server full
+    for a crowd). Closed on exit; each session is one forked backend."""
+
+    def __init__(self, socket_path, count, user="postgres", database="postgres", timeout=60):
+        self.socket_path, self.count, self.user, self.database = socket_path, count, user, database
+        self.timeout = timeout
+        self.socks = []
+
+    def __enter__(self):
+        import socket
+        import struct
+        end = time.monotonic() + self.timeout
+        try:
+            for _ in range(self.count):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.socks.append(s)
+                s.settimeout(max(0.1, end - time.monotonic()))
+                s.connect(self.socket_path)
+                body = struct.pack("!I", 196608) + b"".join(
+                    k + b"\0" + v.encode() + b"\0" for k, v in ((b"user", self.user), (b"database", self.database)))
+                body += b"\0"
+                s.sendall(struct.pack("!I", len(body) + 4) + body)
+                self._until_ready(s, struct)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    @staticmethod
+    def _until_ready(s, struct):
+        """Reads messages until ReadyForQuery; an ErrorResponse fails."""
+        buf = b""
+        while True:
+            while len(buf) < 5:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise RuntimeError("the server closed a held session")
+                buf += chunk
+            kind, n = buf[:1], struct.unpack("!I", buf[1:5])[0]
+            while len(buf) < 1 + n:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise RuntimeError("the server closed a held session")
+                buf += chunk
+            msg, buf = buf[5:1 + n], buf[1 + n:]
+            if kind == b"E":
+                raise RuntimeError("the server refused a held session: " + msg.decode(errors="replace"))
+            if kind == b"R" and struct.unpack("!I", msg[:4])[0] != 0:
+                raise RuntimeError("a held session was asked for a password (the socket must trust the user)")
+            if kind == b"Z":
+                return
+
+    def __exit__(self, *exc):
+        for s in self.socks:
+            try:
+                s.sendall(b"X\0\0\0\4")  # Terminate
+            except OSError:
+                pass
+            s.close()
+        self.socks = []
