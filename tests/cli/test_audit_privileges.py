@@ -96,13 +96,19 @@ def assert_dropped(caps):
 PING_ARGS = ["-H", "127.0.0.1", "-n", "8", "-i", "1s", "-t", "20", "--paced"]
 
 
-def test_ping_needs_the_capability(install):
-    exe = install("check_cross_site_ping", caps=False)
-    p = subprocess.run(as_user([exe] + PING_ARGS[:2] + ["-n", "1", "-t", "5"]), capture_output=True, text=True,
-                       timeout=30)
+def assert_needs_the_capability(install, plugin, service, args):
+    """Installed without cap_net_raw and run as an ordinary user: UNKNOWN,
+    naming the capability or the permission."""
+    exe = install(plugin, caps=False)
+    p = subprocess.run(as_user([exe] + args), capture_output=True, text=True, timeout=30)
     r = Result(p.returncode, p.stdout, p.stderr)
-    check_conventions(r, "CROSS_SITE_PING")
+    check_conventions(r, service)
     assert r.state == "UNKNOWN" and ("cap_net_raw" in r.stdout or "ermission" in r.stdout), str(r)
+
+
+def test_ping_needs_the_capability(install):
+    assert_needs_the_capability(install, "check_cross_site_ping", "CROSS_SITE_PING",
+                                PING_ARGS[:2] + ["-n", "1", "-t", "5"])
 
 
 def test_ping_drops_capabilities_once_the_socket_is_open(install):
@@ -116,12 +122,8 @@ def test_ping_drops_capabilities_once_the_socket_is_open(install):
 
 
 def test_traffic_needs_the_capability(install):
-    exe = install("check_tunnel_traffic", caps=False)
-    p = subprocess.run(as_user([exe, "-i", "lo", "--duration", "1", "-t", "5"]), capture_output=True, text=True,
-                       timeout=30)
-    r = Result(p.returncode, p.stdout, p.stderr)
-    check_conventions(r, "TUNNEL_TRAFFIC")
-    assert r.state == "UNKNOWN" and ("cap_net_raw" in r.stdout or "ermission" in r.stdout), str(r)
+    assert_needs_the_capability(install, "check_tunnel_traffic", "TUNNEL_TRAFFIC",
+                                ["-i", "lo", "--duration", "1", "-t", "5"])
 
 
 def test_traffic_drops_capabilities_once_capturing(install):

@@ -8,12 +8,11 @@ The cloud backends (AWS keys, Neutron PSKs) are audited in their own tests.
 """
 import base64
 import os
-import socket
 
 import pytest
 
 from sitelink_fakes import FakeServer, openvpn_management, postgres_cleartext_auth, wireguard_uapi
-from sitelink_test import SOURCE, check_conventions, run
+from sitelink_test import SOURCE, check_conventions, closed_port, run
 
 VPN, VPN_SVC = "check_vpn_tunnel_up", "VPN_TUNNEL"
 REPL, REPL_SVC = "check_replication_lag", "REPLICATION_LAG"
@@ -36,14 +35,6 @@ def assert_no_secret(r, *secrets):
         for form in secret_forms(s):
             assert form not in r.stdout, f"secret {form!r} printed:\n{r}"
             assert form not in r.stderr, f"secret {form!r} on stderr:\n{r}"
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---- OpenVPN: --management-password-file ----
@@ -174,23 +165,24 @@ def test_mysql_pwd_closed_port():
     assert_no_secret(r, MY_PASSWORD)
 
 
-def test_mysql_defaults_file_closed_port(tmp_path):
+def mysql_with_defaults_file(tmp_path, mode):
+    """-vvv against a closed port, the password in a --defaults-file of `mode`:
+    it is never printed, whatever the state."""
     f = tmp_path / "my.cnf"
     f.write_text(f"[client]\nuser=monitor\npassword={MY_PASSWORD}\n")
-    f.chmod(0o600)
+    f.chmod(mode)
     r = run(REPL, ["--backend", "mysql", "-H", "127.0.0.1", "-P", str(closed_port()), "--defaults-file", str(f),
                    "-vvv", "-t", "5"])
     check_conventions(r, REPL_SVC)
-    assert r.state == "CRITICAL", str(r)
     assert_no_secret(r, MY_PASSWORD)
+    return r
+
+
+def test_mysql_defaults_file_closed_port(tmp_path):
+    r = mysql_with_defaults_file(tmp_path, 0o600)
+    assert r.state == "CRITICAL", str(r)
 
 
 def test_mysql_defaults_file_readable_by_others_refused(tmp_path):
-    f = tmp_path / "my.cnf"
-    f.write_text(f"[client]\nuser=monitor\npassword={MY_PASSWORD}\n")
-    f.chmod(0o644)
-    r = run(REPL, ["--backend", "mysql", "-H", "127.0.0.1", "-P", str(closed_port()), "--defaults-file", str(f),
-                   "-vvv", "-t", "5"])
-    check_conventions(r, REPL_SVC)
+    r = mysql_with_defaults_file(tmp_path, 0o644)
     assert r.state == "UNKNOWN" and "others" in r.summary, str(r)
-    assert_no_secret(r, MY_PASSWORD)

@@ -4,12 +4,13 @@
 import json
 import os
 import re
-import socket
 import urllib.request
 
 import pytest
 
-from cloud_lab import cloud_runner
+from cloud_lab import (asked, assert_fault_ends_on_time, assert_refused_quickly, assert_slow_within_budget,
+                       assert_throttled_once_is_retried, cloud_runner)
+from sitelink_test import closed_port
 
 SVC = "VPN_TUNNEL"
 TENANT = "72f988bf-0000-4000-8000-000000000001"
@@ -18,14 +19,6 @@ RG = "rg-network"
 SECRET = {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": "c1000000-0000-4000-8000-000000000001",
           "AZURE_CLIENT_SECRET": "azure-client-secret-0013"}
 FEDERATED = "eyJhbGciOiJSUzI1NiJ9.federated-token-0014.sig"
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def endpoints(server, imds=True):
@@ -64,10 +57,6 @@ def fixture_secrets():
         found = set(re.findall(r"AZURE_PSK_SECRET_\w+", f.read()))
     assert len(found) == 5
     return found
-
-
-def asked(server, action):
-    return [q for q in server.requests() if q.get("action") == action]
 
 
 # ---- scenarios ---------------------------------------------------------------
@@ -213,20 +202,15 @@ def test_secrets_never_printed(az, verbosity):
 # ---- faults --------------------------------------------------------------------
 
 def test_throttled_once_is_retried(az):
-    az.server.control("throttle_once", "azure-arm")
-    r = az(*conns("cn-dc2"), timeout=5)
-    assert r.rc == 0, str(r)
-    assert len([q for q in asked(az.server, "azure-arm") if q["method"] == "GET"]) == 2
-    az.server.control("throttle", "azure-arm")
-    r = az(*conns("cn-dc2"), timeout=5)
-    assert r.rc == 3 and "TooManyRequests" in r.summary and "after one retry" in r.summary, str(r)
+    assert_throttled_once_is_retried(az, conns("cn-dc2"), "azure-arm", ["TooManyRequests", "after one retry"],
+                                     lambda: [q for q in asked(az.server, "azure-arm") if q["method"] == "GET"],
+                                     timeout=5)
 
 
 def test_refused(az):
-    r = az(*conns("cn-dc2"), env={"AZURE_RESOURCE_MANAGER_ENDPOINT": f"http://127.0.0.1:{closed_port()}"},
-           timeout=3)
-    assert r.rc == 3 and "Azure Resource Manager at http://127.0.0.1:" in r.summary, str(r)
-    assert r.elapsed < 3.5
+    assert_refused_quickly(az, conns("cn-dc2"),
+                           {"AZURE_RESOURCE_MANAGER_ENDPOINT": f"http://127.0.0.1:{closed_port()}"},
+                           "Azure Resource Manager")
 
 
 @pytest.mark.parametrize("target,fault,text", [
@@ -239,17 +223,11 @@ def test_refused(az):
     ("azure-arm", "slow", "timed out after 3 s"),
 ])
 def test_faults_end_on_time(az, target, fault, text):
-    az.server.control(fault, target, slow=10)
-    r = az(*conns("cn-dc2"), timeout=3)
-    assert r.rc == 3, str(r)
-    assert text in r.summary, str(r)
-    assert r.elapsed < 3.5, str(r)
+    assert_fault_ends_on_time(az, conns("cn-dc2"), target, fault, text, slow=10)
 
 
 def test_slow_within_budget(az):
-    az.server.control("slow", "azure-arm", slow=1.0)
-    r = az(*conns("cn-dc2"), timeout=6)
-    assert r.rc == 0 and r.elapsed >= 1.0, str(r)
+    assert_slow_within_budget(az, conns("cn-dc2"), "azure-arm", slow=1.0, timeout=6)
 
 
 def test_usage_errors(az):

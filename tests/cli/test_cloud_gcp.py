@@ -4,24 +4,17 @@
 import json
 import os
 import re
-import socket
 import urllib.request
 
 import pytest
 
-from cloud_lab import cloud_runner
+from cloud_lab import (asked, assert_fault_ends_on_time, assert_refused_quickly, assert_slow_within_budget,
+                       assert_throttled_once_is_retried, cloud_runner)
+from sitelink_test import closed_port
 
 SVC = "VPN_TUNNEL"
 REFRESH = {"type": "authorized_user", "client_id": "764086051850-user.apps.googleusercontent.com",
            "client_secret": "gcp-client-secret-0015", "refresh_token": "1//gcp-refresh-token-0016"}
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_key(server, home, name="sa.json", unregistered=False, mode=0o600, doc=None):
@@ -71,10 +64,6 @@ def fixture_secrets():
         found = set(re.findall(r"GCP_PSK_SECRET_\w+", f.read()))
     assert len(found) == 7
     return found
-
-
-def asked(server, action):
-    return [q for q in server.requests() if q.get("action") == action]
 
 
 # ---- scenarios ---------------------------------------------------------------
@@ -201,20 +190,14 @@ def test_secrets_never_printed(gcp, verbosity):
 # ---- faults --------------------------------------------------------------------
 
 def test_throttled_once_is_retried(gcp):
-    gcp.server.control("throttle_once", "gcp-compute")
-    r = gcp(*tunnels("ha-tunnel-0"), timeout=5)
-    assert r.rc == 0, str(r)
-    assert len(asked(gcp.server, "gcp-compute")) == 2
-    gcp.server.control("throttle", "gcp-compute")
-    r = gcp(*tunnels("ha-tunnel-0"), timeout=5)
-    assert r.rc == 3 and "429" in r.summary and "after one retry" in r.summary, str(r)
+    assert_throttled_once_is_retried(gcp, tunnels("ha-tunnel-0"), "gcp-compute", ["429", "after one retry"],
+                                     lambda: asked(gcp.server, "gcp-compute"), timeout=5)
 
 
 def test_refused(gcp):
-    r = gcp(*tunnels("ha-tunnel-0"), timeout=3,
-            env={"CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE": f"http://127.0.0.1:{closed_port()}/compute/v1/"})
-    assert r.rc == 3 and "Compute Engine at http://127.0.0.1:" in r.summary, str(r)
-    assert r.elapsed < 3.5
+    assert_refused_quickly(gcp, tunnels("ha-tunnel-0"),
+                           {"CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE": f"http://127.0.0.1:{closed_port()}/compute/v1/"},
+                           "Compute Engine")
 
 
 @pytest.mark.parametrize("target,fault,text", [
@@ -227,17 +210,11 @@ def test_refused(gcp):
     ("gcp-compute", "slow", "timed out after 3 s"),
 ])
 def test_faults_end_on_time(gcp, target, fault, text):
-    gcp.server.control(fault, target, slow=10)
-    r = gcp(*tunnels("ha-tunnel-0"), timeout=3)
-    assert r.rc == 3, str(r)
-    assert text in r.summary, str(r)
-    assert r.elapsed < 3.5, str(r)
+    assert_fault_ends_on_time(gcp, tunnels("ha-tunnel-0"), target, fault, text, slow=10)
 
 
 def test_slow_within_budget(gcp):
-    gcp.server.control("slow", "gcp-compute", slow=1.0)
-    r = gcp(*tunnels("ha-tunnel-0"), timeout=6)
-    assert r.rc == 0 and r.elapsed >= 1.0, str(r)
+    assert_slow_within_budget(gcp, tunnels("ha-tunnel-0"), "gcp-compute", slow=1.0, timeout=6)
 
 
 def test_usage_errors(gcp):

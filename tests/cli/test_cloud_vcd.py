@@ -4,12 +4,13 @@
 import json
 import os
 import re
-import socket
 import urllib.request
 
 import pytest
 
-from cloud_lab import cloud_runner
+from cloud_lab import (assert_fault_ends_on_time, assert_refused_quickly, assert_throttled_once_is_retried,
+                       cloud_runner)
+from sitelink_test import closed_port
 
 SVC = "VPN_TUNNEL"
 TOKEN = "vcd-refresh-token-0021"
@@ -268,12 +269,7 @@ def test_expired_token_is_refreshed_once(vcd):
 
 
 def test_throttling_retried_once(vcd):
-    vcd.server.control("throttle_once", "vcd-api")
-    r = vcd(*tunnels("live-to-dr"))
-    assert r.rc == 0, str(r)
-    vcd.server.control("throttle", "vcd-api")
-    r = vcd(*tunnels("live-to-dr"))
-    assert r.rc == 3 and "HTTP 503" in r.summary, str(r)
+    assert_throttled_once_is_retried(vcd, tunnels("live-to-dr"), "vcd-api", ["HTTP 503"])
 
 
 @pytest.mark.parametrize("verbosity", ["-v", "-vv", "-vvv"])
@@ -287,19 +283,9 @@ def test_secrets_never_printed(vcd, verbosity):
     assert not any(re.search(r"/ipsec/tunnels/[^/?]+$", q["path"].split("?")[0]) for q in asked(vcd.server))
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_refused_is_unknown_quickly(vcd):
-    r = vcd(*tunnels("live-to-dr"), auth=None, timeout=3,
-            env={"VCD_URL": f"http://127.0.0.1:{closed_port()}/api", "VCD_ORG": "live", "VCD_API_TOKEN": TOKEN})
-    assert r.rc == 3 and "Cloud Director at http://127.0.0.1:" in r.summary, str(r)
-    assert r.elapsed < 3.5, str(r)
+    refused = {"VCD_URL": f"http://127.0.0.1:{closed_port()}/api", "VCD_ORG": "live", "VCD_API_TOKEN": TOKEN}
+    assert_refused_quickly(vcd, tunnels("live-to-dr"), refused, "Cloud Director", auth=None)
 
 
 @pytest.mark.parametrize("target,fault,text", [
@@ -314,8 +300,4 @@ def test_refused_is_unknown_quickly(vcd):
     ("vcd-api", "500", "HTTP 500"),
 ])
 def test_faults_end_on_time(vcd, target, fault, text):
-    vcd.server.control(fault, target, slow=6)
-    r = vcd(*tunnels("live-to-dr"), timeout=3)
-    assert r.rc == 3, str(r)
-    assert text in r.summary, str(r)
-    assert r.elapsed < 3.5, str(r)
+    assert_fault_ends_on_time(vcd, tunnels("live-to-dr"), target, fault, text, slow=6)

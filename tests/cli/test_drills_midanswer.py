@@ -24,7 +24,7 @@ import time
 import pytest
 
 from cloud_lab import cloud_runner
-from sitelink_fakes import FakeServer, read_line, read_until
+from sitelink_fakes import FakeServer, read_exact, read_line, read_until
 from sitelink_test import SOURCE, check_conventions, run
 
 P = "check_vpn_tunnel_up"
@@ -75,16 +75,6 @@ def read_vici_packet(conn):
     head = read_exact(conn, 4)
     (n,) = struct.unpack(">I", head)
     return read_exact(conn, n)
-
-
-def read_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        c = conn.recv(n - len(buf))
-        if not c:
-            raise OSError("closed")
-        buf += c
-    return buf
 
 
 # ---- the sessions: (plugin arguments for an address, server script, reply chunks) ----

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import sitelink_test
 from sitelink_test import BUILD, check_conventions, plugin_path, run
 
 P = "check_replication_lag"
@@ -54,11 +55,7 @@ def silent_port():
 
 @pytest.fixture
 def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return sitelink_test.closed_port()
 
 
 def test_client_libraries_are_not_linked():

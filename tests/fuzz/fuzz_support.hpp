@@ -2,8 +2,9 @@
 #pragma once
 
 // Helpers shared by the libFuzzer harnesses: the shared fake Stream that
-// replays the fuzz input as a daemon's reply, input splitting, and the invariants every
-// rendered result must keep whatever the input was.
+// replays the fuzz input as a daemon's reply, input splitting, the invariants every
+// rendered result must keep whatever the input was, and the secrets that must
+// never reach it.
 
 #include <algorithm>
 #include <cstddef>
@@ -72,6 +73,32 @@ inline std::string render_checked(std::string_view service, const Result& r,
   auto bar = line1.find('|');
   if (bar != std::string_view::npos && line1.find('|', bar + 1) != std::string_view::npos)
     fail("more than one '|' on line 1", line1);
+  return out;
+}
+
+// Values of the JSON member `member` (e.g. "psk") that are at least 16
+// characters long, hold no backslash or space, and occur nowhere else in
+// `body` (nor in its sanitized form): a harness fails when one of them
+// reaches the output, because only the secret itself could have put it there.
+inline std::vector<std::string> secret_values(std::string_view body, std::string_view member)
+{
+  std::vector<std::string> keys;
+  std::string rest(body);
+  const std::string tag = "\"" + std::string(member) + "\"";
+  for (std::size_t p = 0; (p = rest.find(tag, p)) != std::string::npos;) {
+    p += tag.size();
+    auto q1 = rest.find_first_not_of(" \t\r\n:", p);
+    if (q1 == std::string::npos || rest[q1] != '"') continue;
+    auto q2 = rest.find('"', q1 + 1);
+    if (q2 == std::string::npos) break;
+    if (q2 - q1 - 1 >= 16) keys.push_back(rest.substr(q1 + 1, q2 - q1 - 1));
+    rest.erase(q1 + 1, q2 - q1 - 1);
+  }
+  std::vector<std::string> out;
+  for (auto& k : keys)
+    if (k.find_first_of("\\ ") == std::string::npos && rest.find(k) == std::string::npos &&
+        sanitize(rest).find(k) == std::string::npos)
+      out.push_back(std::move(k));
   return out;
 }
 

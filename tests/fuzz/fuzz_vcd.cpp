@@ -12,33 +12,6 @@ using namespace sitelink;
 using namespace sitelink::vpn;
 using namespace sitelink::vpn::cloud;
 
-namespace {
-
-// Values of "preSharedKey" members that occur nowhere else in the body.
-std::vector<std::string> keys_in(std::string_view body)
-{
-  std::vector<std::string> keys;
-  std::string rest(body);
-  const std::string_view tag = "\"preSharedKey\"";
-  for (std::size_t p = 0; (p = rest.find(tag, p)) != std::string::npos;) {
-    p += tag.size();
-    auto q1 = rest.find_first_not_of(" \t\r\n:", p);
-    if (q1 == std::string::npos || rest[q1] != '"') continue;
-    auto q2 = rest.find('"', q1 + 1);
-    if (q2 == std::string::npos) break;
-    if (q2 - q1 - 1 >= 16) keys.push_back(rest.substr(q1 + 1, q2 - q1 - 1));
-    rest.erase(q1 + 1, q2 - q1 - 1);
-  }
-  std::vector<std::string> out;
-  for (auto& k : keys)
-    if (k.find_first_of("\\ ") == std::string::npos && rest.find(k) == std::string::npos &&
-        sanitize(rest).find(k) == std::string::npos)
-      out.push_back(std::move(k));
-  return out;
-}
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
   std::string_view body = fuzz::as_view(data, size);
@@ -66,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string out = fuzz::render_checked("VPN_TUNNEL", judge(reply, Policy{}, 1.7e9));
   for (const auto& n : reply.notes) out += n + "\n";
   for (const auto& l : reply.links) out += l.name + "\n" + l.detail + "\n" + l.warning + "\n";
-  for (const auto& k : keys_in(body))
+  for (const auto& k : fuzz::secret_values(body, "preSharedKey"))
     if (out.find(k) != std::string::npos) fuzz::fail("a Cloud Director preSharedKey reached the output", k);
   return 0;
 }

@@ -107,3 +107,53 @@ def cloud_runner(server, home, service, args_for, env_for):
     run.server = server
     run.home = home
     return run
+
+
+# ---- the fault block every cloud backend's CLI tests share ------------------------
+# `run` is a cloud_runner, `args` the check's arguments, `target` the part of
+# cloud_server.py a fault applies to (its /_control "target").
+
+def asked(server, action):
+    """The requests cloud_server.py logged for `action` (e.g. "azure-arm")."""
+    return [q for q in server.requests() if q.get("action") == action]
+
+
+def assert_fault_ends_on_time(run, args, target, fault, text, slow=2.0, timeout=3, **kw):
+    """With `fault` on `target`, the check run with -t `timeout` is UNKNOWN
+    naming `text`, and ends within half a second of the timeout."""
+    run.server.control(fault, target, slow=slow)
+    r = run(*args, timeout=timeout, **kw)
+    assert r.rc == 3, str(r)
+    assert text in r.summary, str(r)
+    assert r.elapsed < timeout + 0.5, str(r)
+    return r
+
+
+def assert_refused_quickly(run, args, env, api, timeout=3, **kw):
+    """With the API's endpoint in `env` on a closed port, the check is UNKNOWN
+    naming "`api` at http://127.0.0.1:" and ends within the timeout."""
+    r = run(*args, env=env, timeout=timeout, **kw)
+    assert r.rc == 3 and f"{api} at http://127.0.0.1:" in r.summary, str(r)
+    assert r.elapsed < timeout + 0.5, str(r)
+    return r
+
+
+def assert_throttled_once_is_retried(run, args, target, texts, requests=None, timeout=None):
+    """One throttled answer is retried and the check is OK (and, given
+    `requests`, that callable then counts 2 requests); a throttle that lasts
+    is UNKNOWN with every one of `texts` in the summary."""
+    run.server.control("throttle_once", target)
+    r = run(*args, timeout=timeout)
+    assert r.rc == 0, str(r)
+    if requests is not None:
+        assert len(requests()) == 2
+    run.server.control("throttle", target)
+    r = run(*args, timeout=timeout)
+    assert r.rc == 3 and all(t in r.summary for t in texts), str(r)
+
+
+def assert_slow_within_budget(run, args, target, slow, timeout):
+    """An answer `slow` seconds late but inside the -t budget is still OK."""
+    run.server.control("slow", target, slow=slow)
+    r = run(*args, timeout=timeout)
+    assert r.rc == 0 and r.elapsed >= slow, str(r)

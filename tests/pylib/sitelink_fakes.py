@@ -99,6 +99,17 @@ def read_until(conn, marker, limit=65536):
     return buf
 
 
+def read_exact(conn, n):
+    """Exactly `n` bytes; OSError when the peer closes before."""
+    buf = b""
+    while len(buf) < n:
+        c = conn.recv(n - len(buf))
+        if not c:
+            raise OSError("closed")
+        buf += c
+    return buf
+
+
 # ---- protocol handlers that carry a secret ----
 
 OPENVPN_GREETING = b">INFO:OpenVPN Management Interface Version 5 -- type 'help' for more info\r\n"
@@ -137,28 +148,19 @@ def wireguard_uapi(reply):
 def postgres_cleartext_auth(server_message="password authentication failed for user \"monitor\""):
     """Refuses SSL, asks for a cleartext password, records it and fails the
     login the way PostgreSQL does (FATAL 28P01)."""
-    def recv_exact(conn, n):
-        buf = b""
-        while len(buf) < n:
-            c = conn.recv(n - len(buf))
-            if not c:
-                raise OSError("closed")
-            buf += c
-        return buf
-
     def handler(conn, server):
         while True:
-            (length,) = struct.unpack("!I", recv_exact(conn, 4))
-            body = recv_exact(conn, length - 4)
+            (length,) = struct.unpack("!I", read_exact(conn, 4))
+            body = read_exact(conn, length - 4)
             code = struct.unpack("!I", body[:4])[0]
             if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest
                 conn.sendall(b"N")
                 continue
             break  # StartupMessage
         conn.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
-        kind = recv_exact(conn, 1)
-        (length,) = struct.unpack("!I", recv_exact(conn, 4))
-        pw = recv_exact(conn, length - 4).rstrip(b"\0").decode(errors="replace")
+        kind = read_exact(conn, 1)
+        (length,) = struct.unpack("!I", read_exact(conn, 4))
+        pw = read_exact(conn, length - 4).rstrip(b"\0").decode(errors="replace")
         if kind == b"p":
             server.received.append(pw)
         fields = b"SFATAL\0VFATAL\0C28P01\0M" + server_message.encode() + b"\0\0"

@@ -106,3 +106,13 @@ def check_conventions(r, service):
     assert len(r.stdout.encode()) <= 8192 or len(r.lines[0]) > 8000, str(r)
     for line in r.lines[1:]:
         assert " | " not in line or line.startswith("Impact") or line.startswith("Action"), str(r)
+
+
+def closed_port():
+    """A local TCP port nothing listens on: a connection to it is refused at once."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 #include "check_replication_lag/evaluate_postgresql.hpp"
 #include "sitelink/perfdata.hpp"
@@ -34,16 +35,36 @@ PgSettings default_settings()
   return s;
 }
 
-// A healthy idle standby as the lab shows it.
-PgObservation standby()
+// A server that answered the pg_monitor role `monitor`, with the lab's settings.
+PgObservation observed(std::string server)
 {
   PgObservation o;
   o.status = PgObservation::Status::Ok;
-  o.server = "socket /run/pg:5432/postgres";
+  o.server = std::move(server);
   o.user = "monitor";
   o.monitor = true;
-  o.in_recovery = true;
   o.settings = lab_settings();
+  return o;
+}
+
+// A standby streaming from this server, caught up, last reply `reply_age` s ago.
+PgReplica replica(std::string name, std::string client_addr, double reply_age)
+{
+  PgReplica r;
+  r.application_name = std::move(name);
+  r.client_addr = std::move(client_addr);
+  r.state = "streaming";
+  r.sync_state = "async";
+  r.reply_age = reply_age;
+  r.bytes = 0;
+  return r;
+}
+
+// A healthy idle standby as the lab shows it.
+PgObservation standby()
+{
+  PgObservation o = observed("socket /run/pg:5432/postgres");
+  o.in_recovery = true;
   o.standby.receiver = true;
   o.standby.receiver_status = "streaming";
   o.standby.receipt_age = 3.2;
@@ -58,21 +79,9 @@ PgObservation standby()
 
 PgObservation primary()
 {
-  PgObservation o;
-  o.status = PgObservation::Status::Ok;
-  o.server = "db1:5432/postgres";
-  o.user = "monitor";
-  o.monitor = true;
+  PgObservation o = observed("db1:5432/postgres");
   o.in_recovery = false;
-  o.settings = lab_settings();
-  PgReplica r;
-  r.application_name = "dr1";
-  r.client_addr = "10.102.0.10";
-  r.state = "streaming";
-  r.sync_state = "async";
-  r.reply_age = 4.1;
-  r.bytes = 0;
-  o.replicas.push_back(r);
+  o.replicas.push_back(replica("dr1", "10.102.0.10", 4.1));
   o.slots.push_back(PgSlot{"dr1", true, 1024, "reserved"});
   return o;
 }
@@ -396,9 +405,7 @@ TEST_CASE("replication::evaluate_pg")
   SUBCASE("two replicas get prefixed labels; catchup is WARNING")
   {
     auto o = primary();
-    PgReplica second = o.replicas[0];
-    second.application_name = "dr-2";
-    second.client_addr = "10.102.0.11";
+    PgReplica second = replica("dr-2", "10.102.0.11", 4.1);
     second.state = "catchup";
     o.replicas.push_back(second);
     p.replicas = {"dr1", "dr-2"};
@@ -460,25 +467,13 @@ PgObservation delayed_standby()
 PgObservation cascade()
 {
   auto o = standby();
-  PgReplica r;
-  r.application_name = "report1";
-  r.client_addr = "10.103.0.10";
-  r.state = "streaming";
-  r.sync_state = "async";
-  r.reply_age = 2.5;
-  r.bytes = 0;
-  o.replicas.push_back(r);
+  o.replicas.push_back(replica("report1", "10.103.0.10", 2.5));
   return o;
 }
 
 PgObservation subscriber()
 {
-  PgObservation o;
-  o.status = PgObservation::Status::Ok;
-  o.server = "socket /run/pg-c:5432/postgres";
-  o.user = "monitor";
-  o.monitor = true;
-  o.settings = lab_settings();
+  PgObservation o = observed("socket /run/pg-c:5432/postgres");
   PgSubscription s;
   s.name = "mig";
   s.enabled = true;
