@@ -340,8 +340,9 @@ std::vector<PgReplica> read_replicas(Session& s, const char* what)
 
 // The second read (see pg_second_read_plan): pg_stat_replication again every
 // 250 ms until each borderline standby's reply_time advanced (or its row is
-// gone) or the plan's wait is over, cut to the I/O budget less one query's worth (500 ms). Its
-// failure or running out of time is data: the first read is judged alone.
+// gone) or the plan's wait is over, cut to the I/O budget less one query's
+// worth (500 ms). Its failure or running out of time is data: the first read
+// is then judged alone.
 void read_again(Session& s, const PgSecondReadPlan& plan, Deadline::clock::time_point first, const Deadline& d,
                 PgObservation& obs)
 {
