@@ -295,12 +295,42 @@ struct PrimaryJudgement {
 // is clock skew rather than the two clocks' ordinary disagreement.
 constexpr double skew_tolerance = 2;
 
+// The longest a live standby stays silent: it replies every
+// wal_receiver_status_interval, and the primary asks it for a reply after
+// half of wal_sender_timeout without one.
+double primary_reply_interval(const PgSettings& s)
+{
+  double interval = fallback_interval;
+  if (s.wal_receiver_status_interval && *s.wal_receiver_status_interval > 0) interval = *s.wal_receiver_status_interval;
+  if (s.wal_sender_timeout && *s.wal_sender_timeout > 0) interval = std::min(interval, *s.wal_sender_timeout / 2);
+  return interval;
+}
+
+// Slack on top of that interval for a second read: the keepalive's round
+// trip and a busy standby.
+constexpr double second_read_slack = 2;
+
+// A streaming standby whose freshness a second read can settle: its reply
+// reads older than the link timeout, or lies in the future.
+bool borderline(const PgReplica& r, double lt)
+{
+  return r.state == "streaming" && r.reply_age && (*r.reply_age > lt || *r.reply_age < -skew_tolerance);
+}
+
+// A reply older than wal_sender_timeout on a row that still streams: the
+// primary drops a standby that stays silent that long, so replies are still
+// arriving and the standby's clock is behind.
+bool reads_behind(const PgReplica& r, double lt, std::optional<double> sender_timeout)
+{
+  return r.state == "streaming" && r.reply_age && sender_timeout && *sender_timeout > 0 &&
+         *r.reply_age > std::max(lt, *sender_timeout + skew_tolerance);
+}
+
 // Clock skew seen in reply_time (the standby's clock read on the primary's):
 // a reply from the future is a standby clock ahead (it would hide a dead
-// link for as long); a reply older than wal_sender_timeout on a row that
-// still streams is a standby clock behind, because the primary drops a
-// standby that stays silent that long, so replies are still arriving.
-// Returns true when the link is known live despite an old-looking reply.
+// link for as long); an old reply that reads_behind() is a standby clock
+// behind. Returns true when the link is known live despite an old-looking
+// reply.
 bool judge_skew(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
                 std::optional<double> sender_timeout)
 {
@@ -314,8 +344,7 @@ bool judge_skew(PrimaryJudgement& j, const PgReplica& r, const std::string& name
                        {}});
     return false;
   }
-  if (r.state == "streaming" && sender_timeout && *sender_timeout > 0 &&
-      age > std::max(lt, *sender_timeout + skew_tolerance)) {
+  if (reads_behind(r, lt, sender_timeout)) {
     j.parts.push_back({State::Warning,
                        fmt::format("replica {}'s clock is about {} s behind: its replies read {} s old but keep "
                                    "arriving (a silent standby is dropped after wal_sender_timeout {} s)",
@@ -326,11 +355,73 @@ bool judge_skew(PrimaryJudgement& j, const PgReplica& r, const std::string& name
   return false;
 }
 
-void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string& name, double lt,
-                     std::optional<double> sender_timeout, std::optional<double>& seconds, std::optional<double>& bytes)
+const PgReplica* same_standby(const PgReplica& r, const std::vector<PgReplica>& rows)
+{
+  for (const auto& x : rows)
+    if (x.application_name == r.application_name && x.client_addr == r.client_addr) return &x;
+  return nullptr;
+}
+
+// What the second read settled about a borderline standby.
+enum class Settled { No, Live, Dead };
+
+// A borderline standby and the second read (issue 24, item 5): a reply_time
+// that advanced is a live link, reported as the skew it is. One that did
+// not advance for a whole reply interval is a dead link; that changes the
+// judgement only where the skew would have hidden it (a clock ahead, or one
+// so far behind that the reply reads older than wal_sender_timeout).
+// Anything less (not taken, failed, too short) leaves the judgement as it
+// is without a second read. Adds the parts and a detail line.
+Settled judge_second_read(PrimaryJudgement& j, const PgReplica& r, const std::string& name, const PgObservation& o,
+                          double lt)
+{
+  const auto& sr = o.second_read;
+  if (sr.status == PgSecondRead::Status::NotTaken || !borderline(r, lt)) return Settled::No;
+  if (sr.status != PgSecondRead::Status::Ok) {
+    j.details.push_back(fmt::format("second read of pg_stat_replication for replica {} {}", name,
+                                    sr.status == PgSecondRead::Status::TimedOut
+                                        ? std::string("ran out of time")
+                                        : "failed: " + sanitize_quote(first_line(sr.error), 120)));
+    return Settled::No;
+  }
+  const PgReplica* again = same_standby(r, sr.replicas);
+  const bool advanced = pg_reply_advanced(r, sr.replicas);
+  const double age = *r.reply_age;
+  j.details.push_back(fmt::format("second read {} s later: replica {}'s reply_time {}", seconds_text(sr.after), name,
+                                  again == nullptr ? std::string("is gone (not connected)")
+                                  : advanced       ? std::string("advanced (replies arrive)")
+                                                   : std::string("did not advance")));
+  if (advanced) {
+    if (age < -skew_tolerance) judge_skew(j, r, name, lt, o.settings.wal_sender_timeout);
+    else {
+      const double skew = again->reply_age.value_or(age);
+      j.parts.push_back({State::Warning,
+                         fmt::format("replica {}'s clock is about {} s behind: its reply_time advanced between two "
+                                     "reads {} s apart but reads {} s old",
+                                     name, seconds_text(skew), seconds_text(sr.after), seconds_text(skew)),
+                         {}});
+    }
+    return Settled::Live;
+  }
+  const bool hidden = age < -skew_tolerance || reads_behind(r, lt, o.settings.wal_sender_timeout);
+  if (!hidden || sr.after < primary_reply_interval(o.settings)) return Settled::No;
+  j.parts.push_back(
+      {State::Critical,
+       fmt::format("replica {} has not replied for {} s (its reply_time did not advance; {}): link down?", name,
+                   seconds_text(sr.after),
+                   age < 0 ? fmt::format("the standby's clock is {} s ahead, so it looked fresh", seconds_text(-age))
+                           : fmt::format("it reads {} s old, the standby's clock is behind", seconds_text(age))),
+       {}});
+  return Settled::Dead;
+}
+
+void judge_connected(PrimaryJudgement& j, const PgReplica& r, const std::string& name, const PgObservation& o,
+                     double lt, std::optional<double>& seconds, std::optional<double>& bytes)
 {
   bytes = r.bytes ? std::optional<double>(std::max(0.0, *r.bytes)) : std::nullopt;
-  const bool live_despite_skew = judge_skew(j, r, name, lt, sender_timeout);
+  // Settled either way, the second read has said all about the reply's age.
+  const Settled settled = judge_second_read(j, r, name, o, lt);
+  const bool live_despite_skew = settled != Settled::No || judge_skew(j, r, name, lt, o.settings.wal_sender_timeout);
   const bool fresh = r.reply_age && (*r.reply_age <= lt || live_despite_skew);
   if (r.state != "streaming")
     j.parts.push_back({r.state == "catchup" ? State::Warning : State::Critical,
@@ -367,7 +458,7 @@ void judge_target(PrimaryJudgement& j, const Target& t, const PgObservation& o, 
     j.parts.push_back({State::Critical, fmt::format("replica {} is not connected{}", name, slot_text), {}});
   } else {
     reply_age = t.row->reply_age;
-    judge_connected(j, *t.row, name, lt, o.settings.wal_sender_timeout, seconds, bytes);
+    judge_connected(j, *t.row, name, o, lt, seconds, bytes);
   }
   judge_lag(j.parts, who, seconds, bytes, p, false);
   j.perf.push_back(seconds_perf(pl + "lag", seconds, p.warn, p.crit));
@@ -424,15 +515,24 @@ void judge_slots(PrimaryJudgement& j, const PgObservation& o, const PgPolicy& p)
   j.ok += fmt::format("{} slot(s), {} inactive, none at risk", o.slots.size(), inactive);
 }
 
-// The sending side: a primary, or a cascading standby (`cascade`) feeding
-// its own downstream standbys.
-Result evaluate_primary(const PgObservation& o, const PgPolicy& p, bool cascade = false)
+// Which sending side: a primary; a cascading standby's downstream beside
+// its upstream (--role auto); a cascading standby judged as a sender only
+// (--role primary), which must then have a standby connected.
+enum class Sender { Primary, Cascade, CascadeOnly };
+
+// The sending side: a primary, or a cascading standby feeding its own
+// downstream standbys.
+Result evaluate_primary(const PgObservation& o, const PgPolicy& p, Sender side = Sender::Primary)
 {
+  const bool cascade = side != Sender::Primary;
   const double lt = p.link_timeout ? *p.link_timeout : pg_default_primary_link_timeout(o.settings);
   PrimaryJudgement j;
   const auto targets = primary_targets(o, p);
-  if (targets.empty() && p.replicas.empty() && !cascade)
+  if (targets.empty() && p.replicas.empty() && side == Sender::Primary)
     j.parts.push_back({State::Critical, "primary has no standby connected (pg_stat_replication is empty)", {}});
+  if (targets.empty() && p.replicas.empty() && side == Sender::CascadeOnly)
+    j.parts.push_back(
+        {State::Critical, "cascading standby has no standby connected (pg_stat_replication is empty)", {}});
   for (const auto& t : targets) judge_target(j, t, o, p, lt, targets.size() > 1 || cascade);
   if (p.slots) judge_slots(j, o, p);
   else
@@ -447,8 +547,13 @@ Result evaluate_primary(const PgObservation& o, const PgPolicy& p, bool cascade 
                                p.link_timeout ? "" : " (from wal_receiver_status_interval and wal_sender_timeout)"));
   if (!p.heartbeat_table.empty() && !cascade)
     j.details.push_back("the heartbeat table is judged on the standby; ignored on the primary");
-  return finish(std::move(j.parts), std::move(j.perf), (cascade ? "sending to " : "primary: ") + j.ok,
-                std::move(j.details));
+  if (side == Sender::CascadeOnly)
+    j.details.push_back("--role primary on a server in recovery: its upstream link is not judged (--role standby "
+                        "judges it, --role auto both sides)");
+  const char* prefix = side == Sender::Primary   ? "primary: "
+                       : side == Sender::Cascade ? "sending to "
+                                                 : "cascading standby sending to ";
+  return finish(std::move(j.parts), std::move(j.perf), prefix + j.ok, std::move(j.details));
 }
 
 // The subscriptions to judge: every one, or those named with --subscription.
@@ -550,11 +655,12 @@ Result combine_sides(Result a, const char* a_name, Result b, const char* b_name)
 // Which sides of the server to judge, from its state and the options.
 Result evaluate_sides(const PgObservation& o, const PgPolicy& p)
 {
+  if (o.in_recovery && p.role == PgRole::Primary) return evaluate_primary(o, p, Sender::CascadeOnly);
   if (o.in_recovery) {
     const bool downstream =
         p.role != PgRole::Standby && (!o.replicas.empty() || !p.replicas.empty() || (p.slots && !o.slots.empty()));
     if (!downstream) return evaluate_standby(o, p);
-    return combine_sides(evaluate_standby(o, p), "upstream", evaluate_primary(o, p, true), "downstream");
+    return combine_sides(evaluate_standby(o, p), "upstream", evaluate_primary(o, p, Sender::Cascade), "downstream");
   }
   const bool subs = p.role == PgRole::Subscriber || !p.subscriptions.empty() ||
                     (p.role == PgRole::Auto && p.replicas.empty() && o.replicas.empty() && !o.subscriptions.empty());
@@ -597,10 +703,26 @@ double pg_default_standby_link_timeout(const PgSettings& s)
 // configuration on both is the common case, --link-timeout covers the rest.)
 double pg_default_primary_link_timeout(const PgSettings& s)
 {
-  double interval = fallback_interval;
-  if (s.wal_receiver_status_interval && *s.wal_receiver_status_interval > 0) interval = *s.wal_receiver_status_interval;
-  if (s.wal_sender_timeout && *s.wal_sender_timeout > 0) interval = std::min(interval, *s.wal_sender_timeout / 2);
-  return link_timeout_from_interval(interval);
+  return link_timeout_from_interval(primary_reply_interval(s));
+}
+
+PgSecondReadPlan pg_second_read_plan(const PgObservation& o, const PgPolicy& p)
+{
+  PgSecondReadPlan plan;
+  if (!o.monitor || (o.server_version > 0 && o.server_version < pg_minimum_version) || p.role == PgRole::Standby ||
+      p.role == PgRole::Subscriber)
+    return plan;
+  const double lt = p.link_timeout ? *p.link_timeout : pg_default_primary_link_timeout(o.settings);
+  for (const auto& t : primary_targets(o, p))
+    if (t.row != nullptr && borderline(*t.row, lt)) plan.replicas.push_back(*t.row);
+  if (!plan.replicas.empty()) plan.wait = primary_reply_interval(o.settings) + second_read_slack;
+  return plan;
+}
+
+bool pg_reply_advanced(const PgReplica& first, const std::vector<PgReplica>& second)
+{
+  const PgReplica* again = same_standby(first, second);
+  return again != nullptr && first.reply_time && again->reply_time && *again->reply_time > *first.reply_time;
 }
 
 bool dsn_has_password(std::string_view dsn)
@@ -751,7 +873,10 @@ Result evaluate_pg(const PgObservation& o, const PgPolicy& p)
              none};
     return r;
   }
-  if (p.role == PgRole::Primary && o.in_recovery) {
+  // --role primary on a standby with downstream standbys (or slots for
+  // them): a cascading standby, judged on its sending side only.
+  const bool downstream = !o.replicas.empty() || !p.replicas.empty() || !o.slots.empty();
+  if (p.role == PgRole::Primary && o.in_recovery && !downstream) {
     return Result{State::Critical,
                   fmt::format("{} is in recovery (a standby) but --role primary was expected", server),
                   {},

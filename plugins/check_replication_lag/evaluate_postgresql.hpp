@@ -58,6 +58,20 @@ struct PgReplica {
   std::optional<double> reply_age;  // now() - reply_time
   std::optional<double> replay_lag; // seconds; NULL when idle
   std::optional<double> bytes;      // current LSN - replay_lsn
+  std::optional<double> reply_time; // reply_time in seconds since the epoch (the standby's clock)
+};
+
+// A second read of pg_stat_replication within the run, taken when the first
+// one is borderline (see pg_second_read_plan): a reply_time that advanced
+// between the two reads is a live link whatever the two clocks say; one
+// that did not for a whole reply interval is a dead link, also where the
+// skew would hide it.
+struct PgSecondRead {
+  enum class Status { NotTaken, Ok, Failed, TimedOut };
+  Status status = Status::NotTaken;
+  double after = 0;                // seconds between the two reads
+  std::vector<PgReplica> replicas; // the last read's rows
+  std::string error;
 };
 
 struct PgSlot {
@@ -97,6 +111,7 @@ struct PgObservation {
   std::vector<PgSubscription> subscriptions;
   std::optional<double> heartbeat_age; // --heartbeat-table: now() - max(ts)
   std::string heartbeat_error;
+  PgSecondRead second_read;
 };
 
 struct PgPolicy {
@@ -142,6 +157,23 @@ std::optional<std::string> quote_table_name(std::string_view name);
 // database or role, pg_hba) is UNKNOWN; a server that cannot be reached or
 // is not accepting connections is CRITICAL.
 State classify_pg_connect_error(std::string_view message);
+
+// Which standbys a second read of pg_stat_replication is for, and how long it
+// may wait for their reply_time to advance (0 and none: no second read). A
+// streaming standby is borderline when its reply reads older than the link
+// timeout or lies in the future (clock skew either way); a live one replies
+// at least every min(wal_receiver_status_interval, wal_sender_timeout / 2),
+// so waiting that long (plus slack) is enough to see it advance. Called by
+// the source on its first read (status not yet set).
+struct PgSecondReadPlan {
+  double wait = 0;
+  std::vector<PgReplica> replicas; // the borderline standbys as the first read saw them
+};
+PgSecondReadPlan pg_second_read_plan(const PgObservation& obs, const PgPolicy& policy);
+
+// Whether a standby's reply_time advanced between two reads: the same
+// standby (application_name and client address) with a later reply_time.
+bool pg_reply_advanced(const PgReplica& first, const std::vector<PgReplica>& second);
 
 // Pure judgement. Status::Timeout becomes Result::timed_out (the runtime
 // writes the timeout line with the -t state), with the no-measurement perfdata.

@@ -202,7 +202,12 @@ Result run_postgresql(const Config& c, Context& ctx)
                    "service file");
   auto m = source_module<PostgresqlModule>(postgresql_module_name, postgresql_module_symbol);
   if (!m) return m.error();
-  const PgObservation obs = (*m)->observe(c.pg_request, ctx.deadline(), hooks(ctx));
+  PgRequest rq = c.pg_request;
+  rq.second_read_plan = [&c](const PgObservation& o) { return pg_second_read_plan(o, c.pg); };
+  const PgObservation obs = (*m)->observe(rq, ctx.deadline(), hooks(ctx));
+  if (obs.second_read.status != PgSecondRead::Status::NotTaken)
+    ctx.debug(1, fmt::format("second read of pg_stat_replication: status {}, {:.1f} s after the first",
+                             static_cast<int>(obs.second_read.status), obs.second_read.after));
   ctx.debug(1, fmt::format("observation status {}, in recovery {}, pg_monitor {}", static_cast<int>(obs.status),
                            obs.in_recovery, obs.monitor));
   return evaluate_pg(obs, c.pg);

@@ -259,7 +259,8 @@ SELECT application_name, coalesce(host(client_addr), ''), state, sync_state,
        EXTRACT(epoch FROM replay_lag)::float8,
        (CASE WHEN pg_is_in_recovery()
              THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
-             ELSE pg_current_wal_lsn() END - replay_lsn)::float8
+             ELSE pg_current_wal_lsn() END - replay_lsn)::float8,
+       EXTRACT(epoch FROM reply_time)::float8
 FROM pg_stat_replication ORDER BY application_name
 )SQL";
 
@@ -330,11 +331,10 @@ void read_standby(Session& s, const PgRequest& rq, PgObservation& obs)
   if (!rq.heartbeat_sql_table.empty()) read_heartbeat_table(s, rq.heartbeat_sql_table, obs);
 }
 
-// The sending side: on a primary, or on a cascading standby feeding its own
-// standbys (LSNs then from what it has received).
-void read_senders(Session& s, PgObservation& obs)
+std::vector<PgReplica> read_replicas(Session& s, const char* what)
 {
-  auto rr = s.query("reading pg_stat_replication", q_replicas);
+  std::vector<PgReplica> rows;
+  auto rr = s.query(what, q_replicas);
   for (int i = 0; i < PQntuples(rr.get()); ++i) {
     const PGresult* x = rr.get();
     PgReplica rep;
@@ -345,13 +345,64 @@ void read_senders(Session& s, PgObservation& obs)
     rep.reply_age = number(x, i, 4);
     rep.replay_lag = number(x, i, 5);
     rep.bytes = number(x, i, 6);
-    obs.replicas.push_back(std::move(rep));
+    rep.reply_time = number(x, i, 7);
+    rows.push_back(std::move(rep));
   }
+  return rows;
+}
+
+// The second read (see pg_second_read_plan): pg_stat_replication again every
+// 250 ms until each borderline standby's reply_time advanced (or its row is
+// gone) or the plan's wait is over, cut to the I/O budget less one query's
+// worth (500 ms). Its failure or running out of time is data: the first read
+// is then judged alone.
+void read_again(Session& s, const PgSecondReadPlan& plan, Deadline::clock::time_point first, const Deadline& d,
+                PgObservation& obs)
+{
+  using namespace std::chrono;
+  auto& sr = obs.second_read;
+  const auto until =
+      std::min(first + duration_cast<Deadline::clock::duration>(duration<double>(plan.wait)), d.io_end() - 500ms);
+  sr.status = PgSecondRead::Status::TimedOut;
+  while (Deadline::clock::now() + 250ms <= until) {
+    std::this_thread::sleep_for(250ms);
+    try {
+      sr.replicas = read_replicas(s, "reading pg_stat_replication again");
+    } catch (const TimedOut&) {
+      sr.status = PgSecondRead::Status::TimedOut;
+      return;
+    } catch (const Failure& f) {
+      sr.status = PgSecondRead::Status::Failed;
+      sr.error = f.message;
+      return;
+    }
+    sr.status = PgSecondRead::Status::Ok;
+    sr.after = duration<double>(Deadline::clock::now() - first).count();
+    // Done once each has replied or is gone (dropped by its walsender).
+    auto settled = [&](const PgReplica& r) {
+      return pg_reply_advanced(r, sr.replicas) ||
+             std::none_of(sr.replicas.begin(), sr.replicas.end(), [&](const PgReplica& x) {
+               return x.application_name == r.application_name && x.client_addr == r.client_addr;
+             });
+    };
+    if (std::all_of(plan.replicas.begin(), plan.replicas.end(), settled)) return;
+  }
+}
+
+// The sending side: on a primary, or on a cascading standby feeding its own
+// standbys (LSNs then from what it has received).
+void read_senders(Session& s, const PgRequest& rq, const Deadline& d, PgObservation& obs)
+{
+  obs.replicas = read_replicas(s, "reading pg_stat_replication");
+  const auto first = Deadline::clock::now();
   auto sl = s.query("reading pg_replication_slots", q_slots);
   for (int i = 0; i < PQntuples(sl.get()); ++i) {
     const PGresult* x = sl.get();
     obs.slots.push_back(PgSlot{text(x, i, 0), boolean(x, i, 1), number(x, i, 2), text(x, i, 3), text(x, i, 4)});
   }
+  if (!rq.second_read_plan) return;
+  const PgSecondReadPlan plan = rq.second_read_plan(obs);
+  if (plan.wait > 0) read_again(s, plan, first, d, obs);
 }
 
 void read_subscriptions(Session& s, PgObservation& obs)
@@ -371,7 +422,7 @@ void read_subscriptions(Session& s, PgObservation& obs)
   }
 }
 
-void observe_impl(Session& s, const PgRequest& rq, PgObservation& obs)
+void observe_impl(Session& s, const PgRequest& rq, const Deadline& d, PgObservation& obs)
 {
   s.connect();
   read_role(s, obs);
@@ -379,7 +430,7 @@ void observe_impl(Session& s, const PgRequest& rq, PgObservation& obs)
   if (obs.monitor && obs.server_version >= pg_minimum_version) {
     if (obs.in_recovery) read_standby(s, rq, obs);
     else read_subscriptions(s, obs);
-    read_senders(s, obs);
+    read_senders(s, rq, d, obs);
   }
   obs.status = PgObservation::Status::Ok;
 }
@@ -389,7 +440,7 @@ PgObservation observe(const PgRequest& rq, const Deadline& deadline, const Sourc
   PgObservation obs;
   try {
     Session s(rq, deadline, hooks, obs);
-    observe_impl(s, rq, obs);
+    observe_impl(s, rq, deadline, obs);
   } catch (const TimedOut&) {
     obs.status = PgObservation::Status::Timeout;
   } catch (const Failure& f) {

@@ -7,6 +7,7 @@
 // built from the same tree with the same compiler, and the table's ABI tag
 // must equal sitelink::version, so the C++ types below may cross.
 
+#include <functional>
 #include <string>
 
 #include "evaluate_postgresql.hpp"
@@ -19,6 +20,9 @@ struct PgRequest {
   std::string dsn; // conninfo (checked for a password before)
   std::string host, port, dbname, user;
   std::string heartbeat_sql_table; // quoted, or empty
+  // Asked after the first read of pg_stat_replication: which standbys a
+  // second read is for and how long it may wait (pure, in evaluate_postgresql).
+  std::function<PgSecondReadPlan(const PgObservation&)> second_read_plan;
 };
 
 // The module's table; `abi` first, as sitelink::load_module requires.

@@ -79,6 +79,16 @@ def test_cascade_both_sides_ok(db, pgenv):
     assert r.perf["link_age"].value < 7.5 and r.perf[f"{db['LAB_PG_CASCADE_REPLICA']}_link_age"].value < 7.5
 
 
+def test_cascade_role_primary_judges_the_sending_side_only(db, pgenv):
+    r = check(db, pgenv, "B", "--role", "primary")
+    assert r.rc == 0, str(r)
+    assert r.summary.startswith(f"cascading standby sending to {db['LAB_PG_CASCADE_REPLICA']} streaming"), str(r)
+    assert "upstream" not in r.summary
+    r = check(db, pgenv, "B", "--role", "standby")
+    assert r.rc == 0, str(r)
+    assert r.summary.startswith("standby streaming from"), str(r)
+
+
 def test_cascade_upstream_cut_names_upstream(db, pgenv):
     cut_and_wait(db, pgenv, "upstream", "B", "upstream CRITICAL")
     ok_again(db, pgenv, "B")

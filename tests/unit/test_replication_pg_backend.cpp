@@ -793,3 +793,215 @@ TEST_CASE("replication::evaluate_pg: clock skew between the sites")
     CHECK(evaluate_pg(o, p).state == State::Critical);
   }
 }
+
+namespace {
+
+// A primary whose standby dr1 is borderline (`age` s), read a second time
+// `after` s later with its reply_time `advance` s on (0: not advanced).
+PgObservation read_twice(double age, double after, double advance)
+{
+  auto o = primary();
+  o.replicas[0].reply_age = age;
+  o.replicas[0].reply_time = 1.8e9;
+  o.second_read.status = PgSecondRead::Status::Ok;
+  o.second_read.after = after;
+  o.second_read.replicas = o.replicas;
+  o.second_read.replicas[0].reply_time = 1.8e9 + advance;
+  o.second_read.replicas[0].reply_age = advance > 0 ? age + after - advance : age + after;
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("replication::pg_second_read_plan")
+{
+  PgPolicy p = policy();
+  auto o = primary();
+  SUBCASE("a fresh standby: no second read")
+  {
+    auto plan = pg_second_read_plan(o, p);
+    CHECK(plan.wait == 0);
+    CHECK(plan.replicas.empty());
+  }
+  SUBCASE("a reply older than the link timeout: wait one reply interval (wal_sender_timeout / 2) and 2 s")
+  {
+    o.replicas[0].reply_age = 9;
+    auto plan = pg_second_read_plan(o, p);
+    CHECK(plan.wait == doctest::Approx(7));
+    REQUIRE(plan.replicas.size() == 1);
+    CHECK(plan.replicas[0].application_name == "dr1");
+    o.settings = default_settings(); // status interval 10 s < 60 / 2
+    o.replicas[0].reply_age = 40;
+    CHECK(pg_second_read_plan(o, p).wait == doctest::Approx(12));
+  }
+  SUBCASE("a reply from the future (clock ahead) is borderline too")
+  {
+    o.replicas[0].reply_age = -60;
+    CHECK(pg_second_read_plan(o, p).wait == doctest::Approx(7));
+  }
+  SUBCASE("not for a standby that is not streaming, nor one not asked for, nor --role standby")
+  {
+    o.replicas[0].reply_age = 9;
+    o.replicas[0].state = "catchup";
+    CHECK(pg_second_read_plan(o, p).wait == 0);
+    o.replicas[0].state = "streaming";
+    p.replicas = {"other"};
+    CHECK(pg_second_read_plan(o, p).wait == 0);
+    p.replicas.clear();
+    p.role = PgRole::Standby;
+    CHECK(pg_second_read_plan(o, p).wait == 0);
+  }
+}
+
+TEST_CASE("replication::pg_reply_advanced")
+{
+  auto o = read_twice(9, 2, 3);
+  CHECK(pg_reply_advanced(o.replicas[0], o.second_read.replicas));
+  o.second_read.replicas[0].reply_time = 1.8e9;
+  CHECK_FALSE(pg_reply_advanced(o.replicas[0], o.second_read.replicas));
+  o.second_read.replicas[0].reply_time = 1.8e9 + 3;
+  o.second_read.replicas[0].client_addr = "10.102.0.11"; // another standby of the same name
+  CHECK_FALSE(pg_reply_advanced(o.replicas[0], o.second_read.replicas));
+  o.second_read.replicas.clear();
+  CHECK_FALSE(pg_reply_advanced(o.replicas[0], o.second_read.replicas));
+  auto n = read_twice(9, 2, 3);
+  n.replicas[0].reply_time.reset();
+  CHECK_FALSE(pg_reply_advanced(n.replicas[0], n.second_read.replicas));
+}
+
+TEST_CASE("replication::evaluate_pg: second read of a borderline standby")
+{
+  PgPolicy p = policy();
+  SUBCASE("advanced: a live link whose clock is behind, WARNING naming the skew")
+  {
+    auto r = evaluate_pg(read_twice(9, 2.1, 3), p);
+    CHECK(r.state == State::Warning);
+    CHECK(r.summary == "replica dr1's clock is about 8.1 s behind: its reply_time advanced between two reads 2.1 s "
+                       "apart but reads 8.1 s old");
+    CHECK(has_line(r, "second read 2.1 s later: replica dr1's reply_time advanced (replies arrive)"));
+    CHECK(r.perfdata.at(0).value == doctest::Approx(0));
+  }
+  SUBCASE("advanced, far behind (beyond wal_sender_timeout): the same finding, from the two reads")
+  {
+    auto r = evaluate_pg(read_twice(63, 1.2, 2), p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "replica dr1's clock is about 62.2 s behind: its reply_time advanced"));
+  }
+  SUBCASE("not advanced: judged as without the second read")
+  {
+    auto r = evaluate_pg(read_twice(9, 7, 0), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "replica dr1 last replied 9 s ago (link timeout 7.5 s): link down?");
+    CHECK(has_line(r, "second read 7 s later: replica dr1's reply_time did not advance"));
+    auto far = evaluate_pg(read_twice(63, 3, 0), p); // less than a reply interval (5 s): not enough to tell
+    CHECK(far.state == State::Warning);
+    CHECK(has(far.summary, "replica dr1's clock is about 63 s behind: its replies read 63 s old but keep arriving"));
+  }
+  SUBCASE("far behind and silent for a whole reply interval: the dead link the skew would hide is CRITICAL")
+  {
+    auto r = evaluate_pg(read_twice(63, 7, 0), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "replica dr1 has not replied for 7 s (its reply_time did not advance; it reads 63 s old, the "
+                       "standby's clock is behind): link down?");
+    CHECK(r.perfdata.at(0).value == doctest::Approx(0)); // the skew is no lag
+  }
+  SUBCASE("gone in the second read: judged as without it")
+  {
+    auto o = read_twice(9, 7, 0);
+    o.second_read.replicas.clear();
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has_line(r, "replica dr1's reply_time is gone (not connected)"));
+  }
+  SUBCASE("the second read failed or ran out of time: judged as without it, and said so")
+  {
+    auto o = read_twice(9, 0, 0);
+    o.second_read.status = PgSecondRead::Status::Failed;
+    o.second_read.error = "ERROR:  canceling statement due to statement timeout\n";
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "replica dr1 last replied 9 s ago (link timeout 7.5 s): link down?");
+    CHECK(has_line(r, "second read of pg_stat_replication for replica dr1 failed: ERROR: canceling statement due to "
+                      "statement timeout"));
+    o.second_read.status = PgSecondRead::Status::TimedOut;
+    r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(has_line(r, "second read of pg_stat_replication for replica dr1 ran out of time"));
+  }
+  SUBCASE("clock ahead, advanced: a live link, the skew WARNING as before")
+  {
+    auto r = evaluate_pg(read_twice(-60, 2, 3), p);
+    CHECK(r.state == State::Warning);
+    CHECK(has(r.summary, "replica dr1's clock is 60 s ahead (reply_time in the future)"));
+  }
+  SUBCASE("clock ahead, silent for a whole reply interval: the dead link the skew hid is CRITICAL")
+  {
+    auto r = evaluate_pg(read_twice(-60, 7, 0), p);
+    CHECK(r.state == State::Critical);
+    CHECK(has(r.summary, "replica dr1 has not replied for 7 s (its reply_time did not advance; the standby's clock "
+                         "is 60 s ahead, so it looked fresh): link down?"));
+  }
+  SUBCASE("clock ahead, not advanced within less than a reply interval: not enough to tell, WARNING as before")
+  {
+    auto r = evaluate_pg(read_twice(-60, 3, 0), p);
+    CHECK(r.state == State::Warning);
+  }
+  SUBCASE("a healthy standby beside a borderline one: its output is unchanged")
+  {
+    auto o = read_twice(9, 2, 3);
+    PgReplica healthy = o.replicas[0];
+    healthy.application_name = "dr2";
+    healthy.reply_age = 3;
+    o.replicas.push_back(healthy);
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Warning);
+    CHECK_FALSE(has_line(r, "replica dr2's reply_time"));
+  }
+}
+
+TEST_CASE("replication::evaluate_pg: --role primary on a cascading standby")
+{
+  PgPolicy p = policy();
+  p.role = PgRole::Primary;
+  SUBCASE("judges the sending side only, saying it is a cascading standby")
+  {
+    auto o = cascade();
+    o.standby.receipt_age = 99; // the upstream link is not judged
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Ok);
+    CHECK(r.summary == "cascading standby sending to report1 streaming, lag 0 s, 0 B behind, last reply 2.5 s ago");
+    CHECK(has_line(r, "role: cascading standby (sender)"));
+    CHECK(has_line(r, "its upstream link is not judged"));
+    CHECK(render_perfdata(r.perfdata) ==
+          "report1_lag=0s;300;900;0 report1_lag_bytes=0B;;;0 report1_link_age=2.5s;;7.5;0");
+  }
+  SUBCASE("its downstream link cut is CRITICAL")
+  {
+    auto o = cascade();
+    o.replicas[0].reply_age = 9;
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "replica report1 last replied 9 s ago (link timeout 7.5 s): link down?");
+  }
+  SUBCASE("its downstream gone, its slot left: CRITICAL, no standby connected")
+  {
+    auto o = standby();
+    o.slots.push_back(PgSlot{"report1", false, 1e6, "reserved", "physical"});
+    auto r = evaluate_pg(o, p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "cascading standby has no standby connected (pg_stat_replication is empty)");
+  }
+  SUBCASE("--replica names a downstream standby that is gone")
+  {
+    p.replicas = {"report1"};
+    auto r = evaluate_pg(standby(), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "replica report1 is not connected");
+  }
+  SUBCASE("a standby with nothing downstream stays CRITICAL: in recovery")
+  {
+    auto r = evaluate_pg(standby(), p);
+    CHECK(r.state == State::Critical);
+    CHECK(r.summary == "socket /run/pg:5432/postgres is in recovery (a standby) but --role primary was expected");
+  }
+}
