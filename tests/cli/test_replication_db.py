@@ -24,6 +24,11 @@ def lag(*args, **kw):
     return r
 
 
+class SilentPort(int):
+    """A port number that also holds the connections its listener accepted."""
+    held: list
+
+
 @pytest.fixture
 def silent_port():
     """A loopback listener that accepts connections and never says a word."""
@@ -45,7 +50,9 @@ def silent_port():
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    yield srv.getsockname()[1]
+    port = SilentPort(srv.getsockname()[1])
+    port.held = held
+    yield port
     stop.set()
     t.join()
     for c in held:
@@ -121,7 +128,13 @@ def test_silent_server_ends_within_timeout(silent_port, backend, portopt, tspec,
 def test_sigterm_while_connecting(silent_port):
     p = subprocess.Popen([plugin_path(P), "--backend", "postgresql", "-H", "127.0.0.1", "-p", str(silent_port),
                           "-U", "monitor", "-t", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    # Signal it once it is connecting (its connection has arrived), not after a
+    # fixed pause: on a busy machine loading the module can take longer.
+    for _ in range(200):
+        if silent_port.held or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert silent_port.held, "the plugin never connected"
     start = time.monotonic()
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=5)
