@@ -74,8 +74,11 @@ def test_delay_variation_raises_jitter_and_lowers_mos_and_score(clean):
     assert sj < 20 and steady.rc == 0, report
     assert vj > sj + 10 and vj < 200 and varying.rc in (1, 2), report
     assert "jitter" in varying.summary, report
-    # Delay lowers the score and the MOS; variation lowers them further.
-    assert steady.perf["score"].value < base.perf["score"].value - 5, report
+    # Delay lowers the score and the MOS; variation lowers them further. With
+    # the steady round trip over 150 ms (EL over 160 ms) the score is at most
+    # 89.2, and the base's (a round trip of a few ms) over 92: a drop of more
+    # than 3 points (4.9 at exactly 80 ms each way; more when load stretches it).
+    assert steady.perf["score"].value < base.perf["score"].value - 3, report
     assert steady.perf["mos"].value < base.perf["mos"].value, report
     assert varying.perf["score"].value < steady.perf["score"].value, report
     assert varying.perf["mos"].value < steady.perf["mos"].value, report
