@@ -162,23 +162,25 @@ def test_many_packets_allowed():
     r = ping("-H", "127.0.0.1", "-n", "150", "-i", "2ms")
     assert r.rc == 0, str(r)
     assert "(150 of 150 replies)" in r.lines[1]
-    assert r.elapsed < 0.3 + 0.5
+    assert r.elapsed < 0.3 + 1.5  # the schedule plus start-up on a busy machine
 
 
 def test_adaptive_schedule_finishes_in_round_trips():
-    # -i is the longest gap: with replies in microseconds, 20 packets 1 s
-    # apart at most take milliseconds.
-    r = ping("-H", "127.0.0.1", "-n", "20", "-i", "1s", "-t", "30", "-vv")
+    # -i is the longest gap: with replies in microseconds, 20 packets 5 s
+    # apart at most take milliseconds. The bound is less than one gap (paced,
+    # they would take 95 s), so that a slow start (a sanitizer build on a busy
+    # machine starts in about 0.5 s) cannot fail it; speed is in bench/ping.
+    r = ping("-H", "127.0.0.1", "-n", "20", "-i", "5s", "-t", "120", "-vv")
     assert r.rc == 0 and "(20 of 20 replies)" in r.lines[1], str(r)
-    assert "plan: 20 packet(s) at most 1000 ms" in r.stdout
-    assert r.elapsed < 0.5, r.elapsed
+    assert "plan: 20 packet(s) at most 5000 ms" in r.stdout
+    assert r.elapsed < 4.0, r.elapsed
 
 
 def test_paced_schedule_keeps_the_interval():
     r = ping("-H", "127.0.0.1", "-n", "4", "-i", "150ms", "--paced", "-vv")
     assert r.rc == 0 and "(4 of 4 replies)" in r.lines[1], str(r)
     assert "plan: 4 packet(s) every 150 ms" in r.stdout
-    assert 0.45 <= r.elapsed < 0.45 + 0.5, r.elapsed
+    assert 0.45 <= r.elapsed < 0.45 + 1.0, r.elapsed
 
 
 def test_probe_count_is_bounded():
@@ -207,8 +209,9 @@ def test_thousand_targets_in_one_run():
     assert r.perf["hosts_alive"].value == 1000 and r.perf["pl"].value == 0
     assert len(r.stdout.encode()) <= 8192
     assert "more lines omitted" in r.stdout
-    # n x interval plus a little: the targets are probed concurrently.
-    assert r.elapsed < 0.5 + 0.5, str(r.elapsed)
+    # n x interval plus start-up: the targets are probed concurrently
+    # (one after another they would take minutes).
+    assert r.elapsed < 0.5 + 2.5, str(r.elapsed)
 
 
 def test_max_rate_stretches_the_fixed_schedule():
