@@ -37,6 +37,15 @@ def lag(args, env=None, netns=None, **kw):
     return r
 
 
+def pg_check(db, env, site, *extra):
+    """check_replication_lag against site's PostgreSQL of a lab-db topology
+    (its unix socket, its own port if it has one), as the monitor role."""
+    sock = db[f"LAB_PG_SOCK_{site}"]
+    port = db.get(f"LAB_PG_PORT_{site}", db["LAB_PG_PORT"])
+    return lag(["--backend", "postgresql", "-H", sock, "-p", port, "-U", "monitor", "-d", "postgres"] + list(extra),
+               env=env)
+
+
 def poll(fn, until, limit, interval=0.5):
     """Calls fn() until until(result) or `limit` seconds; returns (result, seconds, history)."""
     start = time.monotonic()

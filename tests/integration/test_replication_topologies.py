@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from repl_lab import lab_db, lab_db_env, lag, poll
+from repl_lab import lab_db, lab_db_env, pg_check, poll
 
 CUT_LIMIT = 15
 IDLE_SECONDS = 20
@@ -29,11 +29,7 @@ def pgenv(db):
     return {"PGPASSFILE": db["LAB_PG_PASSFILE"]}
 
 
-def check(db, env, site, *extra):
-    sock = db[f"LAB_PG_SOCK_{site}"]
-    port = db.get(f"LAB_PG_PORT_{site}", db["LAB_PG_PORT"])
-    return lag(["--backend", "postgresql", "-H", sock, "-p", port, "-U", "monitor", "-d", "postgres"] + list(extra),
-               env=env)
+check = pg_check
 
 
 def ok_again(db, env, site, *extra, limit=60):
