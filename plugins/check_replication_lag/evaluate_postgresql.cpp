@@ -392,9 +392,10 @@ Settled judge_second_read(PrimaryJudgement& j, const PgReplica& r, const std::st
                                   : advanced       ? std::string("advanced (replies arrive)")
                                                    : std::string("did not advance")));
   if (advanced) {
+    const double skew = again->reply_age.value_or(age);
+    // A late reply followed by a fresh one is a live link on one clock: no part.
     if (age < -skew_tolerance) judge_skew(j, r, name, lt, o.settings.wal_sender_timeout);
-    else {
-      const double skew = again->reply_age.value_or(age);
+    else if (skew >= lt) {
       j.parts.push_back({State::Warning,
                          fmt::format("replica {}'s clock is about {} s behind: its reply_time advanced between two "
                                      "reads {} s apart but reads {} s old",

@@ -881,6 +881,13 @@ TEST_CASE("replication::evaluate_pg: second read of a borderline standby")
     CHECK(has_line(r, "second read 2.1 s later: replica dr1's reply_time advanced (replies arrive)"));
     CHECK(r.perfdata.at(0).value == doctest::Approx(0));
   }
+  SUBCASE("advanced to a fresh reply: a late reply on a live link, one clock: OK, no skew")
+  {
+    auto r = evaluate_pg(read_twice(9, 2.1, 10.9), p);
+    CHECK(r.state == State::Ok);
+    CHECK_FALSE(has(r.summary, "clock"));
+    CHECK(has_line(r, "second read 2.1 s later: replica dr1's reply_time advanced (replies arrive)"));
+  }
   SUBCASE("advanced, far behind (beyond wal_sender_timeout): the same finding, from the two reads")
   {
     auto r = evaluate_pg(read_twice(63, 1.2, 2), p);
