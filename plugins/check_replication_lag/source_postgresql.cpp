@@ -73,6 +73,51 @@ std::string describe(PGconn* c)
   return fmt::format("{}:{}/{}", h, port != nullptr ? port : "", db != nullptr ? db : "");
 }
 
+// Where libpq is about to connect, in describe()'s words, from the request
+// alone: PQconnectStartParams already resolves the host name (synchronously)
+// and opens the socket, so a slow resolver, the deadline or a signal inside
+// it must name the server, not an earlier step. describe() gives libpq's own
+// view once the call returns.
+std::string planned(const std::vector<std::string>& keys, const std::vector<std::string>& vals)
+{
+  std::string host, port, db, user;
+  auto take = [&](const std::string& key, const char* val) {
+    if (val == nullptr || *val == '\0') return;
+    if (key == "host") host = val;
+    else if (key == "port") port = val;
+    else if (key == "dbname") db = val;
+    else if (key == "user") user = val;
+  };
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    // The first dbname is a connection string when it looks like one
+    // (libpq's expand_dbname); its own keys come first, later keys win.
+    if (i == 0 && keys[i] == "dbname" &&
+        (vals[i].find('=') != std::string::npos || vals[i].rfind("postgres", 0) == 0)) {
+      char* err = nullptr;
+      PQconninfoOption* opts = PQconninfoParse(vals[i].c_str(), &err);
+      PQfreemem(err);
+      if (opts != nullptr) {
+        for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) take(o->keyword, o->val);
+        PQconninfoFree(opts);
+      }
+      continue;
+    }
+    take(keys[i], vals[i].c_str());
+  }
+  auto env = [](std::string& slot, const char* name) {
+    const char* e = std::getenv(name);
+    if (slot.empty() && e != nullptr) slot = e;
+  };
+  env(host, "PGHOST");
+  env(port, "PGPORT");
+  env(user, "PGUSER");
+  env(db, "PGDATABASE");
+  if (db.empty()) db = user;
+  std::string h = host.empty() ? "localhost" : host;
+  if (h.front() == '/') h = "socket " + h;
+  return fmt::format("{}:{}/{}", h, port.empty() ? "5432" : port, db);
+}
+
 class Session {
 public:
   Session(const PgRequest& rq, const Deadline& deadline, const SourceHooks& hooks, PgObservation& obs)
@@ -102,6 +147,7 @@ public:
     k.push_back(nullptr);
     v.push_back(nullptr);
 
+    obs_.server = planned(keys, vals);
     login(k, v);
     if (PQsetnonblocking(conn_.get(), 1) != 0) throw Failure{PQerrorMessage(conn_.get()), true};
     const char* u = PQuser(conn_.get());
@@ -168,13 +214,17 @@ private:
   // activity, so that running out of time in this one names it).
   void attempt(const std::vector<const char*>& k, const std::vector<const char*>& v, int refusals)
   {
+    auto name = [&] {
+      hooks_.set_activity(obs_.activity,
+                          refusals == 0 ? fmt::format("connecting to {}", obs_.server)
+                                        : fmt::format("connecting to {} again (full of clients at {} earlier login{})",
+                                                      obs_.server, refusals, refusals == 1 ? "" : "s"));
+    };
+    name(); // obs_.server: planned() at first, libpq's view after a refused login
     conn_.reset(PQconnectStartParams(k.data(), v.data(), 1));
     if (!conn_) throw Failure{"out of memory", true};
     obs_.server = describe(conn_.get());
-    hooks_.set_activity(obs_.activity,
-                        refusals == 0 ? fmt::format("connecting to {}", obs_.server)
-                                      : fmt::format("connecting to {} again (full of clients at {} earlier login{})",
-                                                    obs_.server, refusals, refusals == 1 ? "" : "s"));
+    name();
     if (PQstatus(conn_.get()) == CONNECTION_BAD) throw Failure{PQerrorMessage(conn_.get()), true};
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK) {

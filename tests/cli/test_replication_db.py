@@ -143,6 +143,46 @@ def test_sigterm_while_connecting(silent_port):
     assert out.startswith("REPLICATION_LAG UNKNOWN - terminated by signal while connecting to 127.0.0.1:"), out
 
 
+SILENT_DNS = r"""#!/bin/bash
+# Runs the plugin in private mount and network namespaces whose only DNS
+# server (127.0.0.1:53) takes queries and never answers.
+[[ -z ${IN_NS:-} ]] && IN_NS=1 exec unshare --mount --net "$0" "$@"
+ip link set lo up && mount --bind "$RESOLV" /etc/resolv.conf || exit 90
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("bound", flush=True)
+time.sleep(30)' >"$READY" 2>/dev/null &
+dns=$!
+for _ in $(seq 200); do [[ -s $READY ]] && break; sleep 0.05; done
+[[ -s $READY ]] || exit 91
+"$PLUGIN" "$@"
+rc=$?
+kill "$dns"
+exit $rc
+"""
+
+
+def test_silent_resolver_names_the_server(tmp_path):
+    """libpq resolves the host name inside its connect call: running out of
+    time there names the server ("connecting to db...:5432/monitor"), not an
+    earlier step of the plugin."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: private mount and network namespaces with a silent DNS server")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:20 attempts:1\n")
+    wrapper = tmp_path / "silent-dns"
+    wrapper.write_text(SILENT_DNS)
+    wrapper.chmod(0o755)
+    env = {"RESOLV": str(resolv), "READY": str(tmp_path / "ready"), "PLUGIN": plugin_path(P)}
+    r = run(P, ["--backend", "postgresql", "-H", "db.sitelink.test", "-U", "monitor", "-t", "2"],
+            env=env, path=str(wrapper))
+    assert r.rc not in (90, 91), f"namespace set-up failed: {r}"
+    check_conventions(r, SVC)
+    assert r.rc == 3, str(r)
+    assert r.summary == "timed out after 2 s while connecting to db.sitelink.test:5432/monitor", str(r)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--backend", "postgresql", "--role", "replica"], "--role"),
     (["--backend", "postgresql", "--role", "standby", "--replica", "dr1"], "--replica"),
