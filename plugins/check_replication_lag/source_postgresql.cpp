@@ -63,14 +63,17 @@ bool wait_socket(int fd, bool for_write, const Deadline& d)
   }
 }
 
+// "host:port/db", a socket directory as "socket /dir:port/db".
+std::string server_name(const char* host, const char* port, const char* db)
+{
+  std::string h = host != nullptr && *host != '\0' ? host : "localhost";
+  if (h.front() == '/') h = "socket " + h;
+  return fmt::format("{}:{}/{}", h, port != nullptr ? port : "", db != nullptr ? db : "");
+}
+
 std::string describe(PGconn* c)
 {
-  const char* host = PQhost(c);
-  const char* port = PQport(c);
-  const char* db = PQdb(c);
-  std::string h = host != nullptr && *host != '\0' ? host : "localhost";
-  if (!h.empty() && h.front() == '/') h = "socket " + h;
-  return fmt::format("{}:{}/{}", h, port != nullptr ? port : "", db != nullptr ? db : "");
+  return server_name(PQhost(c), PQport(c), PQdb(c));
 }
 
 // Where libpq is about to connect, in describe()'s words, from the request
@@ -92,7 +95,8 @@ std::string planned(const std::vector<std::string>& keys, const std::vector<std:
     // The first dbname is a connection string when it looks like one
     // (libpq's expand_dbname); its own keys come first, later keys win.
     if (i == 0 && keys[i] == "dbname" &&
-        (vals[i].find('=') != std::string::npos || vals[i].rfind("postgres", 0) == 0)) {
+        (vals[i].find('=') != std::string::npos || vals[i].rfind("postgresql://", 0) == 0 ||
+         vals[i].rfind("postgres://", 0) == 0)) {
       char* err = nullptr;
       PQconninfoOption* opts = PQconninfoParse(vals[i].c_str(), &err);
       PQfreemem(err);
@@ -113,9 +117,7 @@ std::string planned(const std::vector<std::string>& keys, const std::vector<std:
   env(user, "PGUSER");
   env(db, "PGDATABASE");
   if (db.empty()) db = user;
-  std::string h = host.empty() ? "localhost" : host;
-  if (h.front() == '/') h = "socket " + h;
-  return fmt::format("{}:{}/{}", h, port.empty() ? "5432" : port, db);
+  return server_name(host.c_str(), port.empty() ? "5432" : port.c_str(), db.c_str());
 }
 
 class Session {
